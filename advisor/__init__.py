@@ -1,0 +1,34 @@
+"""Route-risk advisor: passenger advice over Ukraine's rail and intercity bus network.
+
+:func:`create_app` is the composition root: the only place that imports every part.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the Flask application.
+
+    Parameters
+    ----------
+    config : dict, optional
+        Setting overrides (attribute names of :class:`advisor.settings.Settings`), used by
+        tests. Everything else comes from ``config/`` and ``ADVISOR_*`` variables.
+    """
+    from advisor.settings import load_settings
+
+    settings = load_settings(config)
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.testing)
+    app.extensions["advisor.settings"] = settings
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    # Parts register themselves below (services, web, api) as they are built.
+    return app

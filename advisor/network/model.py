@@ -1,0 +1,250 @@
+"""The passenger network: stations, links and named lines, as one immutable snapshot.
+
+Nothing here reads files or talks to anything: importers build a :class:`Network`, routing
+reads it. A built network is never modified; a new dataset means a new object.
+
+Examples
+--------
+>>> kyiv = Station("kyiv", "Київ-Пас.", "Kyiv-Pas.", 50.44, 30.48, "UA-30", StationKind.RAIL_STATION)
+>>> fastiv = Station("fastiv", "Фастів-1", "Fastiv-1", 50.07, 29.91, "UA-32", StationKind.RAIL_STATION)
+>>> link = Link("r1", "kyiv", "fastiv", Mode.RAIL, 64.0, 45.0, LinkSource.OSM_TRACK)
+>>> net = Network.build([kyiv, fastiv], [link], [])
+>>> net.get_station("kyiv").name_uk
+'Київ-Пас.'
+>>> sorted(net.graph.nodes)
+['fastiv', 'kyiv']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+import networkx as nx
+
+from advisor.errors import UnknownLine, UnknownStation
+
+__all__ = [
+    "Line",
+    "Link",
+    "LinkSource",
+    "Mode",
+    "Network",
+    "Station",
+    "StationKind",
+    "TimeSource",
+]
+
+
+class StationKind(StrEnum):
+    """What kind of stop a station is."""
+
+    RAIL_STATION = "rail_station"
+    """A railway station where long-distance passenger trains may call."""
+    HALT = "halt"
+    """A railway halt (зупинний пункт): suburban trains only, as a rule."""
+    BUS_STATION = "bus_station"
+    """An intercity bus station or the bus stop of a settlement from the 2019 register."""
+    CITY_STOP = "city_stop"
+    """Any other stop inside a settlement."""
+
+
+class Mode(StrEnum):
+    """How a link is travelled."""
+
+    RAIL = "rail"
+    """By train, over railway track."""
+    BUS = "bus"
+    """By intercity bus, over road."""
+    TRANSFER = "transfer"
+    """On foot or by city transport between two stops of one settlement."""
+
+
+class LinkSource(StrEnum):
+    """Where a link comes from (its provenance)."""
+
+    OSM_TRACK = "osm_track"
+    """A station-to-station track segment mapped in OpenStreetMap."""
+    REPAIR_CONNECTOR = "repair_connector"
+    """A short join (≤ 2 km) that repairs a snapping gap in the OSM extract."""
+    HAND_ADDED = "hand_added"
+    """Added by this project's importer where a real passenger line has no track in the
+    extract; carries a ``source_note`` saying why."""
+    BUS_REGISTER_2019 = "bus_register_2019"
+    """A licensed interregional bus route from the April 2019 register (pre-war)."""
+    TRANSFER_ESTIMATE = "transfer_estimate"
+    """A transfer between two stops of one settlement, estimated from their distance."""
+
+
+class TimeSource(StrEnum):
+    """How a travel time was obtained; anything but ``TIMETABLE`` is an estimate."""
+
+    SPEED_MODEL = "speed_model"
+    """Estimated from track length and the speed model in ``config/speed_model.toml``."""
+    ROAD_LENGTH = "road_length"
+    """Estimated from the registered bus route length and an average bus speed."""
+    ROAD_FACTOR = "road_factor"
+    """Estimated from 1.36 × the straight-line distance and an average bus speed."""
+    TRANSFER_MODEL = "transfer_model"
+    """Estimated transfer time between two stops of one settlement."""
+    TIMETABLE = "timetable"
+    """A scheduled time from a GTFS feed."""
+
+    @property
+    def is_estimate(self) -> bool:
+        """True for every source but a timetable."""
+        return self is not TimeSource.TIMETABLE
+
+
+@dataclass(frozen=True, slots=True)
+class Station:
+    """A rail station, halt, bus station or city stop.
+
+    ``id`` is stable across dataset builds. ``settlement`` groups the stops of one town or
+    city (used for transfers and for "the main station of a city"); ``is_main`` marks the
+    main passenger station of its settlement.
+    """
+
+    id: str
+    name_uk: str
+    name_latin: str
+    lat: float
+    lon: float
+    oblast_iso: str
+    kind: StationKind
+    name_en: str = ""
+    name_ru: str = ""
+    historic_names: tuple[str, ...] = ()
+    settlement: str = ""
+    is_main: bool = False
+    uz_code: str = ""
+
+    def display_name(self, locale: str = "uk") -> str:
+        """The name to show in a page of *locale* (Ukrainian, else English or Latin)."""
+        if locale == "uk":
+            return self.name_uk
+        return self.name_en or self.name_latin or self.name_uk
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A travelled connection between two stations, usable in both directions.
+
+    ``travel_minutes`` is an estimate unless ``time_source`` is ``TIMETABLE``. For rail,
+    ``osm_way_ids`` are the OSM ways the segment follows; ``parallel`` marks a link that runs
+    beside a chain of shorter ones (a "skip edge" of the source), which a flag on that
+    stretch must cover too.
+    """
+
+    id: str
+    from_id: str
+    to_id: str
+    mode: Mode
+    distance_km: float
+    travel_minutes: float
+    source: LinkSource
+    time_source: TimeSource = TimeSource.SPEED_MODEL
+    source_note: str = ""
+    osm_way_ids: tuple[str, ...] = ()
+    parallel: bool = False
+    line_ids: tuple[str, ...] = ()
+    operators: int = 0
+    daily_departures_2019: int = 0
+
+    @property
+    def is_estimated(self) -> bool:
+        """True unless the time comes from a timetable."""
+        return self.time_source.is_estimate
+
+    def other_end(self, station_id: str) -> str:
+        """The station at the other end from *station_id*."""
+        return self.to_id if station_id == self.from_id else self.from_id
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A named rail line: an ordered list of hub stations and every link it covers.
+
+    ``link_ids`` include parallel links; ``station_ids`` are all stations along the line in
+    order from the first hub to the last.
+    """
+
+    id: str
+    name_uk: str
+    name_en: str
+    hubs: tuple[str, ...]
+    station_ids: tuple[str, ...] = ()
+    link_ids: frozenset[str] = frozenset()
+    estimated: bool = False
+
+    def display_name(self, locale: str = "uk") -> str:
+        """The line's name in *locale*."""
+        return self.name_uk if locale == "uk" else self.name_en
+
+
+@dataclass(frozen=True)
+class Network:
+    """One immutable snapshot of the network. Build it with :meth:`Network.build`.
+
+    ``graph`` is a frozen :class:`networkx.MultiGraph` whose nodes are station ids and whose
+    edges are keyed by link id with the :class:`Link` in the ``link`` attribute.
+    """
+
+    stations: Mapping[str, Station]
+    links: Mapping[str, Link]
+    lines: Mapping[str, Line]
+    graph: nx.MultiGraph
+    metadata: Mapping[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        stations: Iterable[Station],
+        links: Iterable[Link],
+        lines: Iterable[Line],
+        metadata: Mapping[str, object] | None = None,
+    ) -> Network:
+        """Index *stations*, *links* and *lines* and build the frozen graph."""
+        station_map = {s.id: s for s in stations}
+        link_map = {link.id: link for link in links}
+        graph = nx.MultiGraph()
+        graph.add_nodes_from(station_map)
+        graph.add_edges_from(
+            (link.from_id, link.to_id, link.id, {"link": link}) for link in link_map.values()
+        )
+        nx.freeze(graph)
+        return cls(
+            stations=MappingProxyType(station_map),
+            links=MappingProxyType(link_map),
+            lines=MappingProxyType({line.id: line for line in lines}),
+            graph=graph,
+            metadata=MappingProxyType(dict(metadata or {})),
+        )
+
+    def get_station(self, station_id: str) -> Station:
+        """The station with *station_id*; raises :class:`UnknownStation`."""
+        try:
+            return self.stations[station_id]
+        except KeyError:
+            raise UnknownStation(
+                f"unknown station id {station_id!r}", field="station", value=station_id
+            ) from None
+
+    def find_station(self, station_id: str) -> Station | None:
+        """The station with *station_id*, or None."""
+        return self.stations.get(station_id)
+
+    def get_line(self, line_id: str) -> Line:
+        """The named line with *line_id*; raises :class:`UnknownLine`."""
+        try:
+            return self.lines[line_id]
+        except KeyError:
+            raise UnknownLine(f"unknown line {line_id!r}", field="line", value=line_id) from None
+
+    def links_between(self, a: str, b: str) -> list[Link]:
+        """Every link joining stations *a* and *b* directly (parallel ones included)."""
+        if not self.graph.has_edge(a, b):
+            return []
+        return [data["link"] for data in self.graph.get_edge_data(a, b).values()]

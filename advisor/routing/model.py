@@ -1,0 +1,225 @@
+"""What the engine is asked and what it answers.
+
+The adapters (web page, JSON API, CLI) render these objects and nothing else; the JSON
+shape lives in the API's schema module, the HTML in templates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+from advisor.network.model import Mode, TimeSource
+from advisor.risk.model import Flag, RiskLevel, Tolerance
+
+__all__ = [
+    "Advice",
+    "DataFreshness",
+    "Leg",
+    "Notice",
+    "NoticeCode",
+    "Option",
+    "OptionKind",
+    "Query",
+    "Verdict",
+]
+
+
+@dataclass(frozen=True)
+class Query:
+    """A passenger's question, already validated (station ids resolved, time parsed)."""
+
+    origin: str
+    destination: str
+    depart_at: datetime
+    tolerance: Tolerance = Tolerance.BALANCED
+    modes: frozenset[Mode] = frozenset({Mode.RAIL, Mode.BUS})
+    max_transfers: int = 4
+    avoid_stations: frozenset[str] = frozenset()
+    avoid_lines: frozenset[str] = frozenset()
+    arrive_by: bool = False
+
+
+class OptionKind(StrEnum):
+    """Which slot of the answer an option fills."""
+
+    RECOMMENDED = "recommended"
+    """The option the service advises."""
+    RAIL_ONLY = "rail_only"
+    """The best option using trains only."""
+    BUS_ONLY = "bus_only"
+    """The best option using buses only."""
+    RAIL_THEN_BUS = "rail_then_bus"
+    """Train to a hub, then bus onward (or the reverse)."""
+    FASTEST = "fastest"
+    """The fastest option regardless of risk."""
+
+
+class Verdict(StrEnum):
+    """What the service says about an option."""
+
+    ADVISED = "advised"
+    """Within the passenger's tolerance."""
+    CAUTION = "caution"
+    """Within tolerance but crosses elevated or advisory flags; warnings on legs."""
+    NOT_ADVISED = "not_advised"
+    """Crosses risk above the passenger's tolerance; shown for information."""
+
+
+class NoticeCode(StrEnum):
+    """Coded notices an answer can carry (never exceptions)."""
+
+    NO_SAFE_ROUTE = "no_safe_route"
+    """No option within tolerance exists; the least risky one is shown as not advised."""
+    NO_ROUTE = "no_route"
+    """No connection at all between origin and destination in the network."""
+    ORIGIN_NOT_FOUND = "origin_not_found"
+    """The origin text matched no station; suggestions attached."""
+    DESTINATION_NOT_FOUND = "destination_not_found"
+    """The destination text matched no station; suggestions attached."""
+    SAME_ORIGIN_DESTINATION = "same_origin_destination"
+    """Origin and destination are the same place."""
+    ONLY_RISKY_ROUTES = "only_risky_routes"
+    """Every option crosses some flagged part (elevated or above)."""
+    RISK_DATA_STALE = "risk_data_stale"
+    """Flag data is older than the configured limit; flags known are still applied."""
+    RISK_DATA_UNAVAILABLE = "risk_data_unavailable"
+    """The flag store could not be read; the last known flags are applied."""
+    ESTIMATED_TIMES = "estimated_times"
+    """Some or all times are estimates, not a timetable."""
+    BUS_DATA_2019 = "bus_data_2019"
+    """Bus links come from the 2019 register (pre-war); check with the carrier."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A coded message attached to an answer."""
+
+    code: NoticeCode
+    message_uk: str
+    message_en: str
+    details: dict = field(default_factory=dict)
+
+    def message(self, locale: str = "uk") -> str:
+        """The message in *locale*."""
+        return self.message_uk if locale == "uk" else self.message_en
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One leg of an option: consecutive links of one mode (and one line where known).
+
+    ``departure`` / ``arrival`` are set only for timetabled legs (``time_source`` is
+    ``TIMETABLE``); estimated legs carry minutes only and must be shown as estimates.
+    """
+
+    mode: Mode
+    from_id: str
+    to_id: str
+    station_ids: tuple[str, ...]
+    link_ids: tuple[str, ...]
+    line_ids: tuple[str, ...]
+    distance_km: float
+    travel_minutes: float
+    time_source: TimeSource
+    flags: tuple[Flag, ...] = ()
+    departure: datetime | None = None
+    arrival: datetime | None = None
+    trip_id: str = ""
+    route_name: str = ""
+
+    @property
+    def risk_level(self) -> RiskLevel | None:
+        """The highest level of the flags on this leg, or None when no flag touches it."""
+        return max((f.level for f in self.flags), default=None)
+
+    @property
+    def is_estimated(self) -> bool:
+        """True unless the leg's times come from a timetable."""
+        return self.time_source.is_estimate
+
+
+@dataclass(frozen=True)
+class Option:
+    """One way to make the trip, with its risk and a plain explanation."""
+
+    kind: OptionKind
+    verdict: Verdict
+    legs: tuple[Leg, ...]
+    explanation_uk: str
+    explanation_en: str
+    also_kinds: tuple[OptionKind, ...] = ()
+
+    @property
+    def travel_minutes(self) -> float:
+        """Total minutes: the sum of the legs' minutes (transfers are legs)."""
+        return sum(leg.travel_minutes for leg in self.legs)
+
+    @property
+    def distance_km(self) -> float:
+        """Total distance over all legs."""
+        return sum(leg.distance_km for leg in self.legs)
+
+    @property
+    def transfers(self) -> int:
+        """Number of changes between vehicles."""
+        riding = [leg for leg in self.legs if leg.mode is not Mode.TRANSFER]
+        return max(0, len(riding) - 1)
+
+    @property
+    def flags(self) -> tuple[Flag, ...]:
+        """Every distinct flag the option touches, highest level first."""
+        seen: dict[str, Flag] = {}
+        for leg in self.legs:
+            for flag in leg.flags:
+                seen.setdefault(flag.id, flag)
+        return tuple(sorted(seen.values(), key=lambda f: f.level, reverse=True))
+
+    @property
+    def risk_level(self) -> RiskLevel | None:
+        """The highest flag level on any leg, or None."""
+        return max((f.level for f in self.flags), default=None)
+
+    @property
+    def modes(self) -> frozenset:
+        """The riding modes used."""
+        return frozenset(leg.mode for leg in self.legs if leg.mode is not Mode.TRANSFER)
+
+    def explanation(self, locale: str = "uk") -> str:
+        """The one-sentence explanation in *locale*."""
+        return self.explanation_uk if locale == "uk" else self.explanation_en
+
+
+@dataclass(frozen=True)
+class DataFreshness:
+    """How old the data behind an answer is."""
+
+    flags_updated_at: datetime | None
+    flags_stale: bool
+    flags_available: bool
+    network_version: str
+    network_built_at: str
+    timetable_feeds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Advice:
+    """The engine's whole answer: options (recommended first) and notices."""
+
+    query: Query
+    options: tuple[Option, ...]
+    notices: tuple[Notice, ...]
+    freshness: DataFreshness
+
+    @property
+    def recommended(self) -> Option | None:
+        """The recommended option, if any option is advised."""
+        for option in self.options:
+            if option.kind is OptionKind.RECOMMENDED:
+                return option
+        return None
+
+    def has_notice(self, code: NoticeCode) -> bool:
+        """True if a notice with *code* is attached."""
+        return any(n.code is code for n in self.notices)

@@ -1,0 +1,191 @@
+"""The one place that reads configuration files and ``ADVISOR_*`` variables.
+
+Defaults live in ``config/settings.toml`` (shipped inside the project); an override file
+in the same format may be named by ``ADVISOR_CONFIG``; single values and secrets come from
+``ADVISOR_*`` environment variables. Every value is coerced and checked here, once.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from advisor.errors import ConfigError
+
+__all__ = ["PROJECT_ROOT", "PACKAGE_ROOT", "Settings", "load_settings"]
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_ROOT.parent
+CONFIG_DIR = PROJECT_ROOT / "config"
+TOLERANCES = ("strict", "balanced", "accept-high")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed, validated settings. Build with :func:`load_settings`."""
+
+    instance_path: Path = PROJECT_ROOT / "instance"
+    database_url: str = ""
+    network_dataset: Path = PACKAGE_ROOT / "network" / "data" / "network.json.gz"
+    network_sources: Path = PROJECT_ROOT.parent / "shared" / "data" / "ukraine"
+    speed_model_path: Path = CONFIG_DIR / "speed_model.toml"
+    lines_path: Path = CONFIG_DIR / "lines.toml"
+    baseline_flags_path: Path = CONFIG_DIR / "baseline_flags.toml"
+    default_tolerance: str = "balanced"
+    max_transfers: int = 4
+    min_rail_transfer_minutes: int = 20
+    elevated_buffer_minutes: int = 30
+    flags_stale_after_minutes: int = 60
+    flags_refresh_seconds: float = 1.0
+    default_locale: str = "uk"
+    locales: tuple[str, ...] = ("uk", "en")
+    rate_limit_per_minute: int = 120
+    session_minutes: int = 30
+    signin_attempts_per_15_minutes: int = 5
+    secret_key: str = field(default="", repr=False)
+    testing: bool = False
+
+    @property
+    def effective_database_url(self) -> str:
+        """The SQLAlchemy URL: the configured one, or SQLite in the instance folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.instance_path / 'advisor.sqlite3'}"
+
+    def with_overrides(self, **values) -> Settings:
+        """A copy with some values replaced, each checked like a loaded one."""
+        known = {f.name for f in fields(self)}
+        unknown = set(values) - known
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return _validated(replace(self, **values))
+
+
+# (section, key) in the TOML file -> (attribute, coercer)
+def _path(value, base: Path = PROJECT_ROOT) -> Path:
+    p = Path(str(value)).expanduser()
+    return p if p.is_absolute() else (base / p).resolve()
+
+
+def _positive_int(value) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError("must not be negative")
+    return number
+
+
+def _bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _locales(value) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",") if v.strip()]
+    return tuple(str(v) for v in value)
+
+
+_FILE_KEYS = {
+    ("database", "url"): ("database_url", str),
+    ("network", "dataset"): ("network_dataset", _path),
+    ("network", "sources"): ("network_sources", _path),
+    ("network", "speed_model"): ("speed_model_path", _path),
+    ("network", "lines"): ("lines_path", _path),
+    ("network", "baseline_flags"): ("baseline_flags_path", _path),
+    ("routing", "default_tolerance"): ("default_tolerance", str),
+    ("routing", "max_transfers"): ("max_transfers", _positive_int),
+    ("routing", "min_rail_transfer_minutes"): ("min_rail_transfer_minutes", _positive_int),
+    ("routing", "elevated_buffer_minutes"): ("elevated_buffer_minutes", _positive_int),
+    ("flags", "stale_after_minutes"): ("flags_stale_after_minutes", _positive_int),
+    ("flags", "refresh_seconds"): ("flags_refresh_seconds", float),
+    ("web", "default_locale"): ("default_locale", str),
+    ("web", "locales"): ("locales", _locales),
+    ("web", "rate_limit_per_minute"): ("rate_limit_per_minute", _positive_int),
+    ("security", "session_minutes"): ("session_minutes", _positive_int),
+    ("security", "signin_attempts_per_15_minutes"): (
+        "signin_attempts_per_15_minutes",
+        _positive_int,
+    ),
+}
+
+# ADVISOR_<NAME> -> (attribute, coercer)
+_ENV_KEYS = {
+    "ADVISOR_DATABASE_URL": ("database_url", str),
+    "ADVISOR_INSTANCE_PATH": ("instance_path", _path),
+    "ADVISOR_NETWORK_DATASET": ("network_dataset", _path),
+    "ADVISOR_NETWORK_SOURCES": ("network_sources", _path),
+    "ADVISOR_SECRET_KEY": ("secret_key", str),
+    "ADVISOR_DEFAULT_TOLERANCE": ("default_tolerance", str),
+    "ADVISOR_FLAGS_STALE_AFTER_MINUTES": ("flags_stale_after_minutes", _positive_int),
+    "ADVISOR_RATE_LIMIT_PER_MINUTE": ("rate_limit_per_minute", _positive_int),
+}
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError as err:
+        raise ConfigError(f"configuration file not found: {path}", value=str(path)) from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"configuration file {path} is not valid TOML: {err}") from err
+
+
+def _apply(values: dict, source: str, attribute: str, coercer, raw) -> None:
+    try:
+        values[attribute] = coercer(raw)
+    except (TypeError, ValueError) as err:
+        raise ConfigError(f"{source}: {raw!r} is not valid ({err})", field=attribute) from err
+
+
+def _apply_file(values: dict, path: Path) -> None:
+    data = _read_toml(path)
+    base = PROJECT_ROOT if path.parent == CONFIG_DIR else path.parent
+    for (section, key), (attribute, coercer) in _FILE_KEYS.items():
+        raw = data.get(section, {}).get(key)
+        if raw is None or raw == "":
+            continue
+        conv = (lambda v, b=base: _path(v, b)) if coercer is _path else coercer
+        _apply(values, f"{path} [{section}] {key}", attribute, conv, raw)
+
+
+def _validated(settings: Settings) -> Settings:
+    if settings.default_tolerance not in TOLERANCES:
+        raise ConfigError(
+            f"default tolerance {settings.default_tolerance!r} is not one of {', '.join(TOLERANCES)}",
+            field="default_tolerance",
+        )
+    if settings.default_locale not in settings.locales:
+        raise ConfigError(f"default locale {settings.default_locale!r} is not in {settings.locales}")
+    return settings
+
+
+def load_settings(overrides: dict | None = None, environ=None) -> Settings:
+    """Read defaults, the ``ADVISOR_CONFIG`` file, ``ADVISOR_*`` variables and *overrides*.
+
+    Later sources win. A missing secret key is replaced by a random one (sessions then do
+    not survive a restart, which is the safe failure).
+    """
+    environ = os.environ if environ is None else environ
+    values: dict = {}
+    _apply_file(values, CONFIG_DIR / "settings.toml")
+    if environ.get("ADVISOR_CONFIG"):
+        _apply_file(values, _path(environ["ADVISOR_CONFIG"], Path.cwd()))
+    for name, (attribute, coercer) in _ENV_KEYS.items():
+        if environ.get(name) not in (None, ""):
+            _apply(values, name, attribute, coercer, environ[name])
+    settings = Settings(**values)
+    if overrides:
+        settings = replace(settings, **overrides)
+    if not settings.secret_key:
+        settings = replace(settings, secret_key=secrets.token_hex(32))
+    return _validated(settings)
