@@ -1,0 +1,492 @@
+"""The flag store: every SQL statement of the service lives here.
+
+A :class:`Store` wraps one engine. Writes run in one transaction each and add their audit
+entry in that same transaction, so the audit log can never disagree with the data. Flag
+edits never update a version in place: they add a ``flag_versions`` row and move the
+``flags`` head forward with a conditional UPDATE (``WHERE current_version = expected``),
+which is the optimistic-concurrency check on every backend.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+
+from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from advisor.errors import Conflict, NotFound, StoreUnavailable
+from advisor.risk.model import Flag, FlagStatus, utcnow
+from advisor.risk.parse import flag_from_dict, flag_to_dict
+from advisor.store.records import AuditEntry, Role, Token, User
+from advisor.store.tables import (
+    AuditRow,
+    AuthFailureRow,
+    FlagRow,
+    FlagVersionRow,
+    TokenRow,
+    UserRow,
+)
+
+__all__ = ["Store"]
+
+log = logging.getLogger(__name__)
+
+
+def _translated(method):
+    """Turn driver failures (server gone, disk full, locked too long) into StoreUnavailable."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except IntegrityError:
+            raise
+        except DBAPIError as err:
+            raise StoreUnavailable(f"the flag store failed: {err.orig or err}") from err
+
+    return wrapper
+
+
+class Store:
+    """Repository over one database. Build with ``Store(make_engine(url))``."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._read = sessionmaker(engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            engine.execution_options(advisor_write=True), expire_on_commit=False
+        )
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @_translated
+    def ping(self) -> None:
+        """Raise :class:`StoreUnavailable` unless the database answers."""
+        with self._read() as session:
+            session.execute(select(1))
+
+    # --- flags -------------------------------------------------------------------------
+
+    @_translated
+    def flags_stamp(self) -> int:
+        """A number that grows with every flag write (the sum of current versions)."""
+        with self._read() as session:
+            return int(session.scalar(select(func.coalesce(func.sum(FlagRow.current_version), 0))))
+
+    @_translated
+    def add_flag(self, flag: Flag, *, actor: str, address: str = "", action="flag.create") -> Flag:
+        """Store a new flag as version 1; raises :class:`Conflict` if its id is taken."""
+        now = utcnow()
+        flag = replace(flag, version=1, updated_at=now, published_at=_published_at(flag, None, now))
+        try:
+            with self._write.begin() as session:
+                if session.get(FlagRow, flag.id) is not None:
+                    raise Conflict(f"a flag with id {flag.id!r} exists", field="id", value=flag.id)
+                session.add(
+                    FlagRow(
+                        id=flag.id,
+                        current_version=1,
+                        status=flag.status.value,
+                        baseline=flag.baseline,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )
+                session.flush()
+                session.add(_version_row(flag, action, now))
+                _audit(session, now, actor, address, action, "flag", flag.id, None, flag)
+        except IntegrityError as err:  # a concurrent create with the same id won the race
+            raise Conflict(f"a flag with id {flag.id!r} exists", field="id", value=flag.id) from err
+        return flag
+
+    @_translated
+    def change_flag(
+        self,
+        flag_id: str,
+        expected_version: int,
+        change: Callable[[Flag], Flag],
+        *,
+        actor: str,
+        address: str = "",
+        action: str,
+    ) -> Flag:
+        """Apply *change* to the current version and store the result as the next version.
+
+        Raises :class:`NotFound`, or :class:`Conflict` (carrying ``current_version``) when
+        *expected_version* is not the current one. *change* may raise to refuse the edit.
+        """
+        now = utcnow()
+        with self._write.begin() as session:
+            current = _current_flag(session, flag_id)
+            _check_version(current, expected_version)
+            new = change(current)
+            new = replace(
+                new,
+                id=flag_id,
+                version=current.version + 1,
+                updated_at=now,
+                baseline=current.baseline,
+                published_at=_published_at(new, current, now),
+            )
+            moved = session.execute(
+                update(FlagRow)
+                .where(FlagRow.id == flag_id, FlagRow.current_version == current.version)
+                .values(current_version=new.version, status=new.status.value, updated_at=now)
+            ).rowcount
+            if moved != 1:  # another writer moved the head between our read and write
+                _check_version(_current_flag(session, flag_id), expected_version)
+            session.add(_version_row(new, action, now))
+            _audit(session, now, actor, address, action, "flag", flag_id, current, new)
+        return new
+
+    @_translated
+    def find_flag(self, flag_id: str, version: int | None = None) -> Flag | None:
+        """The current (or a given) version of a flag, or None."""
+        with self._read() as session:
+            if version is None:
+                head = session.get(FlagRow, flag_id)
+                if head is None:
+                    return None
+                version = head.current_version
+            row = session.get(FlagVersionRow, (flag_id, version))
+            return None if row is None else _flag(row)
+
+    def get_flag(self, flag_id: str, version: int | None = None) -> Flag:
+        """Like :meth:`find_flag` but raises :class:`NotFound`."""
+        flag = self.find_flag(flag_id, version)
+        if flag is None:
+            what = f"flag {flag_id!r}" + ("" if version is None else f" version {version}")
+            raise NotFound(f"no {what}", field="id", value=flag_id)
+        return flag
+
+    @_translated
+    def list_flags(self, status: FlagStatus | None = None) -> list[Flag]:
+        """The current version of every flag (optionally of one status), newest change first."""
+        query = select(FlagVersionRow).join(
+            FlagRow,
+            (FlagRow.id == FlagVersionRow.flag_id)
+            & (FlagRow.current_version == FlagVersionRow.version),
+        )
+        if status is not None:
+            query = query.where(FlagRow.status == FlagStatus(status).value)
+        query = query.order_by(FlagRow.updated_at.desc(), FlagRow.id)
+        with self._read() as session:
+            return [_flag(row) for row in session.scalars(query)]
+
+    @_translated
+    def list_flag_versions(self, flag_id: str) -> list[Flag]:
+        """Every version of a flag, oldest first; raises :class:`NotFound`."""
+        query = (
+            select(FlagVersionRow)
+            .where(FlagVersionRow.flag_id == flag_id)
+            .order_by(FlagVersionRow.version)
+        )
+        with self._read() as session:
+            rows = list(session.scalars(query))
+        if not rows:
+            raise NotFound(f"no flag {flag_id!r}", field="id", value=flag_id)
+        return [_flag(row) for row in rows]
+
+    @_translated
+    def find_flag_ids(self, flag_ids) -> set[str]:
+        """Which of *flag_ids* exist."""
+        with self._read() as session:
+            return set(session.scalars(select(FlagRow.id).where(FlagRow.id.in_(list(flag_ids)))))
+
+    # --- accounts ----------------------------------------------------------------------
+
+    @_translated
+    def add_user(
+        self, username: str, password_hash: str, role: Role, *, actor: str, address: str = ""
+    ) -> User:
+        """Create an account; raises :class:`Conflict` if the name is taken."""
+        now = utcnow()
+        try:
+            with self._write.begin() as session:
+                row = UserRow(
+                    username=username,
+                    password_hash=password_hash,
+                    role=Role(role).value,
+                    active=True,
+                    created_at=now,
+                )
+                session.add(row)
+                session.flush()
+                user = _user(row)
+                _audit(session, now, actor, address, "user.create", "user", username, None, user)
+        except IntegrityError as err:
+            raise Conflict(
+                f"an account named {username!r} exists", field="username", value=username
+            ) from err
+        return user
+
+    @_translated
+    def change_user(
+        self, username: str, *, actor: str, address: str = "", note: str = "", **values
+    ) -> User:
+        """Change an account's ``role``, ``active`` or ``password_hash``; audited."""
+        now = utcnow()
+        with self._write.begin() as session:
+            row = session.scalar(select(UserRow).where(UserRow.username == username))
+            if row is None:
+                raise NotFound(f"no account named {username!r}", field="username", value=username)
+            before = _user(row)
+            for name, value in values.items():
+                setattr(row, name, value.value if isinstance(value, Role) else value)
+            session.flush()
+            after = _user(row)
+            _audit(session, now, actor, address, "user.update", "user", username, before, after,
+                   note)
+        return after
+
+    @_translated
+    def find_user(self, username: str) -> User | None:
+        """The account named *username*, or None."""
+        with self._read() as session:
+            row = session.scalar(select(UserRow).where(UserRow.username == username))
+            return None if row is None else _user(row)
+
+    @_translated
+    def list_users(self) -> list[User]:
+        """Every account, by name."""
+        with self._read() as session:
+            return [_user(r) for r in session.scalars(select(UserRow).order_by(UserRow.username))]
+
+    # --- API tokens --------------------------------------------------------------------
+
+    @_translated
+    def add_token(
+        self, user: User, name: str, token_hash: str, prefix: str, role: Role, *, actor: str,
+        address: str = "",
+    ) -> Token:
+        """Store a new token's hash; the token itself is never stored."""
+        now = utcnow()
+        with self._write.begin() as session:
+            row = TokenRow(
+                user_id=user.id,
+                name=name,
+                token_hash=token_hash,
+                prefix=prefix,
+                role=Role(role).value,
+                created_at=now,
+            )
+            session.add(row)
+            session.flush()
+            token = _token(row, user.username)
+            _audit(session, now, actor, address, "token.create", "token", str(row.id), None, token)
+        return token
+
+    @_translated
+    def find_token_by_hash(self, token_hash: str) -> tuple[Token, User, str] | None:
+        """The token whose SHA-256 is *token_hash*, its owner and the stored hash; or None.
+
+        The stored hash is returned so the caller can compare it in constant time.
+        """
+        query = (
+            select(TokenRow, UserRow)
+            .join(UserRow, UserRow.id == TokenRow.user_id)
+            .where(TokenRow.token_hash == token_hash)
+        )
+        with self._read() as session:
+            found = session.execute(query).first()
+            if found is None:
+                return None
+            token_row, user_row = found
+            return _token(token_row, user_row.username), _user(user_row), token_row.token_hash
+
+    @_translated
+    def touch_token(self, token_id: int, at: datetime) -> None:
+        """Record that a token was used at *at* (bookkeeping, not audited)."""
+        with self._write.begin() as session:
+            session.execute(update(TokenRow).where(TokenRow.id == token_id).values(last_used_at=at))
+
+    @_translated
+    def revoke_token(self, token_id: int, *, actor: str, address: str = "") -> Token:
+        """Revoke a token at once; raises :class:`NotFound`. Revoking twice is harmless."""
+        now = utcnow()
+        with self._write.begin() as session:
+            found = session.execute(
+                select(TokenRow, UserRow.username)
+                .join(UserRow, UserRow.id == TokenRow.user_id)
+                .where(TokenRow.id == token_id)
+            ).first()
+            if found is None:
+                raise NotFound(f"no API token {token_id}", field="token", value=token_id)
+            row, username = found
+            before = _token(row, username)
+            if row.revoked_at is None:
+                row.revoked_at = now
+                session.flush()
+            after = _token(row, username)
+            _audit(session, now, actor, address, "token.revoke", "token", str(token_id), before,
+                   after)
+        return after
+
+    @_translated
+    def list_tokens(self, username: str | None = None) -> list[Token]:
+        """Every token (optionally of one account), newest first."""
+        query = select(TokenRow, UserRow.username).join(UserRow, UserRow.id == TokenRow.user_id)
+        if username is not None:
+            query = query.where(UserRow.username == username)
+        with self._read() as session:
+            rows = session.execute(query.order_by(TokenRow.id.desc())).all()
+            return [_token(row, name) for row, name in rows]
+
+    # --- audit and rate limiting ---------------------------------------------------------
+
+    @_translated
+    def list_audit(
+        self, object_id: str | None = None, limit: int = 100, before_id: int | None = None
+    ) -> list[AuditEntry]:
+        """Audit entries, newest first; *before_id* pages back."""
+        query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
+        if object_id is not None:
+            query = query.where(AuditRow.object_id == object_id)
+        if before_id is not None:
+            query = query.where(AuditRow.id < before_id)
+        with self._read() as session:
+            return [_audit_entry(row) for row in session.scalars(query)]
+
+    @_translated
+    def count_auth_failures(self, key: str, since: datetime) -> int:
+        """Failures recorded under *key* since *since*."""
+        query = select(func.count()).where(AuthFailureRow.key == key, AuthFailureRow.at >= since)
+        with self._read() as session:
+            return int(session.scalar(query))
+
+    @_translated
+    def add_auth_failure(self, key: str, at: datetime, prune_before: datetime) -> None:
+        """Record a failure under *key*, dropping failures older than *prune_before*."""
+        with self._write.begin() as session:
+            session.execute(delete(AuthFailureRow).where(AuthFailureRow.at < prune_before))
+            session.add(AuthFailureRow(key=key, at=at))
+
+
+# --- private helpers ---------------------------------------------------------------------
+
+
+def _published_at(new: Flag, current: Flag | None, now: datetime) -> datetime | None:
+    """Keep the first publication time; set it when a flag is first published."""
+    if current is not None and current.published_at is not None:
+        return current.published_at
+    if new.published_at is not None:
+        return new.published_at
+    return now if new.status is FlagStatus.PUBLISHED else None
+
+
+def _version_row(flag: Flag, change: str, now: datetime) -> FlagVersionRow:
+    return FlagVersionRow(
+        flag_id=flag.id,
+        version=flag.version,
+        status=flag.status.value,
+        level=flag.level.value,
+        target_kind=flag.target.kind,
+        active_from=flag.active_from,
+        active_until=flag.active_until,
+        published_at=flag.published_at,
+        data=flag_to_dict(flag),
+        author=flag.author,
+        change=change,
+        created_at=now,
+    )
+
+
+def _flag(row: FlagVersionRow) -> Flag:
+    return flag_from_dict(row.data)
+
+
+def _current_flag(session: Session, flag_id: str) -> Flag:
+    head = session.get(FlagRow, flag_id)
+    if head is None:
+        raise NotFound(f"no flag {flag_id!r}", field="id", value=flag_id)
+    return _flag(session.get(FlagVersionRow, (flag_id, head.current_version)))
+
+
+def _check_version(current: Flag, expected: int) -> None:
+    if current.version != expected:
+        raise Conflict(
+            f"flag {current.id!r} is at version {current.version}, not {expected}; "
+            "reload it and apply your change again",
+            field="version",
+            value=expected,
+            extra={"current_version": current.version, "current": flag_to_dict(current)},
+        )
+
+
+def _user(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        role=Role(row.role),
+        active=row.active,
+        created_at=row.created_at,
+        password_hash=row.password_hash,
+    )
+
+
+def _token(row: TokenRow, username: str) -> Token:
+    return Token(
+        id=row.id,
+        user_id=row.user_id,
+        username=username,
+        name=row.name,
+        prefix=row.prefix,
+        role=Role(row.role),
+        created_at=row.created_at,
+        last_used_at=row.last_used_at,
+        revoked_at=row.revoked_at,
+    )
+
+
+def _audit_entry(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        at=row.at,
+        actor=row.actor,
+        address=row.address,
+        action=row.action,
+        object_type=row.object_type,
+        object_id=row.object_id,
+        before=row.before,
+        after=row.after,
+        note=row.note,
+    )
+
+
+def _snapshot(obj) -> dict | None:
+    """The JSON kept in the audit log for a flag, account or token (never a secret)."""
+    if obj is None:
+        return None
+    if isinstance(obj, Flag):
+        return flag_to_dict(obj)
+    data = {}
+    for name in obj.__dataclass_fields__:
+        if name == "password_hash":
+            continue
+        value = getattr(obj, name)
+        data[name] = value.isoformat() if isinstance(value, datetime) else value
+    return data
+
+
+def _audit(session, at, actor, address, action, object_type, object_id, before, after, note=""):
+    session.add(
+        AuditRow(
+            at=at,
+            actor=actor,
+            address=address or "",
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            before=_snapshot(before),
+            after=_snapshot(after),
+            note=note,
+        )
+    )
