@@ -1,0 +1,345 @@
+"""What a flag covers on a given network, and the index routing reads flags through.
+
+:func:`resolve` turns a flag's target into the link and station ids it covers:
+
+- ``line``: every link of the line (parallel links included) and its stations;
+- ``section``: the line's stations between the two named ones and every line link whose both
+  ends lie among them (so a parallel "skip" link beside the section is covered too);
+- ``station``: the station and every link that touches it;
+- ``oblast`` / ``circle`` / ``polygon``: the stations inside, every link with an end inside,
+  and every link whose straight line crosses the area. Area flags cover buses as well as
+  trains: a bus is never "safe" because only trains were mentioned. Oblasts are matched by
+  the stations' ``oblast_iso``; links merely crossing an oblast are found only when oblast
+  shapes are given (``oblast_shapes``).
+- ``bus_link``: the bus links between the two settlements' stops.
+
+:class:`RiskIndex` resolves a whole flag set once; each request then asks which flags are
+active on a link or at a station at its departure time.
+
+Examples
+--------
+>>> from advisor.network.model import Link, LinkSource, Mode, Network, Station, StationKind
+>>> st = [Station(i, i, i, 50.0, 30.0 + n, "UA-32", StationKind.RAIL_STATION)
+...       for n, i in enumerate("abc")]
+>>> links = [Link("ab", "a", "b", Mode.RAIL, 70, 50, LinkSource.OSM_TRACK),
+...          Link("bc", "b", "c", Mode.RAIL, 70, 50, LinkSource.OSM_TRACK)]
+>>> net = Network.build(st, links, [])
+>>> from datetime import UTC, datetime
+>>> from advisor.risk.model import Flag, RiskLevel, StationTarget
+>>> flag = Flag("f1", RiskLevel.HIGH, StationTarget("c"), "Удар", "Strike", "UZ", "ops")
+>>> sorted(resolve(flag, net).link_ids)
+['bc']
+>>> index = RiskIndex.build([flag], net)
+>>> index.link_level("bc", datetime(2026, 3, 1, tzinfo=UTC)).value
+'high'
+>>> index.link_level("ab", datetime(2026, 3, 1, tzinfo=UTC)) is None
+True
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+import networkx as nx
+import shapely
+from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+
+from advisor.errors import AdvisorError
+from advisor.network.model import Mode, Network
+from advisor.risk.model import Flag, RiskLevel
+
+__all__ = ["Coverage", "RiskIndex", "resolve"]
+
+log = logging.getLogger(__name__)
+
+_KM_PER_DEG_LAT = 110.574
+_KM_PER_DEG_LON_EQUATOR = 111.320
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """The link and station ids a flag covers."""
+
+    link_ids: frozenset[str] = frozenset()
+    station_ids: frozenset[str] = frozenset()
+
+
+def resolve(
+    flag: Flag, network: Network, oblast_shapes: Mapping[str, BaseGeometry] | None = None
+) -> Coverage:
+    """The links and stations *flag* covers on *network*.
+
+    Raises :class:`~advisor.errors.UnknownLine` for a line the network does not have; a
+    station the network does not have covers nothing (validation is
+    :func:`advisor.risk.parse.validate_against`'s job).
+    """
+    return _RESOLVERS[flag.target.kind](flag.target, network, oblast_shapes or {})
+
+
+def _line(target, network, _shapes) -> Coverage:
+    line = network.get_line(target.line_id)
+    stations = set(line.station_ids)
+    for link_id in line.link_ids:
+        link = network.links.get(link_id)
+        if link is not None:
+            stations.update((link.from_id, link.to_id))
+    return Coverage(frozenset(line.link_ids & network.links.keys()), frozenset(stations))
+
+
+def _section(target, network, _shapes) -> Coverage:
+    line = network.get_line(target.line_id)
+    line_links = [network.links[i] for i in line.link_ids if i in network.links]
+    stations = _section_stations(line, line_links, target.from_station, target.to_station)
+    covered = frozenset(
+        link.id for link in line_links if link.from_id in stations and link.to_id in stations
+    )
+    return Coverage(covered, frozenset(stations))
+
+
+def _section_stations(line, line_links, start: str, end: str) -> set[str]:
+    """Stations of *line* from *start* to *end*, walking the line's non-parallel links.
+
+    Walking without the parallel links keeps every intermediate station (a skip link A–C
+    would otherwise jump over B); the caller then covers every line link between them.
+    """
+    for usable in ([lk for lk in line_links if not lk.parallel], line_links):
+        graph = nx.Graph()
+        graph.add_weighted_edges_from((lk.from_id, lk.to_id, lk.distance_km) for lk in usable)
+        if start in graph and end in graph:
+            try:
+                return set(nx.shortest_path(graph, start, end, weight="weight"))
+            except nx.NetworkXNoPath:
+                continue
+    order = list(line.station_ids)
+    if start in order and end in order:
+        i, j = sorted((order.index(start), order.index(end)))
+        return set(order[i : j + 1])
+    log.warning("section %s–%s is not on line %s; it covers nothing", start, end, line.id)
+    return set()
+
+
+def _station(target, network, _shapes) -> Coverage:
+    if target.station_id not in network.stations:
+        log.warning("station %s is not in the network; the flag covers nothing", target.station_id)
+        return Coverage()
+    links = frozenset(key for _u, _v, key in network.graph.edges(target.station_id, keys=True))
+    return Coverage(links, frozenset({target.station_id}))
+
+
+def _bus_link(target, network, _shapes) -> Coverage:
+    links = frozenset(
+        link.id
+        for link in network.links_between(target.from_station, target.to_station)
+        if link.mode is Mode.BUS
+    )
+    stations = {target.from_station, target.to_station} & network.stations.keys()
+    return Coverage(links, frozenset(stations))
+
+
+def _oblast(target, network, shapes) -> Coverage:
+    inside = {s.id for s in network.stations.values() if s.oblast_iso == target.oblast_iso}
+    shape = shapes.get(target.oblast_iso) or _oblast_shape(network, target.oblast_iso)
+    crossing = set()
+    if shape is not None:
+        # Only links that run *through* the oblast; links with an end inside come from
+        # the stations' own oblast codes, which are authoritative at the border.
+        crossing = {
+            i for i in _links_crossing(network, shape) if _both_ends_outside(network, i, inside)
+        }
+    return _area_coverage(network, inside, crossing)
+
+
+def _circle(target, network, _shapes) -> Coverage:
+    inside = {
+        s.id
+        for s in network.stations.values()
+        if _haversine_km(target.lat, target.lon, s.lat, s.lon) <= target.radius_km
+    }
+    # In a local equirectangular frame (km) centred on the circle, distances near the
+    # circle are accurate to well under 1 % for radii of a few hundred km.
+    kx = _KM_PER_DEG_LON_EQUATOR * math.cos(math.radians(target.lat))
+    lines = _link_lines(network)
+    ids, geoms = lines
+    if not ids:
+        return _area_coverage(network, inside, set())
+    local = shapely.transform(
+        geoms, lambda xy: (xy - [target.lon, target.lat]) * [kx, _KM_PER_DEG_LAT]
+    )
+    hits = shapely.dwithin(local, Point(0.0, 0.0), target.radius_km)
+    return _area_coverage(network, inside, {ids[i] for i in hits.nonzero()[0]})
+
+
+def _polygon(target, network, _shapes) -> Coverage:
+    shape = Polygon(target.ring)
+    return _area_coverage(network, _stations_in(network, shape), _links_crossing(network, shape))
+
+
+def _stations_in(network: Network, shape: BaseGeometry) -> set[str]:
+    ids = list(network.stations)
+    if not ids:
+        return set()
+    points = shapely.points([(s.lon, s.lat) for s in network.stations.values()])
+    return {ids[i] for i in shapely.covers(shape, points).nonzero()[0]}
+
+
+def _oblast_shape(network: Network, iso: str) -> BaseGeometry | None:
+    """The oblast's outline from the network's ``oblasts`` (simplified rings), if shipped."""
+    oblast = getattr(network, "oblasts", {}).get(iso)
+    rings = [ring for ring in getattr(oblast, "polygons", ()) if len(ring) >= 3]
+    if not rings:
+        return None
+    return shapely.make_valid(MultiPolygon([Polygon(ring) for ring in rings]))
+
+
+def _both_ends_outside(network: Network, link_id: str, inside: set[str]) -> bool:
+    link = network.links[link_id]
+    return link.from_id not in inside and link.to_id not in inside
+
+
+def _area_coverage(network: Network, inside: set[str], crossing: set[str]) -> Coverage:
+    links = set(crossing)
+    for station_id in inside:
+        links.update(key for _u, _v, key in network.graph.edges(station_id, keys=True))
+    return Coverage(frozenset(links), frozenset(inside))
+
+
+def _links_crossing(network: Network, shape: BaseGeometry) -> set[str]:
+    ids, geoms = _link_lines(network)
+    if not ids:
+        return set()
+    hits = shapely.intersects(geoms, shape)
+    return {ids[i] for i in hits.nonzero()[0]}
+
+
+_LINE_CACHE: dict[int, tuple[Network, tuple]] = {}
+
+
+def _link_lines(network: Network) -> tuple[list[str], object]:
+    """Straight lines (lon, lat) of every link, built once per network snapshot."""
+    cached = _LINE_CACHE.get(id(network))
+    if cached is not None and cached[0] is network:
+        return cached[1]
+    ids, coords = [], []
+    for link in network.links.values():
+        a, b = network.stations.get(link.from_id), network.stations.get(link.to_id)
+        if a is not None and b is not None:
+            ids.append(link.id)
+            coords.append(((a.lon, a.lat), (b.lon, b.lat)))
+    geoms = shapely.linestrings(coords) if coords else shapely.linestrings([[(0, 0), (0, 0)]])[:0]
+    _LINE_CACHE.clear()  # one live network at a time is the norm; keep memory bounded
+    _LINE_CACHE[id(network)] = (network, (ids, geoms))
+    return ids, geoms
+
+
+def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+
+
+_RESOLVERS = {
+    "line": _line,
+    "section": _section,
+    "station": _station,
+    "oblast": _oblast,
+    "circle": _circle,
+    "polygon": _polygon,
+    "bus_link": _bus_link,
+}
+
+
+@dataclass(frozen=True)
+class RiskIndex:
+    """An immutable index of a flag set over one network, built once per flag set.
+
+    Flags that cannot be resolved (a line the network no longer has) are kept out of the
+    index and listed in ``problems`` as ``(flag_id, message)``, so one bad flag never hides
+    the others.
+    """
+
+    flags: tuple[Flag, ...]
+    coverage: Mapping[str, Coverage]
+    by_link: Mapping[str, tuple[Flag, ...]]
+    by_station: Mapping[str, tuple[Flag, ...]]
+    problems: tuple[tuple[str, str], ...] = ()
+    _levels_cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def build(
+        cls,
+        flags: Iterable[Flag],
+        network: Network,
+        oblast_shapes: Mapping[str, BaseGeometry] | None = None,
+    ) -> RiskIndex:
+        """Resolve every flag in *flags* on *network* and index them by link and station."""
+        flags = tuple(flags)
+        coverage, problems = {}, []
+        by_link, by_station = defaultdict(list), defaultdict(list)
+        for flag in flags:
+            try:
+                cov = resolve(flag, network, oblast_shapes)
+            except AdvisorError as err:
+                log.warning("flag %s not applied: %s", flag.id, err.message)
+                problems.append((flag.id, err.message))
+                continue
+            coverage[flag.id] = cov
+            for link_id in cov.link_ids:
+                by_link[link_id].append(flag)
+            for station_id in cov.station_ids:
+                by_station[station_id].append(flag)
+        return cls(
+            flags=flags,
+            coverage=MappingProxyType(coverage),
+            by_link=MappingProxyType({k: tuple(v) for k, v in by_link.items()}),
+            by_station=MappingProxyType({k: tuple(v) for k, v in by_station.items()}),
+            problems=tuple(problems),
+        )
+
+    @classmethod
+    def empty(cls) -> RiskIndex:
+        """An index without flags."""
+        return cls((), MappingProxyType({}), MappingProxyType({}), MappingProxyType({}))
+
+    def active_flags(self, at: datetime) -> tuple[Flag, ...]:
+        """The indexed flags in force at *at*."""
+        return tuple(f for f in self.flags if f.id in self.coverage and f.is_active_at(at))
+
+    def flags_on_link(self, link_id: str, at: datetime) -> tuple[Flag, ...]:
+        """Flags in force at *at* that cover link *link_id*."""
+        return tuple(f for f in self.by_link.get(link_id, ()) if f.is_active_at(at))
+
+    def flags_at_station(self, station_id: str, at: datetime) -> tuple[Flag, ...]:
+        """Flags in force at *at* that cover station *station_id*."""
+        return tuple(f for f in self.by_station.get(station_id, ()) if f.is_active_at(at))
+
+    def link_level(self, link_id: str, at: datetime) -> RiskLevel | None:
+        """The highest level in force on *link_id* at *at*, or None."""
+        return max((f.level for f in self.flags_on_link(link_id, at)), default=None)
+
+    def link_levels(self, at: datetime) -> Mapping[str, RiskLevel]:
+        """Highest level per covered link at *at* (only links some active flag covers).
+
+        Cached per set of active flags, which changes only at window edges, so a burst of
+        requests shares one mapping.
+        """
+        active = self.active_flags(at)
+        key = frozenset(f.id for f in active)
+        levels = self._levels_cache.get(key)
+        if levels is None:
+            levels = {}
+            for flag in sorted(active, key=lambda f: f.level):
+                for link_id in self.coverage[flag.id].link_ids:
+                    levels[link_id] = flag.level  # ascending order: the highest wins
+            levels = MappingProxyType(levels)
+            if len(self._levels_cache) > 32:
+                self._levels_cache.clear()
+            self._levels_cache[key] = levels
+        return levels

@@ -1,0 +1,13 @@
+"""Shared fixtures. Keep this file small: each part adds only what several test folders reuse."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.tiny_network import build_tiny_network
+
+
+@pytest.fixture(scope="session")
+def tiny_network():
+    """The 19-stop network drawn in :mod:`tests.tiny_network` (rail, buses, transfers, lines)."""
+    return build_tiny_network()
