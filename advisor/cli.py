@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from advisor.errors import AdvisorError
 
 __all__ = ["main"]
 
@@ -10,6 +14,48 @@ __all__ = ["main"]
 @click.group()
 def main():
     """Route-risk advisor for Ukraine's rail and intercity bus network."""
+
+
+@main.group()
+def network():
+    """Build and inspect the shipped network dataset."""
+
+
+@network.command("build")
+@click.option("--sources", type=click.Path(path_type=Path), help="Raw source directory.")
+@click.option("--out", type=click.Path(path_type=Path), help="Dataset file to write.")
+def network_build(sources, out):
+    """Build the network dataset from the raw sources and print what was found and repaired."""
+    from advisor.network.dataset import write_dataset
+    from advisor.network.importer import build_network
+    from advisor.settings import load_settings
+
+    settings = load_settings()
+    try:
+        net, report = build_network(
+            sources or settings.network_sources,
+            settings.speed_model_path,
+            settings.lines_path,
+            settings.hand_links_path,
+        )
+        version = write_dataset(net, out or settings.network_dataset)
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    click.echo(report.format())
+    click.echo(f"wrote {out or settings.network_dataset} (version {version})")
+
+
+@network.command("info")
+@click.option("--dataset", type=click.Path(path_type=Path), help="Dataset file to read.")
+def network_info(dataset):
+    """Print the version, sources and figures of the network dataset."""
+    from advisor.network.dataset import describe, load_network
+
+    try:
+        net = load_network(dataset)
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    click.echo(describe(net))
 
 
 if __name__ == "__main__":  # pragma: no cover

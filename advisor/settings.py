@@ -33,6 +33,7 @@ class Settings:
     network_sources: Path = PROJECT_ROOT.parent / "shared" / "data" / "ukraine"
     speed_model_path: Path = CONFIG_DIR / "speed_model.toml"
     lines_path: Path = CONFIG_DIR / "lines.toml"
+    hand_links_path: Path = CONFIG_DIR / "hand_links.toml"
     baseline_flags_path: Path = CONFIG_DIR / "baseline_flags.toml"
     default_tolerance: str = "balanced"
     max_transfers: int = 4
@@ -100,6 +101,7 @@ _FILE_KEYS = {
     ("network", "sources"): ("network_sources", _path),
     ("network", "speed_model"): ("speed_model_path", _path),
     ("network", "lines"): ("lines_path", _path),
+    ("network", "hand_links"): ("hand_links_path", _path),
     ("network", "baseline_flags"): ("baseline_flags_path", _path),
     ("routing", "default_tolerance"): ("default_tolerance", str),
     ("routing", "max_transfers"): ("max_transfers", _positive_int),

@@ -5,8 +5,9 @@ reads it. A built network is never modified; a new dataset means a new object.
 
 Examples
 --------
->>> kyiv = Station("kyiv", "Київ-Пас.", "Kyiv-Pas.", 50.44, 30.48, "UA-30", StationKind.RAIL_STATION)
->>> fastiv = Station("fastiv", "Фастів-1", "Fastiv-1", 50.07, 29.91, "UA-32", StationKind.RAIL_STATION)
+>>> RAIL = StationKind.RAIL_STATION
+>>> kyiv = Station("kyiv", "Київ-Пас.", "Kyiv-Pas.", 50.44, 30.48, "UA-30", RAIL)
+>>> fastiv = Station("fastiv", "Фастів-1", "Fastiv-1", 50.07, 29.91, "UA-32", RAIL)
 >>> link = Link("r1", "kyiv", "fastiv", Mode.RAIL, 64.0, 45.0, LinkSource.OSM_TRACK)
 >>> net = Network.build([kyiv, fastiv], [link], [])
 >>> net.get_station("kyiv").name_uk
@@ -32,6 +33,8 @@ __all__ = [
     "LinkSource",
     "Mode",
     "Network",
+    "Oblast",
+    "Settlement",
     "Station",
     "StationKind",
     "TimeSource",
@@ -152,6 +155,9 @@ class Link:
     line_ids: tuple[str, ...] = ()
     operators: int = 0
     daily_departures_2019: int = 0
+    risk_context: tuple[str, ...] = ()
+    """Oblast-level context of a bus link as the source states it (occupied, front-line,
+    border areas); informative only, never a risk level."""
 
     @property
     def is_estimated(self) -> bool:
@@ -184,6 +190,44 @@ class Line:
         return self.name_uk if locale == "uk" else self.name_en
 
 
+@dataclass(frozen=True, slots=True)
+class Oblast:
+    """A first-level administrative unit (oblast, Kyiv city, Crimea, Sevastopol).
+
+    ``polygons`` are simplified outer rings of ``(lon, lat)`` pairs, enough to tell which
+    oblasts a bus link crosses, not for drawing borders.
+
+    >>> Oblast("UA-30", "Kyiv", (((30.2, 50.2), (30.8, 50.2), (30.8, 50.6), (30.2, 50.2)),)).iso
+    'UA-30'
+    """
+
+    iso: str
+    name_en: str
+    polygons: tuple[tuple[tuple[float, float], ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """A town or city that groups stops (``Station.settlement`` holds its ``id``).
+
+    ``id`` is the KOATUU code for settlements of the 2019 bus register, else ``rail:`` and
+    the id of the city's main rail station.
+
+    >>> Settlement("8000000000", "Київ", "Kyiv", 50.45, 30.55, "UA-30", "8000000000").name_latin
+    'Kyiv'
+    """
+
+    id: str
+    name_uk: str
+    name_latin: str
+    lat: float
+    lon: float
+    oblast_iso: str = ""
+    koatuu: str = ""
+    main_station_ids: tuple[str, ...] = ()
+    bus_stop_id: str = ""
+
+
 @dataclass(frozen=True)
 class Network:
     """One immutable snapshot of the network. Build it with :meth:`Network.build`.
@@ -197,6 +241,8 @@ class Network:
     lines: Mapping[str, Line]
     graph: nx.MultiGraph
     metadata: Mapping[str, object] = field(default_factory=dict)
+    oblasts: Mapping[str, Oblast] = field(default_factory=dict)
+    settlements: Mapping[str, Settlement] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -205,6 +251,8 @@ class Network:
         links: Iterable[Link],
         lines: Iterable[Line],
         metadata: Mapping[str, object] | None = None,
+        oblasts: Iterable[Oblast] = (),
+        settlements: Iterable[Settlement] = (),
     ) -> Network:
         """Index *stations*, *links* and *lines* and build the frozen graph."""
         station_map = {s.id: s for s in stations}
@@ -221,6 +269,8 @@ class Network:
             lines=MappingProxyType({line.id: line for line in lines}),
             graph=graph,
             metadata=MappingProxyType(dict(metadata or {})),
+            oblasts=MappingProxyType({o.iso: o for o in oblasts}),
+            settlements=MappingProxyType({s.id: s for s in settlements}),
         )
 
     def get_station(self, station_id: str) -> Station:

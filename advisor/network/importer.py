@@ -1,0 +1,705 @@
+"""Build the project's network from the raw sources in ``../shared/data/ukraine/``.
+
+The importer reads the OSM rail extract, the 2019 bus register, the oblast polygons and the
+project's own configuration (speed model, named lines, hand-added links), and returns a
+:class:`~advisor.network.model.Network` plus a :class:`BuildReport` that says what it found
+and what it repaired. It never copies a source file: :mod:`advisor.network.dataset` writes the
+network in the project's own schema.
+
+Examples
+--------
+>>> round(crowfly_km(50.45, 30.52, 49.84, 23.99), 0)
+470.0
+>>> name_root("Кривий Ріг-Головний"), name_root("Запоріжжя 2"), name_root("Синельникове І")
+('кривий ріг', 'запоріжжя', 'синельникове')
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import networkx as nx
+import shapely
+from shapely.geometry import Point, shape
+from translitua import translit
+
+from advisor.errors import DataError
+from advisor.network import sources as src
+from advisor.network.dataset import stamp
+from advisor.network.model import (
+    Line,
+    Link,
+    LinkSource,
+    Mode,
+    Network,
+    Oblast,
+    Settlement,
+    Station,
+    StationKind,
+    TimeSource,
+)
+
+__all__ = ["BuildReport", "build_network", "crowfly_km", "name_root"]
+
+logger = logging.getLogger(__name__)
+
+ATTRIBUTION = (
+    "Rail and oblast data © OpenStreetMap contributors and geoBoundaries, "
+    "Open Database Licence (ODbL) 1.0",
+    "Bus data: TEXTY's extract of the Ministry of Infrastructure of Ukraine register of "
+    "interregional bus routes (April 2019, pre-war; endpoints only, no timetables), Apache-2.0",
+)
+#: How far (km) a rail station may lie from a register settlement's centre and still belong to
+#: it when its name does not say so. The register's route count is the only size proxy the
+#: sources offer: big cities spread further.
+_RADIUS_BY_ROUTES = ((100, 7.0), (30, 4.0), (0, 2.5))
+#: A station whose name root equals a settlement's name belongs to it up to this far away.
+_NAMED_RADIUS_KM = 30.0
+_OBLAST_SIMPLIFY_DEG = 0.01
+
+
+@dataclass
+class BuildReport:
+    """What a build found and repaired; :meth:`format` renders it for the CLI."""
+
+    source_version: str = ""
+    stations_by_kind: Counter = field(default_factory=Counter)
+    links_by_mode: Counter = field(default_factory=Counter)
+    links_by_source: Counter = field(default_factory=Counter)
+    lines: int = 0
+    estimated_lines: list[str] = field(default_factory=list)
+    rail_components: list[int] = field(default_factory=list)
+    all_components: list[int] = field(default_factory=list)
+    isolated_stations: list[str] = field(default_factory=list)
+    outside_ukraine: list[str] = field(default_factory=list)
+    hand_added: list[str] = field(default_factory=list)
+    duplicate_ids: list[str] = field(default_factory=list)
+    dangling: list[str] = field(default_factory=list)
+    settlements: int = 0
+    main_stations: int = 0
+
+    def format(self, limit: int = 12) -> str:
+        """A plain-text report; long lists are cut to *limit* items with a count."""
+        out = [f"source version: {self.source_version or 'unknown'}"]
+        out.append("stations by kind: " + _counts(self.stations_by_kind))
+        out.append("links by mode: " + _counts(self.links_by_mode))
+        out.append("links by source: " + _counts(self.links_by_source))
+        out.append(
+            f"named lines: {self.lines} (with hand-added links: {len(self.estimated_lines)})"
+        )
+        out.append(f"settlements: {self.settlements}, main stations: {self.main_stations}")
+        out.append(_sizes("rail-only components", self.rail_components))
+        out.append(_sizes("all-mode components", self.all_components))
+        for title, items in (
+            ("isolated stations (no link at all)", self.isolated_stations),
+            ("stations outside Ukraine (kept, oblast empty)", self.outside_ukraine),
+            ("hand-added links", self.hand_added),
+            ("duplicate ids (first kept)", self.duplicate_ids),
+            ("dangling ids (link dropped)", self.dangling),
+        ):
+            out.append(f"{title}: {len(items)}")
+            out.extend(f"  - {item}" for item in items[:limit])
+            if len(items) > limit:
+                out.append(f"  … and {len(items) - limit} more")
+        return "\n".join(out)
+
+
+def _counts(counter: Counter) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(counter.items())) or "none"
+
+
+def _sizes(title: str, sizes: list[int]) -> str:
+    singles = sum(1 for s in sizes if s == 1)
+    return f"{title}: {len(sizes)} (largest {sizes[:6]}, single stations {singles})"
+
+
+def crowfly_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km between two points (haversine, mean Earth radius)."""
+    p1, l1, p2, l2 = map(math.radians, (lat1, lon1, lat2, lon2))
+    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((l2 - l1) / 2) ** 2
+    return 12742.0 * math.asin(math.sqrt(h))
+
+
+_ROMAN_OR_NUMBER = re.compile(r"^(?:[0-9]+|[IІ]{1,3}|[IІ]?V)$")
+
+
+def name_root(name: str) -> str:
+    """The settlement part of a station name: before a dash, without a trailing number."""
+    text = re.split(r"\s*[-–—]\s*", name.strip(), maxsplit=1)[0]
+    words = text.replace("’", "'").replace("ʼ", "'").split()
+    while len(words) > 1 and _ROMAN_OR_NUMBER.match(words[-1]):
+        words.pop()
+    return " ".join(words).lower()
+
+
+# ---------------------------------------------------------------------------------------------
+# public entry point
+
+
+def build_network(
+    sources: Path,
+    speed_model_path: Path,
+    lines_path: Path,
+    hand_links_path: Path,
+) -> tuple[Network, BuildReport]:
+    """Read every source, repair, resolve the named lines and return the network and a report.
+
+    Raises :class:`DataError` naming the file and column when a source is missing or
+    malformed, and naming the line and hub when a named line cannot be resolved.
+    """
+    sources = Path(sources)
+    report = BuildReport()
+    manifest = src.read_manifest(sources)
+    report.source_version = str(manifest.get("versionId", ""))
+    rows = {name: src.read_csv(sources / name, cols) for name, cols in src.REQUIRED_COLUMNS.items()}
+    oblast_features = src.read_geojson(sources / src.OBLASTS)
+    speed = src.load_speed_model(speed_model_path)
+    hand_config = src.read_toml(hand_links_path)
+    lines_config = src.read_toml(lines_path)
+
+    oblasts, locate = _oblasts(oblast_features)
+    stations, station_rows = _rail_stations(rows[src.RAIL_STATIONS], report)
+    links = _rail_links(rows[src.RAIL_EDGES], stations, speed, report)
+    links += _hand_links(hand_config, stations, speed, report)
+    bus_stops = _bus_stops(rows[src.BUS_CITIES], locate, report)
+    routes = {
+        row["koatuu"].strip(): int(_number(row.get("route_endpoint_count", "0")))
+        for row in rows[src.BUS_CITIES]
+    }
+    settlements, stations = _settlements(stations, station_rows, bus_stops, routes, links)
+    stations.update(bus_stops)
+    links += _bus_links(rows[src.BUS_LINKS], bus_stops, speed, report)
+    links += _transfer_links(settlements, stations, speed)
+    lines, links = _resolve_lines(lines_config, stations, links)
+    metadata = _metadata(manifest, sources, speed)
+    network = Network.build(
+        stations.values(), links, lines, metadata, oblasts.values(), settlements.values()
+    )
+    _summarise(network, report)
+    return stamp(network, report.source_version or "unknown"), report
+
+
+# ---------------------------------------------------------------------------------------------
+# oblasts
+
+
+def _oblasts(features: list[dict]):
+    """Simplified oblast outlines, and a function that names the oblast of a point."""
+    oblasts: dict[str, Oblast] = {}
+    shapes = []
+    for feature in features:
+        props = feature["properties"]
+        geometry = shape(feature["geometry"])
+        shapes.append((props["shapeISO"], geometry))
+        simple = shapely.simplify(geometry, _OBLAST_SIMPLIFY_DEG, preserve_topology=True)
+        parts = getattr(simple, "geoms", [simple])
+        rings = tuple(
+            tuple((round(x, 4), round(y, 4)) for x, y in part.exterior.coords) for part in parts
+        )
+        oblasts[props["shapeISO"]] = Oblast(props["shapeISO"], props.get("shapeName", ""), rings)
+    for _, geometry in shapes:
+        shapely.prepare(geometry)
+
+    def locate(lat: float, lon: float) -> str:
+        point = Point(lon, lat)
+        return next((iso for iso, geometry in shapes if geometry.contains(point)), "")
+
+    return oblasts, locate
+
+
+# ---------------------------------------------------------------------------------------------
+# rail
+
+
+def _rail_stations(rows, report: BuildReport):
+    stations: dict[str, Station] = {}
+    kept_rows: dict[str, dict] = {}
+    for row in rows:
+        sid = row["station_id"].strip()
+        if not sid:
+            report.dangling.append(f"{src.RAIL_STATIONS}: a row without station_id")
+            continue
+        if sid in stations:
+            report.duplicate_ids.append(f"{src.RAIL_STATIONS}: station_id {sid!r}")
+            continue
+        stations[sid] = _rail_station(row, sid)
+        kept_rows[sid] = row
+        if not stations[sid].oblast_iso:
+            report.outside_ukraine.append(f"{sid} {row['name_uk']}")
+    return stations, kept_rows
+
+
+def _rail_station(row: dict, sid: str) -> Station:
+    try:
+        lat, lon = float(row["lat"]), float(row["lon"])
+    except ValueError as err:
+        raise DataError(f"{src.RAIL_STATIONS}: station {sid!r} has bad coordinates") from err
+    kind = StationKind.HALT if row["station_type"] == "halt" else StationKind.RAIL_STATION
+    return Station(
+        id=sid,
+        name_uk=row["name_uk"].strip(),
+        name_latin=row["name_latin_kmu2010"].strip() or translit(row["name_uk"].strip()),
+        lat=lat,
+        lon=lon,
+        oblast_iso=row["oblast_iso"].strip(),
+        kind=kind,
+        name_en=row["name_en_osm"].strip(),
+        name_ru=row["name_ru_osm"].strip(),
+        uz_code=row["uz_express_code"].strip(),
+    )
+
+
+_RAIL_SOURCE = {"osm": LinkSource.OSM_TRACK, "connector-estimated": LinkSource.REPAIR_CONNECTOR}
+
+
+def _rail_links(rows, stations, speed: src.SpeedModel, report: BuildReport) -> list[Link]:
+    links: list[Link] = []
+    seen: Counter = Counter()
+    for number, row in enumerate(rows, start=2):
+        a, b = row["from"].strip(), row["to"].strip()
+        missing = [x for x in (a, b) if x not in stations]
+        if missing:
+            report.dangling.append(
+                f"{src.RAIL_EDGES} line {number}: unknown station {missing[0]!r}"
+            )
+            continue
+        if row["kind"] not in _RAIL_SOURCE:
+            raise DataError(f"{src.RAIL_EDGES} line {number}: unknown kind {row['kind']!r}")
+        link_id = f"rail:{a}:{b}"
+        seen[link_id] += 1
+        if seen[link_id] > 1:
+            report.duplicate_ids.append(f"{src.RAIL_EDGES} line {number}: second edge {a}–{b}")
+            link_id = f"{link_id}:{seen[link_id]}"
+        links.append(_rail_link(row, number, link_id, a, b, speed))
+    return links
+
+
+def _rail_link(row, number, link_id, a, b, speed: src.SpeedModel) -> Link:
+    try:
+        distance = float(row["distance_km"])
+    except ValueError as err:
+        raise DataError(f"{src.RAIL_EDGES} line {number}: bad distance_km") from err
+    electrified = row["electrified"].strip() not in ("", "no")
+    narrow = row.get("railway") == "narrow_gauge"
+    return Link(
+        id=link_id,
+        from_id=a,
+        to_id=b,
+        mode=Mode.RAIL,
+        distance_km=round(distance, 3),
+        travel_minutes=round(speed.rail_minutes(distance, row["usage"], electrified, narrow), 2),
+        source=_RAIL_SOURCE[row["kind"]],
+        osm_way_ids=tuple(w for w in row["osm_way_ids"].split(";") if w),
+        parallel=row["skip_edge"].strip().lower() == "true",
+    )
+
+
+def _hand_links(config: dict, stations, speed: src.SpeedModel, report) -> list[Link]:
+    factor = float(config.get("detour_factor", 1.25))
+    links = []
+    for entry in config.get("link", []):
+        try:
+            hid, a, b, why = entry["id"], entry["from"], entry["to"], entry["why"]
+        except KeyError as err:
+            raise DataError(f"hand links: an entry lacks {err.args[0]!r}") from err
+        for sid in (a, b):
+            if sid not in stations:
+                raise DataError(f"hand link {hid!r}: unknown station {sid!r}", value=sid)
+        sa, sb = stations[a], stations[b]
+        crow = crowfly_km(sa.lat, sa.lon, sb.lat, sb.lon)
+        distance = float(entry.get("distance_km", factor * crow))
+        usage, electrified = entry.get("usage", "main"), bool(entry.get("electrified", False))
+        note = f"{why} (estimated: {distance:.1f} km = "
+        note += (
+            "given length" if "distance_km" in entry else f"{factor} × {crow:.1f} km straight line"
+        )
+        links.append(
+            Link(
+                id=f"hand:{hid}",
+                from_id=a,
+                to_id=b,
+                mode=Mode.RAIL,
+                distance_km=round(distance, 3),
+                travel_minutes=round(speed.rail_minutes(distance, usage, electrified), 2),
+                source=LinkSource.HAND_ADDED,
+                source_note=note + ")",
+            )
+        )
+        report.hand_added.append(f"{sa.name_uk} – {sb.name_uk}, {distance:.1f} km: {why}")
+    return links
+
+
+# ---------------------------------------------------------------------------------------------
+# bus
+
+
+def _bus_stops(rows, locate, report: BuildReport) -> dict[str, Station]:
+    stops: dict[str, Station] = {}
+    for row in rows:
+        koatuu = row["koatuu"].strip()
+        sid = f"bus:{koatuu}"
+        if sid in stops:
+            report.duplicate_ids.append(f"{src.BUS_CITIES}: koatuu {koatuu!r}")
+            continue
+        lat, lon = float(row["lat"]), float(row["lon"])
+        name = row["city_uk"].strip()
+        stops[sid] = Station(
+            id=sid,
+            name_uk=name,
+            name_latin=translit(name),
+            lat=lat,
+            lon=lon,
+            oblast_iso=locate(lat, lon),
+            kind=StationKind.BUS_STATION,
+            settlement=koatuu,
+        )
+    return stops
+
+
+def _number(value: str, default: float = 0.0) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _bus_links(rows, stops, speed: src.SpeedModel, report: BuildReport) -> list[Link]:
+    links: dict[str, Link] = {}
+    for number, row in enumerate(rows, start=2):
+        a, b = f"bus:{row['koatuu_a'].strip()}", f"bus:{row['koatuu_b'].strip()}"
+        missing = [x for x in (a, b) if x not in stops]
+        if missing:
+            report.dangling.append(f"{src.BUS_LINKS} line {number}: unknown city {missing[0]!r}")
+            continue
+        link_id = f"bus:{min(a, b)[4:]}:{max(a, b)[4:]}"
+        if link_id in links:
+            report.duplicate_ids.append(f"{src.BUS_LINKS} line {number}: second pair {link_id}")
+            continue
+        links[link_id] = _bus_link(row, link_id, stops[a], stops[b], speed)
+    return list(links.values())
+
+
+def _bus_link(row, link_id, a: Station, b: Station, speed: src.SpeedModel) -> Link:
+    road = _number(row["route_length_km_median"])
+    if road > 0:
+        time_source = TimeSource.ROAD_LENGTH
+    else:
+        crow = _number(row["crowfly_km"]) or crowfly_km(a.lat, a.lon, b.lat, b.lon)
+        road, time_source = speed.road_factor * crow, TimeSource.ROAD_FACTOR
+    flags = tuple(f.strip() for f in row["risk_context_flags"].split(";") if f.strip())
+    return Link(
+        id=link_id,
+        from_id=a.id,
+        to_id=b.id,
+        mode=Mode.BUS,
+        distance_km=round(road, 1),
+        travel_minutes=round(speed.bus_minutes(road), 1),
+        source=LinkSource.BUS_REGISTER_2019,
+        time_source=time_source,
+        operators=int(_number(row["operators"])),
+        daily_departures_2019=int(_number(row["daily_records"])),
+        risk_context=flags,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# settlements, main stations, transfers
+
+
+def _settlements(stations, rows, bus_stops, routes, links):
+    """Group rail stations into settlements and mark each settlement's main station."""
+    component = _rail_component_sizes(stations, links)
+    members: dict[str, list[str]] = defaultdict(list)
+    for sid, station in stations.items():
+        key = _register_settlement(station, bus_stops, routes)
+        if key:
+            members[key].append(sid)
+    _known_cities(stations, rows, members)
+    settlements: dict[str, Settlement] = {}
+    updated = dict(stations)
+    for key, sids in members.items():
+        main = _main_station(sids, stations, rows, component)
+        for sid in sids:
+            updated[sid] = replace(stations[sid], settlement=key, is_main=sid == main)
+        settlements[key] = _settlement(key, bus_stops, stations, main or sids[0], bool(main))
+    for stop in bus_stops.values():
+        if stop.settlement not in settlements:
+            settlements[stop.settlement] = _settlement(
+                stop.settlement, bus_stops, stations, "", False
+            )
+    for key, settlement in settlements.items():
+        stop_id = f"bus:{key}"
+        if stop_id in bus_stops and not settlement.main_station_ids:
+            bus_stops[stop_id] = replace(bus_stops[stop_id], is_main=True)
+    return settlements, updated
+
+
+def _rail_component_sizes(stations, links) -> dict[str, int]:
+    graph = nx.Graph()
+    graph.add_nodes_from(stations)
+    graph.add_edges_from((link.from_id, link.to_id) for link in links)
+    return {n: len(c) for c in nx.connected_components(graph) for n in c}
+
+
+def _register_settlement(station: Station, bus_stops, routes) -> str:
+    """The KOATUU code of the register settlement *station* lies in, or ``""``."""
+    root = name_root(station.name_uk)
+    best, best_km = "", math.inf
+    for stop in bus_stops.values():
+        if abs(stop.lat - station.lat) > 0.3:  # cheap cut before the haversine
+            continue
+        km = crowfly_km(station.lat, station.lon, stop.lat, stop.lon)
+        if km > _NAMED_RADIUS_KM:
+            continue
+        named = name_root(stop.name_uk) == root
+        if (named or km <= _radius(routes.get(stop.settlement, 0))) and km < best_km:
+            best, best_km = stop.settlement, km
+    return best
+
+
+def _radius(routes: int) -> float:
+    return next(radius for threshold, radius in _RADIUS_BY_ROUTES if routes >= threshold)
+
+
+def _known_cities(stations, rows, members) -> None:
+    """Settlements for hubs the bus register does not name (Koziatyn, Zhmerynka …)."""
+    placed = {sid for sids in members.values() for sid in sids}
+    for sid, row in rows.items():
+        hub = row["reviewed_hub"].strip().lower() == "true" or row["uz_express_code"].strip()
+        if sid in placed or not hub:
+            continue
+        root, hub_station = name_root(stations[sid].name_uk), stations[sid]
+        key = f"rail:{sid}"
+        for other, station in stations.items():
+            if other in placed or name_root(station.name_uk) != root:
+                continue
+            if crowfly_km(hub_station.lat, hub_station.lon, station.lat, station.lon) <= 15:
+                members[key].append(other)
+                placed.add(other)
+
+
+def _main_station(sids, stations, rows, component) -> str:
+    """The main passenger station among *sids*: reviewed hub, ticket code, network, degree."""
+
+    def score(sid):
+        row = rows.get(sid, {})
+        return (
+            stations[sid].kind is StationKind.RAIL_STATION,
+            row.get("reviewed_hub", "").lower() == "true" and not sid.startswith("osm-"),
+            bool(stations[sid].uz_code),
+            component.get(sid, 0),
+            int(_number(row.get("osm_degree", "0"))),
+            sid,
+        )
+
+    best = max(sids, key=score)
+    return best if stations[best].kind is StationKind.RAIL_STATION else ""
+
+
+def _settlement(key, bus_stops, stations, anchor_id, has_main) -> Settlement:
+    stop = bus_stops.get(f"bus:{key}")
+    anchor = stop or stations[anchor_id]
+    name = stop.name_uk if stop else name_root(anchor.name_uk).title()
+    return Settlement(
+        id=key,
+        name_uk=name,
+        name_latin=translit(name),
+        lat=anchor.lat,
+        lon=anchor.lon,
+        oblast_iso=anchor.oblast_iso,
+        koatuu=key if stop else "",
+        main_station_ids=(anchor_id,) if has_main else (),
+        bus_stop_id=stop.id if stop else "",
+    )
+
+
+def _transfer_links(settlements, stations, speed: src.SpeedModel) -> list[Link]:
+    links = []
+    for settlement in settlements.values():
+        if not settlement.bus_stop_id:
+            continue
+        stop = stations[settlement.bus_stop_id]
+        for main in settlement.main_station_ids:
+            rail = stations[main]
+            km = crowfly_km(stop.lat, stop.lon, rail.lat, rail.lon)
+            links.append(
+                Link(
+                    id=f"transfer:{main}:{stop.id}",
+                    from_id=main,
+                    to_id=stop.id,
+                    mode=Mode.TRANSFER,
+                    distance_km=round(km, 2),
+                    travel_minutes=round(speed.transfer_minutes(km), 1),
+                    source=LinkSource.TRANSFER_ESTIMATE,
+                    time_source=TimeSource.TRANSFER_MODEL,
+                    source_note="bus stop placed at the settlement centre (2019 register)",
+                )
+            )
+    return links
+
+
+# ---------------------------------------------------------------------------------------------
+# named lines
+
+
+def _resolve_lines(config: dict, stations, links: list[Link]):
+    """Resolve every configured line to its stations and links; returns lines and new links."""
+    rail = [link for link in links if link.mode is Mode.RAIL]
+    through = _rail_graph(stations, [link for link in rail if not link.parallel])
+    full = _rail_graph(stations, rail)
+    by_pair: dict[frozenset, list[Link]] = defaultdict(list)
+    for link in rail:
+        by_pair[frozenset((link.from_id, link.to_id))].append(link)
+    index = _name_index(stations)
+    lines, covering = [], defaultdict(list)
+    seen = set()
+    for entry in config.get("line", []):
+        line = _resolve_line(entry, stations, index, through, full, by_pair, seen)
+        lines.append(line)
+        for link_id in line.link_ids:
+            covering[link_id].append(line.id)
+    new_links = [
+        replace(link, line_ids=tuple(covering[link.id])) if link.id in covering else link
+        for link in links
+    ]
+    return lines, new_links
+
+
+def _rail_graph(stations, links) -> nx.Graph:
+    graph = nx.Graph()
+    for link in links:
+        a, b = link.from_id, link.to_id
+        if stations[a].kind is StationKind.BUS_STATION:
+            continue
+        old = graph.get_edge_data(a, b)
+        if old is None or old["weight"] > link.distance_km:
+            graph.add_edge(a, b, weight=link.distance_km)
+    return graph
+
+
+def _name_index(stations) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = defaultdict(list)
+    for sid, station in stations.items():
+        if station.kind is StationKind.RAIL_STATION:
+            index[station.name_uk.replace("’", "'")].append(sid)
+    return index
+
+
+def _resolve_line(entry, stations, index, through, full, by_pair, seen) -> Line:
+    try:
+        line_id, hubs = entry["id"], entry["hubs"]
+        name_uk, name_en = entry["name_uk"], entry["name_en"]
+    except KeyError as err:
+        raise DataError(f"lines: an entry lacks {err.args[0]!r}: {entry!r}") from err
+    if line_id in seen:
+        raise DataError(f"lines: duplicate line id {line_id!r}", value=line_id)
+    seen.add(line_id)
+    if len(hubs) < 2:
+        raise DataError(f"line {line_id!r}: needs at least two hubs", value=line_id)
+    hub_ids = [_hub_id(line_id, hub, stations, index) for hub in hubs]
+    chain = [hub_ids[0]]
+    for a, b in itertools.pairwise(hub_ids):
+        chain += _hub_path(line_id, a, b, through, full, stations)[1:]
+    positions: dict[str, list[int]] = defaultdict(list)
+    for i, sid in enumerate(chain):
+        positions[sid].append(i)
+    link_ids = {
+        link.id
+        for pair, pair_links in by_pair.items()
+        if pair <= positions.keys()
+        for link in pair_links
+        if link.parallel or _consecutive(positions, pair)
+    }
+    estimated = any(lid.startswith("hand:") for lid in link_ids)
+    return Line(
+        line_id, name_uk, name_en, tuple(hub_ids), tuple(chain), frozenset(link_ids), estimated
+    )
+
+
+def _consecutive(positions: dict[str, list[int]], pair: frozenset) -> bool:
+    a, b = tuple(pair) if len(pair) == 2 else (next(iter(pair)),) * 2
+    return any(abs(i - j) == 1 for i in positions[a] for j in positions[b])
+
+
+def _hub_id(line_id: str, hub: str, stations, index) -> str:
+    """A hub given by station id, or by exact Ukrainian name (``"Name@UA-63"`` to choose)."""
+    if hub in stations:
+        return hub
+    name, _, oblast = hub.replace("’", "'").partition("@")
+    found = [sid for sid in index.get(name, []) if not oblast or stations[sid].oblast_iso == oblast]
+    if len(found) == 1:
+        return found[0]
+    problem = "is ambiguous" if found else "is not a known station id or station name"
+    raise DataError(f"line {line_id!r}: hub {hub!r} {problem}", value=hub, suggestions=found)
+
+
+def _hub_path(line_id, a, b, through, full, stations) -> list[str]:
+    for graph in (through, full):
+        try:
+            return nx.shortest_path(graph, a, b, weight="weight")
+        except (nx.NetworkXNoPath, nx.NodeNotFound):
+            continue
+    raise DataError(
+        f"line {line_id!r}: no rail path from hub {a!r} ({stations[a].name_uk}) "
+        f"to hub {b!r} ({stations[b].name_uk})",
+        value=line_id,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# metadata and report
+
+
+def _metadata(manifest: dict, sources: Path, speed: src.SpeedModel) -> dict:
+    return {
+        "source_version": str(manifest.get("versionId", "unknown")),
+        "source_checksum": str(manifest.get("checksum", "")),
+        "sources": {
+            "rail": f"OSM rail extract {manifest.get('versionId', 'unknown')} "
+            f"({manifest.get('sourceGeneratedAt', 'date unknown')})",
+            "bus": "Ministry of Infrastructure register of interregional bus routes, April 2019",
+            "oblasts": "geoBoundaries ADM1",
+            "directory": sources.name,
+        },
+        "attribution": list(ATTRIBUTION),
+        "licence": "ODbL-1.0",
+        "speed_model": {
+            "rail_kmh": {
+                f"{u}/{'electric' if e else 'diesel'}": v for (u, e), v in speed.rail_kmh.items()
+            },
+            "bus_kmh": speed.bus_kmh,
+            "road_factor": speed.road_factor,
+        },
+    }
+
+
+def _summarise(network: Network, report: BuildReport) -> None:
+    report.stations_by_kind = Counter(str(s.kind) for s in network.stations.values())
+    report.links_by_mode = Counter(str(link.mode) for link in network.links.values())
+    report.links_by_source = Counter(str(link.source) for link in network.links.values())
+    report.lines = len(network.lines)
+    report.estimated_lines = [line.id for line in network.lines.values() if line.estimated]
+    report.settlements = len(network.settlements)
+    report.main_stations = sum(1 for s in network.stations.values() if s.is_main)
+    rail = nx.Graph()
+    rail.add_nodes_from(
+        s.id for s in network.stations.values() if s.kind is not StationKind.BUS_STATION
+    )
+    rail.add_edges_from(
+        (link.from_id, link.to_id) for link in network.links.values() if link.mode is Mode.RAIL
+    )
+    report.rail_components = sorted((len(c) for c in nx.connected_components(rail)), reverse=True)
+    report.all_components = sorted(
+        (len(c) for c in nx.connected_components(network.graph)), reverse=True
+    )
+    report.isolated_stations = sorted(
+        f"{sid} {network.stations[sid].name_uk} ({network.stations[sid].oblast_iso or 'outside'})"
+        for sid in network.graph.nodes
+        if network.graph.degree(sid) == 0
+    )
