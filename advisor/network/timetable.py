@@ -1,0 +1,227 @@
+"""An imported GTFS timetable as one immutable, compact snapshot.
+
+Stop times are kept column-wise in :class:`array.array` (one int per cell, no per-row Python
+objects), grouped by trip: the stop times of trip ``t`` are the slice
+``trip_offsets[t]:trip_offsets[t + 1]`` of ``st_place``, ``st_arrival`` and ``st_departure``.
+Times are seconds after "noon minus 12 h" of the service day, exactly as GTFS defines them,
+so ``25:10:00`` is ``90600`` and belongs to the previous service day.
+
+Routing works on *places*: a stop's parent station when it has one (platforms of one station
+are one place), else the stop itself. The importer (:mod:`advisor.network.gtfs`) builds a
+:class:`Timetable`; the planner (:mod:`advisor.routing.timetable`) reads it.
+
+Examples
+--------
+>>> from array import array
+>>> tt = Timetable(
+...     feed_ids=("demo",), timezone="Europe/Kyiv",
+...     stop_ids=("A", "B"), stop_names=("A", "B"), stop_lat=array("d", [50.0, 50.1]),
+...     stop_lon=array("d", [30.0, 30.1]), stop_place=array("i", [0, 1]),
+...     route_ids=("r",), route_names=("IC 1",), route_modes=(Mode.RAIL,), route_agencies=("UZ",),
+...     trip_ids=("t",), trip_route=array("i", [0]), trip_service=array("i", [0]),
+...     trip_headsigns=("B",), trip_offsets=array("i", [0, 2]),
+...     st_place=array("i", [0, 1]), st_arrival=array("i", [3600, 7200]),
+...     st_departure=array("i", [3600, 7200]), service_ids=("daily",),
+...     calendar=((0, date(2026, 1, 1).toordinal(), date(2026, 12, 31).toordinal(), 0b1111111),),
+... )
+>>> tt.active_services(date(2026, 3, 2))
+frozenset({0})
+>>> tt.service_datetime(date(2026, 3, 2), 90600).isoformat()
+'2026-03-03T01:10:00+02:00'
+>>> format_gtfs_time(90600)
+'25:10:00'
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from advisor.network.model import Mode
+
+__all__ = ["Timetable", "format_gtfs_time", "mode_of_route_type"]
+
+
+def _empty() -> Mapping:
+    return MappingProxyType({})
+
+
+def format_gtfs_time(seconds: int) -> str:
+    """*seconds* after the service day's start as GTFS ``HH:MM:SS`` (hours may pass 24).
+
+    >>> format_gtfs_time(3725)
+    '01:02:05'
+    """
+    hours, rest = divmod(int(seconds), 3600)
+    return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+
+
+def mode_of_route_type(route_type: int) -> Mode:
+    """The network mode of a GTFS ``route_type`` (basic or extended); buses are BUS, else RAIL.
+
+    >>> mode_of_route_type(3), mode_of_route_type(2), mode_of_route_type(201)
+    (<Mode.BUS: 'bus'>, <Mode.RAIL: 'rail'>, <Mode.BUS: 'bus'>)
+    """
+    # Extended types 200-299 are coaches, 700-799 buses; basic 3 is bus, 11 trolleybus.
+    if route_type in (3, 11) or 200 <= route_type < 300 or 700 <= route_type < 800:
+        return Mode.BUS
+    return Mode.RAIL
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Timetable:
+    """One or more imported feeds as immutable column arrays (see the module docstring).
+
+    ``calendar`` rows are ``(service, first_ordinal, last_ordinal, weekday_mask)`` with bit 0
+    for Monday; ``added`` / ``removed`` map a date ordinal to the services calendar_dates adds
+    or removes on that day. ``transfer_seconds`` holds a feed's minimum change time at one
+    place, ``footpaths`` walks between two places (both from transfers.txt).
+    ``station_by_place`` is filled by stop matching (:func:`advisor.network.gtfs.match_stops`).
+    """
+
+    feed_ids: tuple[str, ...]
+    timezone: str
+    stop_ids: tuple[str, ...]
+    stop_names: tuple[str, ...]
+    stop_lat: array
+    stop_lon: array
+    stop_place: array
+    route_ids: tuple[str, ...]
+    route_names: tuple[str, ...]
+    route_modes: tuple[Mode, ...]
+    route_agencies: tuple[str, ...]
+    trip_ids: tuple[str, ...]
+    trip_route: array
+    trip_service: array
+    trip_headsigns: tuple[str, ...]
+    trip_offsets: array
+    st_place: array
+    st_arrival: array
+    st_departure: array
+    service_ids: tuple[str, ...]
+    calendar: tuple[tuple[int, int, int, int], ...] = ()
+    added: Mapping[int, frozenset[int]] = field(default_factory=_empty)
+    removed: Mapping[int, frozenset[int]] = field(default_factory=_empty)
+    transfer_seconds: Mapping[int, int] = field(default_factory=_empty)
+    footpaths: Mapping[int, tuple[tuple[int, int], ...]] = field(default_factory=_empty)
+    station_by_place: Mapping[int, str] = field(default_factory=_empty)
+    metadata: Mapping[str, object] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        return (
+            f"Timetable(feeds={self.feed_ids}, trips={self.trip_count}, "
+            f"stop_times={self.stop_time_count})"
+        )
+
+    # -- sizes and lookups -------------------------------------------------------------
+
+    @property
+    def trip_count(self) -> int:
+        """Number of trips (frequency-based trips are expanded at import)."""
+        return len(self.trip_ids)
+
+    @property
+    def stop_time_count(self) -> int:
+        """Number of stop times kept after validation."""
+        return len(self.st_place)
+
+    @cached_property
+    def _stop_index(self) -> dict[str, int]:
+        return {stop_id: i for i, stop_id in enumerate(self.stop_ids)}
+
+    def find_stop(self, stop_id: str) -> int | None:
+        """The index of the stop with GTFS id *stop_id*, or None."""
+        return self._stop_index.get(stop_id)
+
+    @cached_property
+    def _places_by_station(self) -> dict[str, tuple[int, ...]]:
+        places: dict[str, list[int]] = {}
+        for place, station_id in self.station_by_place.items():
+            places.setdefault(station_id, []).append(place)
+        return {k: tuple(sorted(v)) for k, v in places.items()}
+
+    def places_of_station(self, station_id: str) -> tuple[int, ...]:
+        """The places (stop indices) matched to the network station *station_id*."""
+        return self._places_by_station.get(station_id, ())
+
+    def place_name(self, place: int) -> str:
+        """The feed's name of a place."""
+        return self.stop_names[place]
+
+    def trip_mode(self, trip: int) -> Mode:
+        """Rail or bus, from the trip's route type."""
+        return self.route_modes[self.trip_route[trip]]
+
+    def trip_route_name(self, trip: int) -> str:
+        """The route's short name, else its long name, else its id."""
+        return self.route_names[self.trip_route[trip]]
+
+    def with_stations(self, station_by_place: Mapping[int, str]) -> Timetable:
+        """A copy whose places are matched to network stations (*station_by_place*)."""
+        return replace(self, station_by_place=MappingProxyType(dict(station_by_place)))
+
+    # -- calendar ----------------------------------------------------------------------
+
+    def active_services(self, day: date) -> frozenset[int]:
+        """Services running on service day *day* (calendar, then calendar_dates exceptions)."""
+        ordinal = day.toordinal()
+        bit = 1 << day.weekday()
+        running = {
+            service
+            for service, first, last, mask in self.calendar
+            if first <= ordinal <= last and mask & bit
+        }
+        running |= self.added.get(ordinal, frozenset())
+        running -= self.removed.get(ordinal, frozenset())
+        return frozenset(running)
+
+    def trips_on(self, day: date) -> list[int]:
+        """Indices of the trips running on service day *day*."""
+        services = self.active_services(day)
+        return [t for t, s in enumerate(self.trip_service) if s in services]
+
+    def service_days(self) -> list[date]:
+        """Every day some service runs, sorted."""
+        ordinals = set(self.added)
+        for _service, first, last, _mask in self.calendar:
+            ordinals.update(range(first, last + 1))
+        return [d for d in map(date.fromordinal, sorted(ordinals)) if self.active_services(d)]
+
+    def busiest_day(self) -> date:
+        """The service day with the most trips (earliest on ties); raises ValueError if none."""
+        per_service = Counter(self.trip_service)
+        counts = {
+            day: sum(per_service[s] for s in self.active_services(day))
+            for day in self.service_days()
+        }
+        if not counts:
+            raise ValueError("the timetable has no service day")
+        return max(sorted(counts), key=counts.__getitem__)
+
+    # -- time --------------------------------------------------------------------------
+
+    @cached_property
+    def zone(self) -> ZoneInfo:
+        """The feed's time zone (the first agency's ``agency_timezone``)."""
+        return ZoneInfo(self.timezone)
+
+    def service_datetime(self, day: date, seconds: int) -> datetime:
+        """The aware datetime of *seconds* on service day *day*.
+
+        GTFS counts from "noon minus 12 h", which is midnight except on the two days a year
+        the clocks change; computing from noon keeps those days right.
+        """
+        noon = datetime.combine(day, time(12), self.zone)
+        base = (noon.astimezone(ZoneInfo("UTC")) - timedelta(hours=12)).astimezone(self.zone)
+        return (base + timedelta(seconds=seconds)).astimezone(self.zone)
+
+    def seconds_on(self, day: date, when: datetime) -> int:
+        """Seconds of *when* after the start of service day *day* (inverse of the above)."""
+        start = self.service_datetime(day, 0)
+        return int((when - start).total_seconds())

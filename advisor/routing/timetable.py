@@ -1,0 +1,809 @@
+"""Planning with real departures: a connection scan over one service day, risk-aware.
+
+For a query day the trips of that day (and those of the day before that run past midnight,
+and those of the next day) become *connections* — one per hop between two consecutive stops
+of a trip — sorted by departure and held in plain lists. The earliest arrival is one pass of the
+Connection Scan Algorithm (Dibbelt et al. 2013) from the query time onwards, stopping as soon
+as no later connection can improve the destination. A latest-departure ("arrive by") query is
+the same scan backwards.
+
+Changing vehicles needs a minimum time at the place (the feed's transfers.txt, else
+``min_transfer_seconds`` from configuration, never below :data:`MIN_TRANSFER_FLOOR_SECONDS`),
+plus ``elevated_buffer_seconds`` after a trip that passed through an elevated section.
+
+Risk: every hop between two stops matched to network stations maps to the network links of
+the shortest path between those stations (rail links for trains, bus links for buses). A flag
+covering one of those links or stations and in force when the trip runs that hop blocks the
+connection when its level is at or above what the passenger's tolerance avoids — exactly the
+rule used for estimated legs. Hops whose stops are not matched carry no known risk and say so
+(``Leg.link_ids`` is empty).
+
+Examples
+--------
+>>> blocking_rank(Tolerance.BALANCED), blocking_rank(Tolerance.STRICT)
+(2, 1)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from bisect import bisect_left, bisect_right
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from itertools import pairwise
+from threading import Lock
+
+import networkx as nx
+
+from advisor.errors import InvalidQuery
+from advisor.network.model import Mode, Network, TimeSource
+from advisor.network.timetable import Timetable
+from advisor.risk.model import Flag, RiskLevel, Tolerance
+from advisor.routing.model import (
+    Advice,
+    DataFreshness,
+    Leg,
+    Notice,
+    NoticeCode,
+    Option,
+    OptionKind,
+    Query,
+    Verdict,
+)
+
+__all__ = [
+    "MIN_TRANSFER_FLOOR_SECONDS",
+    "Departure",
+    "Journey",
+    "TimetablePlanner",
+    "blocking_rank",
+]
+
+log = logging.getLogger(__name__)
+
+INF = math.inf
+DAY = 86_400
+MIN_TRANSFER_FLOOR_SECONDS = 300
+"""A change never takes less than five minutes, even where a feed says 0 (walking off one
+train and onto another with luggage, in wartime, is never instant)."""
+DAY_CACHE_SIZE = 4
+_NO_RISK = -1
+_RANKS = {level: level.rank for level in RiskLevel}
+
+
+def blocking_rank(tolerance: Tolerance) -> int:
+    """The lowest :attr:`RiskLevel.rank` a passenger with *tolerance* never uses."""
+    return {
+        Tolerance.STRICT: RiskLevel.ELEVATED.rank,
+        Tolerance.BALANCED: RiskLevel.HIGH.rank,
+        Tolerance.ACCEPT_HIGH: RiskLevel.SUSPENDED.rank,
+    }[tolerance]
+
+
+# -- one service day as sorted connections -----------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class DayConnections:
+    """Connections usable on one service day, sorted by departure (then arrival).
+
+    Times are seconds after the start of ``day``; trips of the day before are shifted by −1
+    day, of the next day by +1 day. ``instance`` numbers each (trip, day) run; ``row`` is the
+    stop-time row the hop starts at.
+    """
+
+    day: date
+    dep: list[int]
+    arr: list[int]
+    frm: list[int]
+    to: list[int]
+    instance: list[int]
+    row: list[int]
+    instance_trip: list[int]
+    instance_shift: list[int]
+    by_arrival: list[int]
+    arr_sorted_desc: list[int]
+
+
+def _build_day(tt: Timetable, day: date) -> DayConnections:
+    instances: list[tuple[int, int]] = []
+    hops: list[tuple[int, int, int]] = []  # (dep, arr, row) then instance appended below
+    owner: list[int] = []
+    for offset in (-1, 0, 1):
+        shift = offset * DAY
+        for trip in tt.trips_on(day + timedelta(days=offset)):
+            start, end = tt.trip_offsets[trip], tt.trip_offsets[trip + 1]
+            if offset == -1 and tt.st_arrival[end - 1] < DAY:
+                continue  # yesterday's trip ended before today began
+            instance = len(instances)
+            instances.append((trip, shift))
+            for row in range(start, end - 1):
+                hops.append((tt.st_departure[row] + shift, tt.st_arrival[row + 1] + shift, row))
+                owner.append(instance)
+    order = sorted(range(len(hops)), key=hops.__getitem__)
+    dep = [hops[i][0] for i in order]
+    arr = [hops[i][1] for i in order]
+    row = [hops[i][2] for i in order]
+    by_arrival = sorted(range(len(order)), key=lambda i: (-arr[i], -dep[i]))
+    return DayConnections(
+        day=day,
+        dep=dep,
+        arr=arr,
+        frm=[tt.st_place[r] for r in row],
+        to=[tt.st_place[r + 1] for r in row],
+        instance=[owner[i] for i in order],
+        row=row,
+        instance_trip=[t for t, _ in instances],
+        instance_shift=[s for _, s in instances],
+        by_arrival=by_arrival,
+        arr_sorted_desc=[-arr[i] for i in by_arrival],
+    )
+
+
+# -- results -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ride:
+    """One ride on one trip: boarding connection ``enter`` to alighting connection ``exit``."""
+
+    enter: int
+    exit: int
+
+
+@dataclass(frozen=True)
+class Journey:
+    """A scan's answer: rides in order, on the connections of ``day``."""
+
+    day: DayConnections
+    rides: tuple[Ride, ...]
+
+    @property
+    def departure_seconds(self) -> int:
+        """Departure of the first ride, seconds after the start of the day."""
+        return self.day.dep[self.rides[0].enter]
+
+    @property
+    def arrival_seconds(self) -> int:
+        """Arrival of the last ride."""
+        return self.day.arr[self.rides[-1].exit]
+
+    def trip_rows(self) -> tuple[tuple[int, int], ...]:
+        """(trip instance, boarding row) per ride: two journeys are the same if these are."""
+        return tuple((self.day.instance[r.enter], self.day.row[r.enter]) for r in self.rides)
+
+
+@dataclass(frozen=True)
+class Departure:
+    """One line of a departures board."""
+
+    trip_id: str
+    route_name: str
+    headsign: str
+    mode: Mode
+    departure: datetime
+    destination: str
+    flags: tuple[Flag, ...]
+
+    @property
+    def risk_level(self) -> RiskLevel | None:
+        """The highest level on the rest of the trip, or None when nothing is flagged."""
+        return max((f.level for f in self.flags), default=None)
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """Settings of one scan: what is blocked and which modes may be ridden."""
+
+    blocked: bytearray | None
+    elevated: bytearray | None
+    modes: frozenset[Mode]
+
+
+# -- the planner -------------------------------------------------------------------------
+
+
+class TimetablePlanner:
+    """Earliest-arrival and risk-aware planning over one :class:`Timetable` snapshot.
+
+    Parameters
+    ----------
+    timetable : Timetable
+        The imported feed(s); places matched to stations via ``station_by_place``.
+    network : Network, optional
+        Used to map hops between matched stations to links (for risk) and distances.
+    min_transfer_seconds : int
+        Change time where the feed gives none (``Settings.min_rail_transfer_minutes``).
+    elevated_buffer_seconds : int
+        Extra change time after a trip through an elevated section.
+
+    The planner never changes the timetable; it keeps small caches (days, hop links) that
+    are safe to share between requests.
+    """
+
+    def __init__(
+        self,
+        timetable: Timetable,
+        network: Network | None = None,
+        *,
+        min_transfer_seconds: int = 20 * 60,
+        elevated_buffer_seconds: int = 30 * 60,
+    ):
+        self.timetable = timetable
+        self.network = network
+        floor = MIN_TRANSFER_FLOOR_SECONDS
+        default = max(int(min_transfer_seconds), floor)
+        self.change = [default] * len(timetable.stop_ids)
+        for place, seconds in timetable.transfer_seconds.items():
+            self.change[place] = max(seconds, floor)
+        self.footpaths = {
+            p: tuple((q, max(s, floor)) for q, s in pairs)
+            for p, pairs in timetable.footpaths.items()
+        }
+        self.elevated_buffer_seconds = int(elevated_buffer_seconds)
+        self._days: OrderedDict[date, DayConnections] = OrderedDict()
+        self._hops: dict[tuple[int, int, Mode], tuple[tuple[str, ...], tuple[str, ...], float]] = {}
+        self._lock = Lock()
+
+    # -- days and times --
+
+    def day_connections(self, day: date) -> DayConnections:
+        """The sorted connections of service day *day* (built once, a few kept)."""
+        with self._lock:
+            cached = self._days.get(day)
+            if cached is not None:
+                self._days.move_to_end(day)
+                return cached
+        built = _build_day(self.timetable, day)
+        with self._lock:
+            self._days[day] = built
+            while len(self._days) > DAY_CACHE_SIZE:
+                self._days.popitem(last=False)
+        return built
+
+    def _day_and_seconds(self, when: datetime) -> tuple[date, int]:
+        if when.tzinfo is None:
+            raise InvalidQuery(
+                f"time {when.isoformat()} has no time zone", field="at", value=str(when)
+            )
+        local = when.astimezone(self.timetable.zone)
+        return local.date(), self.timetable.seconds_on(local.date(), local)
+
+    def places(self, station_or_stop: str) -> tuple[int, ...]:
+        """Places of a network station id, else of a GTFS stop id; raises InvalidQuery."""
+        places = self.timetable.places_of_station(station_or_stop)
+        if places:
+            return places
+        stop = self.timetable.find_stop(station_or_stop)
+        if stop is not None:
+            return (self.timetable.stop_place[stop],)
+        raise InvalidQuery(
+            f"no timetabled stop for {station_or_stop!r}", field="station", value=station_or_stop
+        )
+
+    # -- the scans --
+
+    def earliest_arrival(
+        self, origin: Iterable[int], destination: Iterable[int], day: date, seconds: int,
+        *, scan: _Scan | None = None,
+    ) -> Journey | None:  # fmt: skip
+        """The journey arriving first at any *destination* place, leaving *origin* at or
+        after *seconds* on *day*; None if no connection reaches it that day."""
+        conns = self.day_connections(day)
+        return self._forward(
+            conns, set(origin), set(destination), seconds, scan or _Scan(None, None, frozenset())
+        )
+
+    def _forward(
+        self, c: DayConnections, origin: set[int], targets: set[int], t0: int, scan: _Scan
+    ):
+        n_places = len(self.timetable.stop_ids)
+        ready = [INF] * n_places  # earliest time a new trip may be boarded here
+        back = [None] * n_places  # the ride that made `ready` (None at the origin)
+        arrived = [INF] * n_places
+        enter = [-1] * len(c.instance_trip)
+        elevated_trip = bytearray(len(c.instance_trip)) if scan.elevated else None
+        for p in origin:
+            ready[p] = t0
+        dep, arr, frm, to, inst = c.dep, c.arr, c.frm, c.to, c.instance
+        blocked, elevated, change = scan.blocked, scan.elevated, self.change
+        mode_ok = self._mode_filter(c, scan.modes)
+        best, best_ride = INF, None
+        for i in range(bisect_left(dep, t0), len(dep)):
+            d = dep[i]
+            if d >= best:
+                break
+            if blocked is not None and blocked[i]:
+                continue
+            k = inst[i]
+            if enter[k] < 0:
+                if ready[frm[i]] > d or (mode_ok is not None and not mode_ok[k]):
+                    continue
+                enter[k] = i
+            a, p = arr[i], to[i]
+            extra = 0
+            if elevated_trip is not None:
+                if elevated[i]:
+                    elevated_trip[k] = 1
+                extra = self.elevated_buffer_seconds if elevated_trip[k] else 0
+            if p in targets and a < best:
+                best, best_ride = a, Ride(enter[k], i)
+            if a < arrived[p]:
+                arrived[p] = a
+            r = a + change[p] + extra
+            if r < ready[p]:
+                ready[p], back[p] = r, Ride(enter[k], i)
+                for q, walk in self.footpaths.get(p, ()):
+                    if a + walk + extra < ready[q]:
+                        ready[q], back[q] = a + walk + extra, Ride(enter[k], i)
+        if best_ride is None:
+            return None
+        return Journey(c, self._unwind(c, best_ride, back))
+
+    def _unwind(self, c: DayConnections, last: Ride, back) -> tuple[Ride, ...]:
+        rides = [last]
+        while True:
+            previous = back[c.frm[rides[-1].enter]]
+            if previous is None or len(rides) > 64:
+                break
+            rides.append(previous)
+        return tuple(reversed(rides))
+
+    def latest_departure(
+        self, origin: Iterable[int], destination: Iterable[int], day: date, seconds: int,
+        *, scan: _Scan | None = None,
+    ) -> Journey | None:  # fmt: skip
+        """The journey leaving *origin* as late as possible and arriving at a *destination*
+        place by *seconds* on *day* (the elevated buffer is not applied backwards; the
+        caller re-plans forwards from the departure found)."""
+        c = self.day_connections(day)
+        scan = scan or _Scan(None, None, frozenset())
+        origin, targets = set(origin), set(destination)
+        n_places = len(self.timetable.stop_ids)
+        need = [-INF] * n_places  # latest time a vehicle may arrive here and still make it
+        onward = [None] * n_places
+        for p in targets:
+            need[p] = seconds
+        exit_of = [-1] * len(c.instance_trip)
+        mode_ok = self._mode_filter(c, scan.modes)
+        best, best_ride = -INF, None
+        for i in c.by_arrival[bisect_left(c.arr_sorted_desc, -seconds) :]:
+            if c.arr[i] <= best:
+                break
+            if scan.blocked is not None and scan.blocked[i]:
+                continue
+            k = c.instance[i]
+            if exit_of[k] < 0:
+                if need[c.to[i]] < c.arr[i] or (mode_ok is not None and not mode_ok[k]):
+                    continue
+                exit_of[k] = i
+            d, p = c.dep[i], c.frm[i]
+            if p in origin and d > best:
+                best, best_ride = d, Ride(i, exit_of[k])
+            if d - self.change[p] > need[p]:
+                need[p], onward[p] = d - self.change[p], Ride(i, exit_of[k])
+        if best_ride is None:
+            return None
+        rides = [best_ride]
+        while (
+            c.to[rides[-1].exit] not in targets and onward[c.to[rides[-1].exit]] and len(rides) < 64
+        ):
+            rides.append(onward[c.to[rides[-1].exit]])
+        return Journey(c, tuple(rides))
+
+    def _mode_filter(self, c: DayConnections, modes: frozenset[Mode]) -> bytearray | None:
+        if not modes or modes >= {Mode.RAIL, Mode.BUS}:
+            return None
+        tt = self.timetable
+        return bytearray(tt.trip_mode(t) in modes for t in c.instance_trip)
+
+    # -- hops, risk --
+
+    def hop_links(
+        self, frm: int, to: int, mode: Mode
+    ) -> tuple[tuple[str, ...], tuple[str, ...], float]:
+        """(link ids, station ids, km) of the network path a hop between two places runs on.
+
+        Empty when a place is not matched to a station or no path of that mode exists; the
+        distance then falls back to the straight line between the stops.
+        """
+        key = (frm, to, mode)
+        found = self._hops.get(key)
+        if found is None:
+            found = self._path_of_hop(frm, to, mode)
+            self._hops[key] = found
+        return found
+
+    def _path_of_hop(self, frm: int, to: int, mode: Mode):
+        tt, net = self.timetable, self.network
+        a, b = tt.station_by_place.get(frm), tt.station_by_place.get(to)
+        straight = _straight_km(tt, frm, to)
+        if net is None or a is None or b is None or a not in net.graph or b not in net.graph:
+            return (), tuple(s for s in (a, b) if s), straight
+        if a == b:
+            return (), (a,), 0.0
+
+        def weight(_u, _v, edges):
+            usable = [e["link"].distance_km for e in edges.values() if e["link"].mode is mode]
+            return min(usable) if usable else None
+
+        try:
+            km, path = nx.bidirectional_dijkstra(net.graph, a, b, weight=weight)
+        except nx.NetworkXNoPath:
+            return (), (a, b), straight
+        links = []
+        for u, v in pairwise(path):
+            same_mode = [lk for lk in net.links_between(u, v) if lk.mode is mode]
+            links.append(min(same_mode, key=lambda lk: lk.distance_km).id)
+        return tuple(links), tuple(path), float(km)
+
+    def connection_flags(self, c: DayConnections, i: int, risk) -> tuple[Flag, ...]:
+        """Flags in force when connection *i* runs, on its links or stations (*risk*: a
+        :class:`~advisor.risk.coverage.RiskIndex`)."""
+        if risk is None:
+            return ()
+        links, stations, _km = self.hop_links(
+            c.frm[i], c.to[i], self.timetable.trip_mode(c.instance_trip[c.instance[i]])
+        )
+        if not links and not stations:
+            return ()
+        when = self.timetable.service_datetime(c.day, c.dep[i])
+        found: dict[str, Flag] = {}
+        for link_id in links:
+            for flag in risk.by_link.get(link_id, ()):
+                if flag.is_active_at(when):
+                    found.setdefault(flag.id, flag)
+        for station_id in stations:
+            for flag in risk.by_station.get(station_id, ()):
+                if flag.is_active_at(when):
+                    found.setdefault(flag.id, flag)
+        return tuple(found.values())
+
+    def risk_ranks(self, c: DayConnections, risk, start: int = 0) -> list[int]:
+        """Highest flag rank per connection from *start* on (−1: none); hops whose links no
+        flag covers are skipped cheaply."""
+        ranks = [_NO_RISK] * len(c.dep)
+        if risk is None or not (risk.by_link or risk.by_station):
+            return ranks
+        flagged_links, flagged_stations = set(risk.by_link), set(risk.by_station)
+        mode_of = self.timetable.trip_mode
+        for i in range(start, len(c.dep)):
+            links, stations, _ = self.hop_links(
+                c.frm[i], c.to[i], mode_of(c.instance_trip[c.instance[i]])
+            )
+            if flagged_links.isdisjoint(links) and flagged_stations.isdisjoint(stations):
+                continue
+            flags = self.connection_flags(c, i, risk)
+            ranks[i] = max((_RANKS[f.level] for f in flags), default=_NO_RISK)
+        return ranks
+
+    # -- the answer --
+
+    def advise(self, query: Query, risk=None, *, freshness: DataFreshness | None = None) -> Advice:
+        """The risk-aware answer for *query* using timetabled trips only.
+
+        Options: recommended, then rail only, bus only, rail then bus where they differ, and
+        the fastest regardless of risk (not advised when it crosses risk above tolerance).
+        """
+        origin, destination = self.places(query.origin), self.places(query.destination)
+        day, seconds = self._day_and_seconds(query.depart_at)
+        c = self.day_connections(day)
+        start = bisect_left(c.dep, seconds) if not query.arrive_by else 0
+        ranks = self.risk_ranks(c, risk, start)
+        avoid = self._avoided(c, query)
+        plans = _OptionSearch(self, query, c, ranks, avoid, origin, destination, seconds).run()
+        notices = self._notices(query, plans, day)
+        freshness = freshness or DataFreshness(
+            None, False, risk is not None, "", "", self.timetable.feed_ids
+        )
+        options = tuple(
+            self._option(kind, verdict, journey, risk, also, query)
+            for kind, verdict, journey, also in plans
+        )
+        return Advice(query=query, options=options, notices=notices, freshness=freshness)
+
+    def _avoided(self, c: DayConnections, query: Query) -> bytearray | None:
+        if not query.avoid_stations:
+            return None
+        station = self.timetable.station_by_place.get
+        return bytearray(
+            station(f) in query.avoid_stations or station(t) in query.avoid_stations
+            for f, t in zip(c.frm, c.to, strict=True)
+        )
+
+    def _notices(self, query: Query, plans, day: date) -> tuple[Notice, ...]:
+        notices = []
+        if not plans:
+            days = self.timetable.service_days()
+            span = f"{days[0]}–{days[-1]}" if days else "—"
+            notices.append(Notice(
+                NoticeCode.NO_ROUTE,
+                f"Немає рейсу за розкладом {day}; розклад охоплює {span}.",
+                f"No timetabled connection on {day}; the timetable covers {span}.",
+                {"day": day.isoformat(), "timetable_span": span},
+            ))  # fmt: skip
+        elif all(verdict is Verdict.NOT_ADVISED for _k, verdict, _j, _a in plans):
+            notices.append(Notice(
+                NoticeCode.NO_SAFE_ROUTE,
+                "Безпечного маршруту за розкладом немає; найменш ризиковий показано "
+                "як не рекомендований.",
+                "No timetabled route within your risk tolerance; the least risky one is shown "
+                "as not advised.",
+            ))  # fmt: skip
+        return tuple(notices)
+
+    def _option(self, kind, verdict, journey: Journey, risk, also, query: Query) -> Option:
+        legs = self.legs(journey, risk)
+        flags = {f.id: f for leg in legs for f in leg.flags}
+        uk, en = _explain(kind, verdict, flags.values(), query.tolerance)
+        return Option(
+            kind=kind,
+            verdict=verdict,
+            legs=legs,
+            explanation_uk=uk,
+            explanation_en=en,
+            also_kinds=also,
+        )
+
+    def legs(self, journey: Journey, risk=None) -> tuple[Leg, ...]:
+        """The journey's legs: one per ride, and a transfer leg for each change (its wait)."""
+        c = journey.day
+        legs: list[Leg] = []
+        for ride in journey.rides:
+            leg = self._ride_leg(c, ride, risk)
+            if legs:
+                previous = legs[-1]
+                legs.append(Leg(
+                    mode=Mode.TRANSFER, from_id=previous.to_id, to_id=leg.from_id,
+                    station_ids=tuple(dict.fromkeys((previous.to_id, leg.from_id))),
+                    link_ids=(), line_ids=(), distance_km=0.0,
+                    travel_minutes=(leg.departure - previous.arrival).total_seconds() / 60,
+                    time_source=TimeSource.TIMETABLE,
+                    departure=previous.arrival, arrival=leg.departure,
+                ))  # fmt: skip
+            legs.append(leg)
+        return tuple(legs)
+
+    def place_label(self, place: int) -> str:
+        """The network station id of a place, else ``gtfs:<stop_id>``."""
+        station = self.timetable.station_by_place.get(place)
+        return station or f"gtfs:{self.timetable.stop_ids[place]}"
+
+    def _ride_leg(self, c: DayConnections, ride: Ride, risk) -> Leg:
+        tt = self.timetable
+        trip = c.instance_trip[c.instance[ride.enter]]
+        mode = tt.trip_mode(trip)
+        first, last = c.row[ride.enter], c.row[ride.exit]
+        places = [tt.st_place[r] for r in range(first, last + 2)]
+        link_ids: list[str] = []
+        km = 0.0
+        for a, b in pairwise(places):
+            links, _stations, hop_km = self.hop_links(a, b, mode)
+            link_ids.extend(links)
+            km += hop_km
+        flags: dict[str, Flag] = {}
+        for i in self._ride_connections(c, ride):
+            for flag in self.connection_flags(c, i, risk):
+                flags.setdefault(flag.id, flag)
+        departure = tt.service_datetime(c.day, c.dep[ride.enter])
+        arrival = tt.service_datetime(c.day, c.arr[ride.exit])
+        return Leg(
+            mode=mode,
+            from_id=self.place_label(places[0]),
+            to_id=self.place_label(places[-1]),
+            station_ids=tuple(dict.fromkeys(self.place_label(p) for p in places)),
+            link_ids=tuple(dict.fromkeys(link_ids)),
+            line_ids=(),
+            distance_km=round(km, 1),
+            travel_minutes=(arrival - departure).total_seconds() / 60,
+            time_source=TimeSource.TIMETABLE,
+            flags=tuple(sorted(flags.values(), key=lambda f: f.level, reverse=True)),
+            departure=departure,
+            arrival=arrival,
+            trip_id=tt.trip_ids[trip],
+            route_name=tt.trip_route_name(trip),
+        )
+
+    def _ride_connections(self, c: DayConnections, ride: Ride) -> list[int]:
+        """Indices of the connections from ride.enter to ride.exit along its trip."""
+        k, first, last = c.instance[ride.enter], c.row[ride.enter], c.row[ride.exit]
+        lo, hi = bisect_left(c.dep, c.dep[ride.enter]), bisect_right(c.dep, c.dep[ride.exit])
+        return [i for i in range(lo, hi) if c.instance[i] == k and first <= c.row[i] <= last]
+
+    def unmatched_places(self, journey: Journey) -> list[int]:
+        """Places the journey passes that are not matched to a network station (risk unknown)."""
+        tt, c = self.timetable, journey.day
+        rows = (r for ride in journey.rides for r in range(c.row[ride.enter], c.row[ride.exit] + 2))
+        return [tt.st_place[r] for r in rows if tt.st_place[r] not in tt.station_by_place]
+
+    # -- departures board --
+
+    def departures(
+        self, station: str, at: datetime, *, limit: int = 10, risk=None
+    ) -> list[Departure]:
+        """The next *limit* departures from *station* (station id or GTFS stop id) at or
+        after *at*, each with the flags in force on the rest of its trip."""
+        places = set(self.places(station))
+        day, seconds = self._day_and_seconds(at)
+        c = self.day_connections(day)
+        tt, board, seen = self.timetable, [], set()
+        for i in range(bisect_left(c.dep, seconds), len(c.dep)):
+            if c.frm[i] not in places or c.instance[i] in seen:
+                continue
+            seen.add(c.instance[i])
+            trip = c.instance_trip[c.instance[i]]
+            end = tt.trip_offsets[trip + 1] - 1
+            if c.row[i] >= end:
+                continue
+            rest = Ride(i, self._last_connection(c, i, end))
+            flags = {
+                f.id: f
+                for j in self._ride_connections(c, rest)
+                for f in self.connection_flags(c, j, risk)
+            }
+            board.append(Departure(
+                trip_id=tt.trip_ids[trip], route_name=tt.trip_route_name(trip),
+                headsign=tt.trip_headsigns[trip] or tt.place_name(tt.st_place[end]),
+                mode=tt.trip_mode(trip), departure=tt.service_datetime(day, c.dep[i]),
+                destination=self.place_label(tt.st_place[end]), flags=tuple(flags.values()),
+            ))  # fmt: skip
+            if len(board) >= limit:
+                break
+        return board
+
+    def _last_connection(self, c: DayConnections, i: int, end_row: int) -> int:
+        k = c.instance[i]
+        shift = c.instance_shift[k]
+        target_dep = self.timetable.st_departure[end_row - 1] + shift
+        lo, hi = bisect_left(c.dep, target_dep), bisect_right(c.dep, target_dep)
+        return next(j for j in range(lo, hi) if c.instance[j] == k and c.row[j] == end_row - 1)
+
+
+def _straight_km(tt: Timetable, a: int, b: int) -> float:
+    lat1, lon1, lat2, lon2 = tt.stop_lat[a], tt.stop_lon[a], tt.stop_lat[b], tt.stop_lon[b]
+    if any(math.isnan(x) for x in (lat1, lon1, lat2, lon2)):
+        return 0.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    h = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+
+
+# -- choosing the options ----------------------------------------------------------------
+
+DETOUR_ALLOWANCE = 0.25
+DETOUR_MIN_SECONDS = 60 * 60
+
+
+class _OptionSearch:
+    """Runs the scans behind one answer and picks the genuinely different options."""
+
+    def __init__(self, planner, query, c, ranks, avoid, origin, destination, seconds):
+        self.p, self.q, self.c, self.ranks, self.avoid = planner, query, c, ranks, avoid
+        self.origin, self.destination, self.seconds = origin, destination, seconds
+        self.elevated = (
+            bytearray(r == RiskLevel.ELEVATED.rank for r in ranks)
+            if planner.elevated_buffer_seconds
+            else None
+        )
+
+    def _blocked(self, rank: int) -> bytearray:
+        mask = bytearray(r >= rank for r in self.ranks)
+        if self.avoid is not None:
+            mask = bytearray(a or b for a, b in zip(mask, self.avoid, strict=True))
+        return mask
+
+    def journey(self, rank: int, modes: frozenset[Mode]) -> Journey | None:
+        scan = _Scan(self._blocked(rank), self.elevated, modes)
+        p, day = self.p, self.c.day
+        if not self.q.arrive_by:
+            return p.earliest_arrival(self.origin, self.destination, day, self.seconds, scan=scan)
+        back = p.latest_departure(self.origin, self.destination, day, self.seconds, scan=scan)
+        if back is None:
+            return None
+        # Re-plan forwards from the latest departure: same trips, buffers applied.
+        return p.earliest_arrival(
+            self.origin, self.destination, day, back.departure_seconds, scan=scan
+        )
+
+    def run(self) -> list[tuple[OptionKind, Verdict, Journey, tuple[OptionKind, ...]]]:
+        modes, limit = self.q.modes, blocking_rank(self.q.tolerance)
+        recommended = self._recommended(modes, limit)
+        candidates = [(OptionKind.RECOMMENDED, recommended)]
+        if modes >= {Mode.RAIL, Mode.BUS}:
+            candidates.append((OptionKind.RAIL_ONLY, self.journey(limit, frozenset({Mode.RAIL}))))
+            candidates.append((OptionKind.BUS_ONLY, self.journey(limit, frozenset({Mode.BUS}))))
+        fastest = self.journey(RiskLevel.SUSPENDED.rank, modes)
+        candidates.append((OptionKind.FASTEST, fastest))
+        return self._distinct(candidates, limit)
+
+    def _recommended(self, modes, limit) -> Journey | None:
+        best = self.journey(limit, modes)
+        if self.q.tolerance is not Tolerance.BALANCED or best is None:
+            return best
+        # Balanced penalises elevated: prefer a journey avoiding it when the detour is
+        # reasonable (a quarter longer, at least an hour of slack).
+        calm = self.journey(RiskLevel.ELEVATED.rank, modes)
+        if calm is None:
+            return best
+        span = (
+            best.arrival_seconds - self.seconds
+            if not self.q.arrive_by
+            else best.arrival_seconds - best.departure_seconds
+        )
+        allowance = max(DETOUR_MIN_SECONDS, DETOUR_ALLOWANCE * span)
+        return calm if calm.arrival_seconds - best.arrival_seconds <= allowance else best
+
+    def _distinct(self, candidates, limit):
+        chosen: list[list] = []
+        for kind, journey in candidates:
+            if journey is None:
+                continue
+            if kind is OptionKind.RECOMMENDED and self._modes_of(journey) >= {Mode.RAIL, Mode.BUS}:
+                also = [OptionKind.RAIL_THEN_BUS]
+            else:
+                also = []
+            same = next(
+                (entry for entry in chosen if entry[2].trip_rows() == journey.trip_rows()), None
+            )
+            if same is not None:
+                same[3].append(kind)
+                continue
+            chosen.append([kind, self._verdict(journey, limit), journey, also])
+        return [(k, v, j, tuple(a)) for k, v, j, a in chosen]
+
+    def _modes_of(self, journey: Journey) -> frozenset[Mode]:
+        c, tt = journey.day, self.p.timetable
+        return frozenset(tt.trip_mode(c.instance_trip[c.instance[r.enter]]) for r in journey.rides)
+
+    def _verdict(self, journey: Journey, limit: int) -> Verdict:
+        worst = max(
+            (
+                self.ranks[i]
+                for r in journey.rides
+                for i in self.p._ride_connections(journey.day, r)
+            ),
+            default=_NO_RISK,
+        )
+        if worst >= limit:
+            return Verdict.NOT_ADVISED
+        if worst >= RiskLevel.ADVISORY.rank or self.p.unmatched_places(journey):
+            # Stops we could not match to stations carry unknown risk, never "safe".
+            return Verdict.CAUTION
+        return Verdict.ADVISED
+
+
+def _explain(kind: OptionKind, verdict: Verdict, flags: Iterable[Flag], tolerance: Tolerance):
+    flags = sorted(flags, key=lambda f: f.level, reverse=True)
+    if verdict is Verdict.NOT_ADVISED:
+        top = flags[0]
+        return (
+            f"Не рекомендовано: рейс проходить ділянку з рівнем «{top.level.value}» "
+            f"({top.reason_uk}).",
+            f"Not advised: the trip passes a part flagged {top.level.value} ({top.reason_en}).",
+        )
+    if flags or verdict is Verdict.CAUTION:
+        if not flags:
+            return (
+                "Обережно: частина зупинок не зіставлена зі станціями мережі, ризик там невідомий.",
+                "Caution: some stops are not matched to network stations; risk there is unknown.",
+            )
+        top = flags[0]
+        return (
+            f"Можна їхати з обережністю: {top.reason_uk} (рівень «{top.level.value}»).",
+            f"Usable with caution: {top.reason_en} (level {top.level.value}).",
+        )
+    if kind is OptionKind.RECOMMENDED:
+        return (
+            "Рекомендовано: найраніше прибуття за розкладом без позначених ризиків.",
+            "Recommended: the earliest scheduled arrival with no flagged risk.",
+        )
+    return (
+        "Альтернатива за розкладом без позначених ризиків.",
+        "A timetabled alternative with no flagged risk.",
+    )
