@@ -35,6 +35,7 @@ class Settings:
     lines_path: Path = CONFIG_DIR / "lines.toml"
     hand_links_path: Path = CONFIG_DIR / "hand_links.toml"
     baseline_flags_path: Path = CONFIG_DIR / "baseline_flags.toml"
+    important_pairs_path: Path = CONFIG_DIR / "important_pairs.toml"
     default_tolerance: str = "balanced"
     max_transfers: int = 4
     min_rail_transfer_minutes: int = 20
@@ -103,6 +104,7 @@ _FILE_KEYS = {
     ("network", "lines"): ("lines_path", _path),
     ("network", "hand_links"): ("hand_links_path", _path),
     ("network", "baseline_flags"): ("baseline_flags_path", _path),
+    ("flags", "important_pairs"): ("important_pairs_path", _path),
     ("routing", "default_tolerance"): ("default_tolerance", str),
     ("routing", "max_transfers"): ("max_transfers", _positive_int),
     ("routing", "min_rail_transfer_minutes"): ("min_rail_transfer_minutes", _positive_int),
