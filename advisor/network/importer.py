@@ -609,6 +609,13 @@ def _resolve_line(entry, stations, index, through, full, by_pair, seen) -> Line:
     positions: dict[str, list[int]] = defaultdict(list)
     for i, sid in enumerate(chain):
         positions[sid].append(i)
+    twice = next((sid for sid, at in positions.items() if len(at) > 1), None)
+    if twice:  # a chain that doubles back means a hub off the route or hubs out of order
+        raise DataError(
+            f"line {line_id!r}: the chain passes {twice!r} ({stations[twice].name_uk}) twice; "
+            "check the hubs and their order",
+            value=line_id,
+        )
     link_ids = {
         link.id
         for pair, pair_links in by_pair.items()
