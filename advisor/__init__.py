@@ -31,4 +31,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["advisor.settings"] = settings
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     # Parts register themselves below (services, web, api) as they are built.
+    from advisor import api, web
+
+    api.register(app)
+    web.register(app)
     return app

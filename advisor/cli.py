@@ -58,5 +58,25 @@ def network_info(dataset):
     click.echo(describe(net))
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
+def serve(host, port, workers):
+    """Run the service under gunicorn (a production WSGI server) on the embedded defaults."""
+    from advisor.wsgi import Server
+
+    # No preload: each worker opens its own database connections after the fork.
+    Server(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "timeout": 30,
+            "graceful_timeout": 10,
+            "accesslog": None,  # the app writes one structured line per request itself
+        }
+    ).run()
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

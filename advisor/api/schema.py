@@ -1,0 +1,195 @@
+"""Every JSON shape the public API returns, built in one place.
+
+The OpenAPI document (``openapi.json`` beside this module) describes exactly these shapes;
+the schemathesis tests check that they agree. Times are ISO 8601 with an offset; every
+duration says whether it is an estimate and where it came from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from advisor.network.model import Network, Station
+from advisor.risk.model import Flag
+from advisor.risk.parse import target_to_dict
+from advisor.routing.model import Advice, DataFreshness, Leg, Notice, Option
+
+__all__ = [
+    "PROVENANCE",
+    "advice_to_json",
+    "flag_public_json",
+    "freshness_to_json",
+    "station_matches_to_json",
+    "station_to_json",
+]
+
+PROVENANCE = {
+    "rail": "Rail network derived from OpenStreetMap: © OpenStreetMap contributors, ODbL 1.0",
+    "bus": (
+        "Bus links from the Ministry of Infrastructure register of interregional bus routes, "
+        "April 2019 (pre-war; TEXTY extract, Apache-2.0): check with the carrier"
+    ),
+    "times": "Travel times are estimates from a speed model unless time.source is 'timetable'",
+}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def station_to_json(station: Station, locale: str = "uk") -> dict:
+    """A station as the API shows it; ``name`` is in the asked language."""
+    return {
+        "id": station.id,
+        "name": station.display_name(locale),
+        "name_uk": station.name_uk,
+        "name_latin": station.name_latin,
+        "kind": station.kind.value,
+        "oblast_iso": station.oblast_iso,
+        "lat": round(station.lat, 5),
+        "lon": round(station.lon, 5),
+        "is_main": station.is_main,
+    }
+
+
+def station_matches_to_json(query: str, matches, locale: str = "uk") -> dict:
+    """The answer of ``GET /stations``: matches best first with their score."""
+    return {
+        "query": query,
+        "stations": [
+            {
+                **station_to_json(m.station, locale),
+                "score": round(float(m.score), 1),
+                "matched": m.matched,
+            }
+            for m in matches
+        ],
+    }
+
+
+def flag_public_json(flag: Flag, locale: str = "uk") -> dict:
+    """A flag as passengers see it (no author: operators' names are not public)."""
+    return {
+        "id": flag.id,
+        "level": flag.level.value,
+        "target": target_to_dict(flag.target),
+        "reason": flag.reason(locale),
+        "reason_uk": flag.reason_uk,
+        "reason_en": flag.reason_en,
+        "source": flag.source,
+        "since": _iso(flag.since),
+        "active_from": _iso(flag.active_from),
+        "active_until": _iso(flag.active_until),
+        "updated_at": _iso(flag.updated_at or flag.published_at),
+    }
+
+
+def _time_json(leg: Leg) -> dict:
+    return {
+        "minutes": round(leg.travel_minutes, 1),
+        "estimated": leg.is_estimated,
+        "source": leg.time_source.value,
+        "departure": None if leg.is_estimated else _iso(leg.departure),
+        "arrival": None if leg.is_estimated else _iso(leg.arrival),
+    }
+
+
+def _leg_json(leg: Leg, network: Network, locale: str) -> dict:
+    return {
+        "mode": leg.mode.value,
+        "from": _station_ref(leg.from_id, network, locale),
+        "to": _station_ref(leg.to_id, network, locale),
+        "station_ids": list(leg.station_ids),
+        "link_ids": list(leg.link_ids),
+        "line_ids": list(leg.line_ids),
+        "distance_km": round(leg.distance_km, 1),
+        "time": _time_json(leg),
+        "risk_level": leg.risk_level.value if leg.risk_level else None,
+        "flag_ids": [f.id for f in leg.flags],
+        "route_name": leg.route_name,
+        "trip_id": leg.trip_id,
+    }
+
+
+def _station_ref(station_id: str, network: Network, locale: str) -> dict:
+    station = network.find_station(station_id)
+    name = station.display_name(locale) if station else station_id
+    return {"id": station_id, "name": name}
+
+
+def _option_json(option: Option, network: Network, locale: str) -> dict:
+    return {
+        "kind": option.kind.value,
+        "also_kinds": [k.value for k in option.also_kinds],
+        "verdict": option.verdict.value,
+        "explanation": option.explanation(locale),
+        "explanation_uk": option.explanation_uk,
+        "explanation_en": option.explanation_en,
+        "time": {
+            "minutes": round(option.travel_minutes, 1),
+            "estimated": any(leg.is_estimated for leg in option.legs),
+        },
+        "distance_km": round(option.distance_km, 1),
+        "transfers": option.transfers,
+        "risk_level": option.risk_level.value if option.risk_level else None,
+        "legs": [_leg_json(leg, network, locale) for leg in option.legs],
+    }
+
+
+def _notice_json(notice: Notice, locale: str) -> dict:
+    return {
+        "code": notice.code.value,
+        "message": notice.message(locale),
+        "message_uk": notice.message_uk,
+        "message_en": notice.message_en,
+        "details": _plain(notice.details),
+    }
+
+
+def _plain(value):
+    """Details may hold tuples, enums or datetimes; make them JSON."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(getattr(value, "value", value))
+
+
+def freshness_to_json(freshness: DataFreshness) -> dict:
+    """How old the data behind an answer is."""
+    return {
+        "flags_updated_at": _iso(freshness.flags_updated_at),
+        "flags_stale": freshness.flags_stale,
+        "flags_available": freshness.flags_available,
+        "network_version": freshness.network_version,
+        "network_built_at": freshness.network_built_at,
+        "timetable_feeds": list(freshness.timetable_feeds),
+    }
+
+
+def advice_to_json(advice: Advice, network: Network, locale: str = "uk") -> dict:
+    """The engine's whole answer as the API returns it (``GET /routes``)."""
+    query = advice.query
+    flags: dict[str, Flag] = {}
+    for option in advice.options:
+        for flag in option.flags:
+            flags.setdefault(flag.id, flag)
+    return {
+        "query": {
+            "from": station_to_json(network.get_station(query.origin), locale),
+            "to": station_to_json(network.get_station(query.destination), locale),
+            "depart_at": _iso(query.depart_at),
+            "tolerance": query.tolerance.value,
+            "modes": sorted(m.value for m in query.modes),
+        },
+        "locale": locale,
+        "options": [_option_json(o, network, locale) for o in advice.options],
+        "flags": [flag_public_json(f, locale) for f in flags.values()],
+        "notices": [_notice_json(n, locale) for n in advice.notices],
+        "freshness": freshness_to_json(advice.freshness),
+        "provenance": PROVENANCE,
+    }

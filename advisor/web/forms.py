@@ -1,0 +1,109 @@
+"""The journey form: read the GET parameters, keep what the user typed, name every problem.
+
+The form is plain GET so a result can be shared as a link and works without JavaScript.
+Problems are collected per field (all at once, not one per round trip) and shown next to
+the field with the user's text kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from flask_babel import gettext
+
+from advisor.web.i18n import KYIV
+
+__all__ = ["MODES", "TOLERANCES", "JourneyForm"]
+
+TOLERANCES = ("strict", "balanced", "accept-high")
+MODES = ("rail", "bus")
+MAX_TEXT = 120
+
+
+@dataclass
+class JourneyForm:
+    """What the user typed, and what is wrong with it."""
+
+    origin: str = ""
+    destination: str = ""
+    origin_id: str = ""
+    destination_id: str = ""
+    date: str = ""
+    time: str = ""
+    tolerance: str = "balanced"
+    modes: tuple[str, ...] = MODES
+    submitted: bool = False
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_args(cls, args, default_tolerance: str = "balanced") -> JourneyForm:
+        """Read the query string (unknown parameters are ignored)."""
+        submitted = any(name in args for name in ("from", "to"))
+        modes = tuple(m for m in args.getlist("modes") if m) if "modes" in args else MODES
+        return cls(
+            origin=args.get("from", "")[:MAX_TEXT].strip(),
+            destination=args.get("to", "")[:MAX_TEXT].strip(),
+            origin_id=args.get("from_id", "")[:MAX_TEXT],
+            destination_id=args.get("to_id", "")[:MAX_TEXT],
+            date=args.get("date", "").strip(),
+            time=args.get("time", "").strip(),
+            tolerance=args.get("tolerance", default_tolerance).strip(),
+            modes=modes,
+            submitted=submitted,
+        )
+
+    def validate(self) -> None:
+        """Collect field problems that need no network: empty, date, time, tolerance, modes."""
+        if not self.origin:
+            self.errors["from"] = gettext("Enter where you travel from.")
+        if not self.destination:
+            self.errors["to"] = gettext("Enter where you travel to.")
+        if self.tolerance not in TOLERANCES:
+            self.errors["tolerance"] = gettext(
+                "Unknown risk tolerance “%(value)s”.", value=self.tolerance
+            )
+        bad = [m for m in self.modes if m not in MODES]
+        if bad:
+            self.errors["modes"] = gettext("Unknown mode “%(value)s”.", value=bad[0])
+        elif not self.modes:
+            self.errors["modes"] = gettext("Choose at least one way to travel.")
+        self._check_when()
+
+    def _check_when(self) -> None:
+        if self.date:
+            try:
+                date.fromisoformat(self.date)
+            except ValueError:
+                self.errors["date"] = gettext(
+                    "“%(value)s” is not a date; use the form 2026-03-12.", value=self.date
+                )
+        if self.time:
+            try:
+                time.fromisoformat(self.time)
+            except ValueError:
+                self.errors["time"] = gettext(
+                    "“%(value)s” is not a time of day; use the form 14:30.", value=self.time
+                )
+
+    def depart_at(self, now: datetime) -> datetime:
+        """The departure as an aware datetime in Kyiv time (defaults: today, now)."""
+        local_now = now.astimezone(KYIV)
+        day = date.fromisoformat(self.date) if self.date else local_now.date()
+        clock = time.fromisoformat(self.time) if self.time else local_now.time()
+        return datetime.combine(day, clock.replace(tzinfo=None), tzinfo=KYIV)
+
+    def params(self, **changes) -> dict:
+        """The query parameters of this form, with *changes* applied (for links)."""
+        values = {
+            "from": self.origin,
+            "to": self.destination,
+            "from_id": self.origin_id,
+            "to_id": self.destination_id,
+            "date": self.date,
+            "time": self.time,
+            "tolerance": self.tolerance,
+            "modes": list(self.modes),
+        }
+        values.update(changes)
+        return {k: v for k, v in values.items() if v not in ("", None, [])}

@@ -1,0 +1,92 @@
+"""Page language and the small formatting rules the pages and API share.
+
+The locale comes from ``?lang=`` (the visible switch), else the browser's Accept-Language,
+else the configured default (Ukrainian). Estimated times are always written as estimates
+("≈ 4 год 50 хв (оцінка)"); a clock time is only ever shown for a timetabled leg.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, request
+from flask_babel import Babel, gettext, ngettext
+
+__all__ = [
+    "KYIV",
+    "current_locale",
+    "format_age",
+    "format_minutes",
+    "init_babel",
+    "local_time",
+]
+
+log = logging.getLogger(__name__)
+
+KYIV = ZoneInfo("Europe/Kyiv")
+
+
+def _settings():
+    return current_app.extensions["advisor.settings"]
+
+
+def current_locale() -> str:
+    """The locale of this request: ``?lang=``, else Accept-Language, else the default."""
+    settings = _settings()
+    asked = request.args.get("lang", "")
+    if asked in settings.locales:
+        return asked
+    best = request.accept_languages.best_match(settings.locales)
+    return best or settings.default_locale
+
+
+def init_babel(app) -> None:
+    """Attach Flask-Babel with the package's catalogues and our locale selector."""
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.extensions["advisor.settings"].default_locale)
+    Babel(app, locale_selector=current_locale, timezone_selector=lambda: "Europe/Kyiv")
+
+
+def format_minutes(minutes: float, estimated: bool = True) -> str:
+    """A duration as "≈ 4 год 50 хв (оцінка)" / "≈ 4 h 50 min (estimated)".
+
+    Estimates are rounded to 5 minutes: the speed model is not precise to the minute and
+    showing "4 h 53 min" would suggest a timetable.
+    """
+    step = 5 if estimated else 1
+    total = max(step, round(minutes / step) * step)
+    hours, mins = divmod(total, 60)
+    if hours and mins:
+        text = gettext("%(h)d h %(m)d min", h=hours, m=mins)
+    elif hours:
+        text = gettext("%(h)d h", h=hours)
+    else:
+        text = gettext("%(m)d min", m=mins)
+    if estimated:
+        return gettext("≈ %(duration)s (estimated)", duration=text)
+    return text
+
+
+def format_age(when: datetime | None, now: datetime | None = None) -> str:
+    """How long ago *when* was: "5 min ago", "3 h ago", "2 days ago"."""
+    if when is None:
+        return gettext("never")
+    now = now or datetime.now(UTC)
+    minutes = max(0, int((now - when).total_seconds() // 60))
+    if minutes < 60:
+        return ngettext("%(num)d min ago", "%(num)d min ago", minutes)
+    hours = minutes // 60
+    if hours < 48:
+        return ngettext("%(num)d hour ago", "%(num)d hours ago", hours)
+    return ngettext("%(num)d day ago", "%(num)d days ago", hours // 24)
+
+
+def local_time(when: datetime | None) -> str:
+    """*when* in Kyiv time as ``2026-03-12 14:05`` (empty for None)."""
+    if when is None:
+        return ""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(KYIV).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,142 @@
+"""Words and small helpers the templates use to show an :class:`Advice`.
+
+Labels are looked up at render time so they follow the page's language. Nothing here
+decides anything: verdicts, explanations and notices come from the engine.
+"""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from advisor.network.model import Mode, Network
+from advisor.risk.model import Flag, RiskLevel
+from advisor.routing.model import Advice, Leg, NoticeCode, OptionKind, Verdict
+from advisor.web.i18n import format_age, format_minutes, local_time
+from advisor.web.svgmap import MapLine, MapPoint, render_map
+
+__all__ = ["LABELS", "Presenter"]
+
+LABELS = {
+    OptionKind.RECOMMENDED: _l("Recommended"),
+    OptionKind.RAIL_ONLY: _l("Rail only"),
+    OptionKind.BUS_ONLY: _l("Bus only"),
+    OptionKind.RAIL_THEN_BUS: _l("Rail and bus"),
+    OptionKind.FASTEST: _l("Fastest, regardless of risk"),
+    Verdict.ADVISED: _l("Advised"),
+    Verdict.CAUTION: _l("Advised with caution"),
+    Verdict.NOT_ADVISED: _l("Not advised"),
+    Mode.RAIL: _l("Train"),
+    Mode.BUS: _l("Bus"),
+    Mode.TRANSFER: _l("Transfer"),
+    RiskLevel.ADVISORY: _l("Advisory"),
+    RiskLevel.ELEVATED: _l("Elevated risk"),
+    RiskLevel.HIGH: _l("High risk"),
+    RiskLevel.SUSPENDED: _l("Suspended"),
+    None: _l("No flag known"),
+    "strict": _l("Strict: avoid elevated risk and above"),
+    "balanced": _l("Balanced: avoid high risk (default)"),
+    "accept-high": _l("I accept high risk (shown with warnings)"),
+    "rail": _l("Train"),
+    "bus": _l("Bus"),
+}
+
+# Notices shown elsewhere on the page (banner, labels), not repeated in the notice list.
+BANNER_NOTICES = {NoticeCode.RISK_DATA_STALE, NoticeCode.RISK_DATA_UNAVAILABLE}
+
+
+class Presenter:
+    """Station names, durations, flag ages and the map for one page in one language."""
+
+    def __init__(self, network: Network, locale: str):
+        self.network = network
+        self.locale = locale
+
+    def station(self, station_id: str) -> str:
+        """The station's name in the page language (the id if it is unknown)."""
+        station = self.network.find_station(station_id)
+        return station.display_name(self.locale) if station else station_id
+
+    def leg_time(self, leg: Leg) -> str:
+        """ "≈ 4 h 50 min (estimated)", or the timetabled clock times."""
+        if not leg.is_estimated and leg.departure and leg.arrival:
+            return f"{local_time(leg.departure)} → {local_time(leg.arrival)[-5:]}"
+        return format_minutes(leg.travel_minutes, estimated=leg.is_estimated)
+
+    def option_time(self, option) -> str:
+        """The option's total duration, an estimate unless every leg is timetabled."""
+        estimated = any(leg.is_estimated for leg in option.legs)
+        return format_minutes(option.travel_minutes, estimated=estimated)
+
+    def flag_when(self, flag: Flag) -> str:
+        """ "since 2026-03-12 08:00 (3 days ago)" for a flag."""
+        since = flag.since
+        return f"{local_time(since)} ({format_age(since)})" if since else ""
+
+    @staticmethod
+    def updated_text(freshness) -> str:
+        """When the flag data was last updated, with its age ("never" if not known)."""
+        when = freshness.flags_updated_at
+        return f"{local_time(when)} ({format_age(when)})" if when else format_age(None)
+
+    @staticmethod
+    def depart_text(when) -> str:
+        """The asked departure in Kyiv time."""
+        return local_time(when)
+
+    @staticmethod
+    def level_class(level: RiskLevel | None) -> str:
+        """CSS class of a risk badge."""
+        return f"risk-{level.value}" if level else "risk-none"
+
+    def nearby_flags(self, advice: Advice) -> list[Flag]:
+        """Every distinct flag any shown option touches, highest level first."""
+        seen: dict[str, Flag] = {}
+        for option in advice.options:
+            for flag in option.flags:
+                seen.setdefault(flag.id, flag)
+        return sorted(seen.values(), key=lambda f: f.level, reverse=True)
+
+    def map_svg(self, advice: Advice, title: str):
+        """The inline SVG map of the options (recommended drawn on top)."""
+        lines, points = [], {}
+        for index, option in enumerate(advice.options[:4]):
+            for leg in option.legs:
+                coords = self._coords(leg.station_ids)
+                if len(coords) >= 2:
+                    lines.append(
+                        MapLine(
+                            tuple(coords), leg.mode, index, leg.risk_level, self._leg_title(leg)
+                        )
+                    )
+                if index == 0 and leg.mode is not Mode.TRANSFER:
+                    points.setdefault(leg.from_id, "stop")
+                    points[leg.to_id] = "stop"
+        points[advice.query.origin] = "origin"
+        points[advice.query.destination] = "destination"
+        marks = self._one_label_per_place(points)
+        desc = " → ".join(self.station(sid) for sid in points)
+        return render_map(lines, marks, title, desc)
+
+    def _one_label_per_place(self, points: dict[str, str]) -> list[MapPoint]:
+        """A point per settlement: a rail station and its town's bus station share a label."""
+        by_place: dict[str, MapPoint] = {}
+        for station_id, role in points.items():
+            station = self.network.find_station(station_id)
+            if station is None:
+                continue
+            place = station.settlement or station.id
+            if place not in by_place or role != "stop":
+                by_place[place] = MapPoint(
+                    station.lat, station.lon, station.display_name(self.locale), role
+                )
+        return list(by_place.values())
+
+    def _coords(self, station_ids) -> list[tuple[float, float]]:
+        found = (self.network.find_station(sid) for sid in station_ids)
+        return [(s.lat, s.lon) for s in found if s is not None]
+
+    def _leg_title(self, leg: Leg) -> str:
+        risk = str(LABELS[leg.risk_level])
+        return (
+            f"{LABELS[leg.mode]}: {self.station(leg.from_id)} – {self.station(leg.to_id)} ({risk})"
+        )

@@ -1,0 +1,33 @@
+// Progressive enhancement only: the form works without this. As the user types in a station
+// field, fill the shared <datalist> with matches from the JSON API (same host).
+(function () {
+  "use strict";
+  var list = document.getElementById("stations");
+  if (!list || !window.fetch) { return; }
+  var lang = document.documentElement.lang || "uk";
+  var timer = null;
+  function fill(items) {
+    while (list.firstChild) { list.removeChild(list.firstChild); }
+    items.forEach(function (item) {
+      var option = document.createElement("option");
+      option.value = item.name;
+      list.appendChild(option);
+    });
+  }
+  function lookup(input) {
+    var text = input.value.trim();
+    if (text.length < 2) { return; }
+    var url = input.getAttribute("data-suggest") + "?limit=8&lang=" + encodeURIComponent(lang) +
+      "&q=" + encodeURIComponent(text);
+    fetch(url, { headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { stations: [] }; })
+      .then(function (body) { fill(body.stations || []); })
+      .catch(function () { /* offline or rate-limited: keep the server-filled list */ });
+  }
+  document.querySelectorAll("input[data-suggest]").forEach(function (input) {
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { lookup(input); }, 200);
+    });
+  });
+})();

@@ -1,0 +1,153 @@
+"""A schematic map of the options, drawn on the server as inline SVG.
+
+No tiles and no request to another host: station coordinates are projected onto a small
+canvas (equirectangular, x scaled by cos(latitude) so shapes are not stretched). Flagged legs
+are drawn over the route with a thick dashed band and a marker, and the legend names every
+style in words, so the map reads without colour too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+from advisor.network.model import Mode
+from advisor.risk.model import RiskLevel
+
+__all__ = ["MapLine", "MapPoint", "render_map"]
+
+WIDTH = 640
+MAX_HEIGHT = 420
+PAD = 36
+# Points closer than this (in px) to the previous kept point are dropped: the national
+# network has halts every few km, and the page must stay small.
+MIN_STEP_PX = 3.0
+
+
+@dataclass(frozen=True)
+class MapLine:
+    """A drawn leg: coordinates ``(lat, lon)``, its mode, which option, and its risk."""
+
+    coords: tuple[tuple[float, float], ...]
+    mode: Mode
+    option: int
+    risk: RiskLevel | None = None
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class MapPoint:
+    """A labelled station: origin, destination or a change point."""
+
+    lat: float
+    lon: float
+    label: str
+    role: str = "stop"
+
+
+def _projector(points: Sequence[tuple[float, float]]) -> tuple[Callable, int]:
+    lats = [p[0] for p in points]
+    lons = [p[1] for p in points]
+    kx = math.cos(math.radians(sum(lats) / len(lats)))
+    span_x = max((max(lons) - min(lons)) * kx, 0.05)
+    span_y = max(max(lats) - min(lats), 0.05)
+    scale = min((WIDTH - 2 * PAD) / span_x, (MAX_HEIGHT - 2 * PAD) / span_y)
+    height = int(span_y * scale + 2 * PAD)
+    x0 = WIDTH / 2 - (max(lons) + min(lons)) / 2 * kx * scale
+    top = max(lats)
+
+    def project(lat: float, lon: float) -> tuple[float, float]:
+        return (round(x0 + lon * kx * scale, 1), round(PAD + (top - lat) * scale, 1))
+
+    return project, height
+
+
+def _path_points(coords, project) -> str:
+    kept: list[tuple[float, float]] = []
+    for lat, lon in coords:
+        x, y = project(lat, lon)
+        if kept and math.dist(kept[-1], (x, y)) < MIN_STEP_PX:
+            continue
+        kept.append((x, y))
+    last = project(*coords[-1])
+    if kept[-1] != last:
+        kept.append(last)
+    return " ".join(f"{x:g},{y:g}" for x, y in kept)
+
+
+_MODE_DASH = {Mode.RAIL: "", Mode.BUS: "9 5", Mode.TRANSFER: "2 4"}
+_OPTION_COLOURS = ("#0b5394", "#6a6a6a", "#8a5a00", "#4b2c83", "#2f6b3a")
+_RISK_COLOURS = {
+    RiskLevel.ADVISORY: "#7a6a00",
+    RiskLevel.ELEVATED: "#b85c00",
+    RiskLevel.HIGH: "#c00000",
+    RiskLevel.SUSPENDED: "#5a0000",
+}
+
+
+def _line_svg(line: MapLine, project) -> str:
+    pts = _path_points(line.coords, project)
+    colour = _OPTION_COLOURS[line.option % len(_OPTION_COLOURS)]
+    width = 4 if line.option == 0 else 2.5
+    dash = _MODE_DASH.get(line.mode, "")
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    parts = [
+        f'<polyline points="{pts}" fill="none" stroke="{colour}" stroke-width="{width}"'
+        f' stroke-linejoin="round"{dash_attr}><title>{escape(line.title)}</title></polyline>'
+    ]
+    if line.risk is not None and line.risk >= RiskLevel.ELEVATED:
+        risk_colour = _RISK_COLOURS[line.risk]
+        parts.append(
+            f'<polyline points="{pts}" fill="none" stroke="{risk_colour}" stroke-width="9"'
+            f' stroke-opacity="0.55" stroke-dasharray="3 3"><title>{escape(line.title)}'
+            "</title></polyline>"
+        )
+        mx, my = project(*line.coords[len(line.coords) // 2])
+        parts.append(
+            f'<g><circle cx="{mx}" cy="{my}" r="8" fill="{risk_colour}"/>'
+            f'<text x="{mx}" y="{my + 4}" text-anchor="middle" font-size="12" font-weight="bold"'
+            f' fill="#fff">!</text></g>'
+        )
+    return "".join(parts)
+
+
+def _point_svg(point: MapPoint, project) -> str:
+    x, y = project(point.lat, point.lon)
+    radius = 6 if point.role in ("origin", "destination") else 4
+    anchor = "start" if x < WIDTH * 0.7 else "end"
+    dx = 9 if anchor == "start" else -9
+    return (
+        f'<circle cx="{x}" cy="{y}" r="{radius}" fill="#fff" stroke="#000" stroke-width="2"/>'
+        f'<text x="{x + dx}" y="{y - 7}" text-anchor="{anchor}" font-size="13"'
+        f' paint-order="stroke" stroke="#fff" stroke-width="3" fill="#000">'
+        f"{escape(point.label)}</text>"
+    )
+
+
+def render_map(
+    lines: Sequence[MapLine], points: Sequence[MapPoint], title: str, desc: str
+) -> Markup:
+    """The SVG document (inline markup) for *lines* and *points*; empty when nothing to draw.
+
+    Examples
+    --------
+    >>> svg = render_map([MapLine(((50.45, 30.52), (49.99, 36.23)), Mode.RAIL, 0)],
+    ...                  [MapPoint(50.45, 30.52, "Kyiv", "origin")], "Map", "Kyiv to Kharkiv")
+    >>> svg.startswith("<svg") and "polyline" in svg and "Kyiv" in svg
+    True
+    """
+    coords = [c for line in lines for c in line.coords] + [(p.lat, p.lon) for p in points]
+    if not coords:
+        return Markup("")
+    project, height = _projector(coords)
+    body = "".join(_line_svg(line, project) for line in sorted(lines, key=lambda li: -li.option))
+    body += "".join(_point_svg(point, project) for point in points)
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img"'
+        f' aria-labelledby="map-title map-desc" class="route-map">'
+        f'<title id="map-title">{escape(title)}</title><desc id="map-desc">{escape(desc)}</desc>'
+        f'<rect width="{WIDTH}" height="{height}" fill="#f4f6f8"/>{body}</svg>'
+    )

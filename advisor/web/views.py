@@ -1,0 +1,155 @@
+"""The passenger pages: one GET form that shows its own results.
+
+Thin views: parse the form, resolve the two station texts (with a "did you mean" step when
+a text is ambiguous or unknown), call ``Services.advise`` and render.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app, render_template, request, url_for
+from flask_babel import gettext
+
+from advisor.errors import InvalidQuery, UnknownStation
+from advisor.network.model import Station
+from advisor.web import bp
+from advisor.web.forms import MODES, TOLERANCES, JourneyForm
+from advisor.web.i18n import current_locale
+from advisor.web.present import BANNER_NOTICES, LABELS, Presenter
+
+__all__ = ["index"]
+
+log = logging.getLogger(__name__)
+
+SUGGESTIONS = 6
+# How far ahead a passenger may plan; the network and flags say nothing useful beyond it.
+MAX_DAYS_AHEAD = 366
+
+
+@dataclass
+class Resolution:
+    """One station field after lookup: a station, or choices to pick from."""
+
+    station: Station | None = None
+    choices: tuple[Station, ...] = ()
+
+
+def _services():
+    return current_app.extensions["advisor.services"]
+
+
+@bp.get("/")
+def index():
+    """The journey form, and its results when a journey was asked."""
+    settings = current_app.extensions["advisor.settings"]
+    form = JourneyForm.from_args(request.args, settings.default_tolerance)
+    context = {"form": form, "advice": None, "choices": {}}
+    if form.submitted:
+        form.validate()
+        context.update(_answer(form))
+    status = 400 if form.errors else 200
+    return render_template("index.html", **context, **_form_context()), status
+
+
+def _answer(form: JourneyForm) -> dict:
+    depart_at = _depart_at(form)
+    found = {
+        "from": _resolve(form, "from", form.origin, form.origin_id),
+        "to": _resolve(form, "to", form.destination, form.destination_id),
+    }
+    choices = {name: r.choices for name, r in found.items() if r.choices}
+    origin, destination = found["from"].station, found["to"].station
+    if origin and destination and _same_place(origin, destination):
+        form.errors["to"] = gettext("Destination is the same place as the origin.")
+    if form.errors or choices or not (origin and destination):
+        return {"choices": choices}
+    advice = _services().advise(
+        origin.id,
+        destination.id,
+        at=depart_at,
+        tolerance=form.tolerance,
+        modes=list(form.modes),
+    )
+    presenter = Presenter(_services().network, current_locale())
+    return {"advice": advice, "p": presenter, "choices": {}}
+
+
+def _depart_at(form: JourneyForm) -> datetime | None:
+    if "date" in form.errors or "time" in form.errors:
+        return None
+    now = datetime.now(UTC)
+    when = form.depart_at(now)
+    if when < now - timedelta(days=1) or when > now + timedelta(days=MAX_DAYS_AHEAD):
+        form.errors["date"] = gettext(
+            "“%(value)s” is too far from today; plan between yesterday and a year ahead.",
+            value=form.date,
+        )
+        return None
+    return when
+
+
+def _same_place(a: Station, b: Station) -> bool:
+    return a.id == b.id or bool(a.settlement and a.settlement == b.settlement)
+
+
+def _resolve(form: JourneyForm, name: str, text: str, chosen_id: str) -> Resolution:
+    """Resolve one field; on trouble record an error or choices and keep the text."""
+    if not text:
+        return Resolution()
+    services = _services()
+    chosen = services.network.find_station(chosen_id) if chosen_id else None
+    if chosen and text.casefold() in {
+        n.casefold() for n in (chosen.name_uk, chosen.display_name("en"))
+    }:
+        return Resolution(station=chosen)
+    index = services.station_index
+    try:
+        if services.network.find_station(text) is None and index.is_ambiguous(text):
+            return Resolution(choices=_stations(index.search(text, limit=SUGGESTIONS)))
+        return Resolution(station=index.resolve(text))
+    except UnknownStation:
+        form.errors[name] = gettext("No station matches “%(value)s”.", value=text)
+        return Resolution(choices=_stations(index.suggest(text, limit=SUGGESTIONS)))
+    except InvalidQuery as err:
+        form.errors[name] = err.message
+        return Resolution()
+
+
+def _stations(matches) -> tuple[Station, ...]:
+    return tuple(m.station for m in matches)
+
+
+def hub_stations(network) -> list[Station]:
+    """Stations offered in the suggestion list without JavaScript: the railway's hubs."""
+    cache = current_app.extensions.setdefault("advisor.web.hubs", {})
+    if id(network) not in cache:
+        cache.clear()
+        stations = network.stations.values()
+        hubs = [s for s in stations if s.uz_code]
+        # Networks without railway codes (test networks): their main rail stations.
+        cache[id(network)] = hubs or [s for s in stations if s.is_main][:60]
+    return cache[id(network)]
+
+
+def _form_context() -> dict:
+    locale = current_locale()
+    network = _services().network
+    hubs = hub_stations(network)
+    return {
+        "tolerances": [(t, LABELS[t]) for t in TOLERANCES],
+        "modes": [(m, LABELS[m]) for m in MODES],
+        "labels": LABELS,
+        "banner_notices": BANNER_NOTICES,
+        "hub_names": sorted({s.display_name(locale) for s in hubs}),
+        "network": network,
+    }
+
+
+def choice_url(form: JourneyForm, field_name: str, station: Station) -> str:
+    """The link of one "did you mean" choice: same query, that station picked."""
+    name = station.display_name(current_locale())
+    params = form.params(**{field_name: name, f"{field_name}_id": station.id})
+    return url_for("web.index", lang=current_locale(), **params)
