@@ -54,6 +54,8 @@ class OptionKind(StrEnum):
     """Train to a hub, then bus onward (or the reverse)."""
     FASTEST = "fastest"
     """The fastest option regardless of risk."""
+    LEAST_RISKY = "least_risky"
+    """Shown when no option fits the tolerance: the least risky one, always not advised."""
 
 
 class Verdict(StrEnum):

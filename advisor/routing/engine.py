@@ -1,0 +1,377 @@
+"""The risk-aware journey planner: a small set of genuinely different options with reasons.
+
+:func:`plan` answers a validated :class:`~advisor.routing.model.Query` over one network
+snapshot and one :class:`~advisor.risk.coverage.RiskIndex`:
+
+1. **recommended** — the quickest trip within the tolerance (elevated parts cost extra time,
+   parts above the tolerance are hidden); if none exists, the **least risky** trip is shown
+   as not advised with a ``no_safe_route`` notice;
+2. the best **rail-only** and **bus-only** trips (within tolerance, else the least risky one
+   of that mode, not advised);
+3. **rail then bus** (or bus then rail) through a transfer;
+4. the **fastest** trip regardless of risk (suspended parts excepted: they have no service).
+
+An option whose links overlap an earlier one with the same verdict by more than
+:data:`OVERLAP_LIMIT` (by minutes) is not repeated; its kind is added to ``also_kinds``.
+
+Every search is a networkx bidirectional Dijkstra over the precomputed
+:class:`~advisor.routing.graph.RoutingGraph` with a per-request weight callable, so the
+shared graphs are never modified.
+
+Examples
+--------
+>>> from datetime import UTC, datetime
+>>> from advisor.network.model import Link, LinkSource, Network, Station, StationKind
+>>> st = [Station(i, i.upper(), i.upper(), 50.0, 30.0, "UA-32", StationKind.RAIL_STATION)
+...       for i in "abc"]
+>>> net = Network.build(st, [Link("ab", "a", "b", Mode.RAIL, 60, 40, LinkSource.OSM_TRACK),
+...                          Link("bc", "b", "c", Mode.RAIL, 60, 40, LinkSource.OSM_TRACK)], [])
+>>> advice = plan(net, RiskIndex.empty(), Query("a", "c", datetime(2026, 3, 1, tzinfo=UTC)))
+>>> advice.recommended.legs[0].station_ids, advice.recommended.travel_minutes
+(('a', 'b', 'c'), 80)
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import networkx as nx
+
+from advisor.errors import InvalidQuery
+from advisor.network.model import Link, Mode, Network, TimeSource
+from advisor.risk.coverage import RiskIndex
+from advisor.risk.model import RiskLevel, Tolerance
+from advisor.routing.explain import explain, format_time, notice
+from advisor.routing.graph import BUS_LAYER, FACTORS, LEAST_RISKY, RAIL_LAYER, RoutingGraph, Weigher
+from advisor.routing.model import (
+    Advice,
+    DataFreshness,
+    Leg,
+    Notice,
+    NoticeCode,
+    Option,
+    OptionKind,
+    Query,
+    Verdict,
+)
+
+__all__ = ["OVERLAP_LIMIT", "allowed_level", "plan"]
+
+log = logging.getLogger(__name__)
+
+OVERLAP_LIMIT = 0.8
+_ALLOWED = {
+    Tolerance.STRICT: RiskLevel.ADVISORY,
+    Tolerance.BALANCED: RiskLevel.ELEVATED,
+    Tolerance.ACCEPT_HIGH: RiskLevel.HIGH,
+}
+
+
+def allowed_level(tolerance: Tolerance) -> RiskLevel:
+    """The highest level an option may carry and still be advised under *tolerance*.
+
+    >>> allowed_level(Tolerance.BALANCED).value
+    'elevated'
+    """
+    return _ALLOWED[tolerance]
+
+
+def plan(
+    network: Network,
+    risk_index: RiskIndex,
+    query: Query,
+    freshness: DataFreshness | None = None,
+) -> Advice:
+    """Answer *query*: options (recommended first) and coded notices; never raises for
+    "no route" — that is a notice. Raises :class:`InvalidQuery` for a malformed query."""
+    _validate(query)
+    freshness = freshness or _default_freshness(network)
+    notices = list(_freshness_notices(freshness))
+    problem = _endpoint_problem(network, query)
+    if problem is not None:
+        return Advice(query, (), (*notices, problem), freshness)
+    levels = risk_index.link_levels(query.depart_at)
+    search = _Search(RoutingGraph.of(network), levels, query)
+    candidates, search_notices = _candidates(search, query)
+    options = _options(candidates, search, network, risk_index, query)
+    notices.extend(search_notices)
+    notices.extend(_content_notices(options, query))
+    return Advice(query, tuple(options), tuple(notices), freshness)
+
+
+# --- validation and notices ------------------------------------------------------------
+
+
+def _validate(query: Query) -> None:
+    if not isinstance(query.tolerance, Tolerance):
+        raise InvalidQuery(
+            f"unknown tolerance {query.tolerance!r}", field="tolerance", value=query.tolerance
+        )
+    riding = set(query.modes) - {Mode.TRANSFER}
+    if not riding or not riding <= {Mode.RAIL, Mode.BUS}:
+        raise InvalidQuery(
+            f"modes {sorted(map(str, query.modes))} must be rail and/or bus",
+            field="modes",
+            value=",".join(sorted(map(str, query.modes))),
+        )
+    if query.depart_at.tzinfo is None:
+        raise InvalidQuery(
+            "departure time has no time zone", field="at", value=query.depart_at.isoformat()
+        )
+    if query.max_transfers < 0:
+        raise InvalidQuery(
+            f"max_transfers {query.max_transfers} is negative",
+            field="max_transfers",
+            value=query.max_transfers,
+        )
+
+
+def _endpoint_problem(network: Network, query: Query) -> Notice | None:
+    if query.origin not in network.stations:
+        return notice(NoticeCode.ORIGIN_NOT_FOUND, text=query.origin)
+    if query.destination not in network.stations:
+        return notice(NoticeCode.DESTINATION_NOT_FOUND, text=query.destination)
+    a, b = network.stations[query.origin], network.stations[query.destination]
+    if a.id == b.id or (a.settlement and a.settlement == b.settlement):
+        return notice(NoticeCode.SAME_ORIGIN_DESTINATION, origin=a.id, destination=b.id)
+    return None
+
+
+def _default_freshness(network: Network) -> DataFreshness:
+    meta = network.metadata
+    return DataFreshness(
+        None, False, True, str(meta.get("version", "")), str(meta.get("built_at", ""))
+    )
+
+
+def _freshness_notices(freshness: DataFreshness) -> list[Notice]:
+    updated = format_time(freshness.flags_updated_at)
+    if not freshness.flags_available:
+        return [notice(NoticeCode.RISK_DATA_UNAVAILABLE, updated_at=updated)]
+    if freshness.flags_stale:
+        return [notice(NoticeCode.RISK_DATA_STALE, updated_at=updated)]
+    return []
+
+
+def _content_notices(options: Sequence[Option], query: Query) -> list[Notice]:
+    notices = []
+    if options and all(
+        o.risk_level is not None and o.risk_level >= RiskLevel.ELEVATED for o in options
+    ):
+        notices.append(notice(NoticeCode.ONLY_RISKY_ROUTES))
+    legs = [leg for option in options for leg in option.legs]
+    if any(leg.is_estimated and leg.mode is not Mode.TRANSFER for leg in legs):
+        notices.append(notice(NoticeCode.ESTIMATED_TIMES))
+    if any(leg.mode is Mode.BUS and leg.time_source is not TimeSource.TIMETABLE for leg in legs):
+        notices.append(notice(NoticeCode.BUS_DATA_2019))
+    return notices
+
+
+# --- searching -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Trip:
+    """A found path: the stations in order and the link used between each pair."""
+
+    stations: tuple[str, ...]
+    links: tuple[Link, ...]
+
+
+class _Search:
+    """One request's searches over the shared routing graph (weights only, no edits)."""
+
+    def __init__(self, rg: RoutingGraph, levels: Mapping[str, RiskLevel], query: Query):
+        self.rg = rg
+        self.levels = levels
+        self.query = query
+        self.hidden = _hidden_links(rg, query)
+
+    def find(self, factors, modes: Collection[Mode]) -> _Trip | None:
+        """The cheapest trip under *factors* using *modes* (plus transfers), or None."""
+        weigher = Weigher(self.levels, factors, modes, self.hidden)
+        try:
+            _cost, path = nx.bidirectional_dijkstra(
+                self.rg.graph, self.query.origin, self.query.destination, weight=weigher
+            )
+        except nx.NetworkXNoPath:
+            return None
+        links = [
+            weigher.best_link(self.rg.graph.edges[u, v]["links"])[0]
+            for u, v in itertools.pairwise(path)
+        ]
+        return _Trip(tuple(path), tuple(links))
+
+    def find_mixed(self, factors) -> _Trip | None:
+        """The cheapest trip that rides a train, changes once to a bus (or the reverse)."""
+        found = [
+            trip
+            for trip in (self._layered(factors, False), self._layered(factors, True))
+            if trip is not None and _riding_modes(trip) == {Mode.RAIL, Mode.BUS}
+        ]
+        return min(found, key=lambda t: sum(lk.travel_minutes for lk in t.links), default=None)
+
+    def _layered(self, factors, bus_first: bool) -> _Trip | None:
+        weigher = Weigher(self.levels, factors, (Mode.RAIL, Mode.BUS), self.hidden)
+        a, b = self.query.origin, self.query.destination
+        if bus_first:  # links run both ways: bus-then-rail a→b is rail-then-bus b→a reversed
+            a, b = b, a
+        try:
+            _cost, path = nx.bidirectional_dijkstra(
+                self.rg.layered, (a, RAIL_LAYER), (b, BUS_LAYER), weight=weigher
+            )
+        except (nx.NetworkXNoPath, nx.NodeNotFound):
+            return None
+        links = [
+            weigher.best_link(self.rg.layered.edges[u, v]["links"])[0]
+            for u, v in itertools.pairwise(path)
+        ]
+        stations = [node for node, _layer in path]
+        if bus_first:
+            stations.reverse()
+            links.reverse()
+        return _Trip(tuple(stations), tuple(links))
+
+
+def _hidden_links(rg: RoutingGraph, query: Query) -> frozenset[str]:
+    hidden: set[str] = set()
+    for line_id in query.avoid_lines:
+        hidden |= rg.line_links.get(line_id, frozenset())
+    ends = {query.origin, query.destination}
+    for station_id in query.avoid_stations - ends:
+        if station_id in rg.graph:
+            for _u, _v, data in rg.graph.edges(station_id, data=True):
+                hidden.update(link.id for link in data["links"])
+    return frozenset(hidden)
+
+
+def _riding_modes(trip: _Trip) -> set[Mode]:
+    return {link.mode for link in trip.links} - {Mode.TRANSFER}
+
+
+def _candidates(search: _Search, query: Query):
+    """(kind, trip) pairs in display order, and the notices the searches raise."""
+    tolerance = FACTORS[query.tolerance.value]
+    modes = set(query.modes) - {Mode.TRANSFER}
+    fastest = search.find(FACTORS["fastest"], modes)
+    if fastest is None:
+        return [], [notice(NoticeCode.NO_ROUTE)]
+    found, notices = [], []
+    recommended = search.find(tolerance, modes)
+    if recommended is not None:
+        found.append((OptionKind.RECOMMENDED, recommended))
+    else:
+        found.append((OptionKind.LEAST_RISKY, search.find(LEAST_RISKY, modes)))
+        notices.append(notice(NoticeCode.NO_SAFE_ROUTE, tolerance=query.tolerance.value))
+    for kind, mode in ((OptionKind.RAIL_ONLY, Mode.RAIL), (OptionKind.BUS_ONLY, Mode.BUS)):
+        if mode in modes:
+            trip = search.find(tolerance, {mode}) or search.find(LEAST_RISKY, {mode})
+            found.append((kind, trip))
+    if modes >= {Mode.RAIL, Mode.BUS}:
+        found.append((OptionKind.RAIL_THEN_BUS, search.find_mixed(tolerance)))
+    found.append((OptionKind.FASTEST, fastest))
+    return [(kind, trip) for kind, trip in found if trip is not None], notices
+
+
+# --- building options ------------------------------------------------------------------
+
+
+def _options(candidates, search: _Search, network: Network, risk_index: RiskIndex, query: Query):
+    options: list[Option] = []
+    seen: list[_Trip] = []
+    for kind, trip in candidates:
+        if _transfers(trip) > query.max_transfers:
+            continue
+        legs = _legs(trip, risk_index, query)
+        verdict = _verdict(legs, query.tolerance)
+        if kind is OptionKind.LEAST_RISKY:
+            verdict = Verdict.NOT_ADVISED  # nothing fit the tolerance: never advised
+        twin = _twin(trip, verdict, seen, options)
+        if twin is not None:
+            options[twin] = replace(options[twin], also_kinds=(*options[twin].also_kinds, kind))
+            continue
+        seen.append(trip)
+        options.append(Option(kind, verdict, legs, "", ""))
+    fastest = next(
+        (o for o in options if OptionKind.FASTEST in (o.kind, *o.also_kinds)), None
+    )
+    return [_explained(o, fastest, network) for o in options]
+
+
+def _explained(option: Option, fastest: Option | None, network: Network) -> Option:
+    uk, en = explain(option, fastest, network)
+    return replace(option, explanation_uk=uk, explanation_en=en)
+
+
+def _twin(trip: _Trip, verdict: Verdict, seen: list[_Trip], options: list[Option]):
+    """Index of an earlier option with the same verdict that *trip* mostly repeats."""
+    for i, (other, option) in enumerate(zip(seen, options, strict=True)):
+        if option.verdict is verdict and _overlap(trip, other) > OVERLAP_LIMIT:
+            return i
+    return None
+
+
+def _overlap(a: _Trip, b: _Trip) -> float:
+    """Shared minutes over the longer trip's minutes (1.0 for identical trips)."""
+    shared_ids = {lk.id for lk in a.links} & {lk.id for lk in b.links}
+    shared = sum(lk.travel_minutes for lk in a.links if lk.id in shared_ids)
+    longest = max(sum(lk.travel_minutes for lk in t.links) for t in (a, b))
+    return shared / longest if longest else 1.0
+
+
+def _transfers(trip: _Trip) -> int:
+    runs = [mode for mode, _ in itertools.groupby(lk.mode for lk in trip.links)]
+    return max(0, len([m for m in runs if m is not Mode.TRANSFER]) - 1)
+
+
+def _verdict(legs: Sequence[Leg], tolerance: Tolerance) -> Verdict:
+    worst = max((leg.risk_level for leg in legs if leg.risk_level is not None), default=None)
+    if worst is None:
+        return Verdict.ADVISED
+    return Verdict.CAUTION if worst <= allowed_level(tolerance) else Verdict.NOT_ADVISED
+
+
+def _legs(trip: _Trip, risk_index: RiskIndex, query: Query) -> tuple[Leg, ...]:
+    """Consecutive links of one mode form a leg; transfers are legs of their own.
+
+    Rail legs are not split by line: the network has no trains, so a change of line is not
+    a change of vehicle the service knows about; the leg lists every line it runs on.
+    """
+    legs, start = [], 0
+    for mode, group in itertools.groupby(trip.links, key=lambda lk: lk.mode):
+        links = tuple(group)
+        stations = trip.stations[start : start + len(links) + 1]
+        legs.append(_leg(mode, stations, links, risk_index, query))
+        start += len(links)
+    return tuple(legs)
+
+
+def _leg(mode, stations, links, risk_index: RiskIndex, query: Query) -> Leg:
+    flags = {}
+    for link in links:
+        for flag in risk_index.flags_on_link(link.id, query.depart_at):
+            flags.setdefault(flag.id, flag)
+    line_ids = tuple(dict.fromkeys(line for link in links for line in link.line_ids))
+    return Leg(
+        mode=mode,
+        from_id=stations[0],
+        to_id=stations[-1],
+        station_ids=tuple(stations),
+        link_ids=tuple(link.id for link in links),
+        line_ids=line_ids,
+        distance_km=sum(link.distance_km for link in links),
+        travel_minutes=sum(link.travel_minutes for link in links),
+        time_source=_time_source(links),
+        flags=tuple(sorted(flags.values(), key=lambda f: f.level, reverse=True)),
+    )
+
+
+def _time_source(links: Sequence[Link]) -> TimeSource:
+    """The leg's provenance: a timetable only if every link is timetabled."""
+    for link in links:
+        if link.time_source.is_estimate:
+            return link.time_source
+    return TimeSource.TIMETABLE

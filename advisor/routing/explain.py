@@ -1,0 +1,237 @@
+"""Plain one-sentence explanations and coded notices, in Ukrainian and English.
+
+Wording rules: never call a route "safe" (the service only knows what was flagged); say
+which part is flagged, at what level, since when and on whose word.
+
+Examples
+--------
+>>> from datetime import UTC
+>>> from advisor.risk.model import Flag, LineTarget
+>>> f = Flag("f", RiskLevel.HIGH, LineTarget("x"), "Обстріли", "Strikes", "Укрзалізниця", "ops",
+...          active_from=datetime(2026, 3, 12, 6, tzinfo=UTC))
+>>> describe_flag(f, None, "en")
+'line x, flagged high risk since 12.03 by Укрзалізниця'
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from advisor.network.model import Network
+from advisor.risk.model import Flag, RiskLevel
+from advisor.routing.model import Notice, NoticeCode, Option, OptionKind, Verdict
+
+__all__ = ["describe_flag", "explain", "format_time", "notice"]
+
+KYIV = ZoneInfo("Europe/Kyiv")
+
+LEVEL_NAMES = {
+    RiskLevel.ADVISORY: ("з інформаційним попередженням", "with an advisory"),
+    RiskLevel.ELEVATED: ("як підвищений ризик", "elevated risk"),
+    RiskLevel.HIGH: ("як високий ризик", "high risk"),
+    RiskLevel.SUSPENDED: ("як закрите для руху", "suspended"),
+}
+OBLAST_NAMES = {
+    "UA-05": ("Вінницька область", "Vinnytsia oblast"),
+    "UA-07": ("Волинська область", "Volyn oblast"),
+    "UA-09": ("Луганська область", "Luhansk oblast"),
+    "UA-12": ("Дніпропетровська область", "Dnipropetrovsk oblast"),
+    "UA-14": ("Донецька область", "Donetsk oblast"),
+    "UA-18": ("Житомирська область", "Zhytomyr oblast"),
+    "UA-21": ("Закарпатська область", "Zakarpattia oblast"),
+    "UA-23": ("Запорізька область", "Zaporizhzhia oblast"),
+    "UA-26": ("Івано-Франківська область", "Ivano-Frankivsk oblast"),
+    "UA-30": ("місто Київ", "Kyiv city"),
+    "UA-32": ("Київська область", "Kyiv oblast"),
+    "UA-35": ("Кіровоградська область", "Kirovohrad oblast"),
+    "UA-40": ("місто Севастополь", "Sevastopol"),
+    "UA-43": ("Автономна Республіка Крим", "Autonomous Republic of Crimea"),
+    "UA-46": ("Львівська область", "Lviv oblast"),
+    "UA-48": ("Миколаївська область", "Mykolaiv oblast"),
+    "UA-51": ("Одеська область", "Odesa oblast"),
+    "UA-53": ("Полтавська область", "Poltava oblast"),
+    "UA-56": ("Рівненська область", "Rivne oblast"),
+    "UA-59": ("Сумська область", "Sumy oblast"),
+    "UA-61": ("Тернопільська область", "Ternopil oblast"),
+    "UA-63": ("Харківська область", "Kharkiv oblast"),
+    "UA-65": ("Херсонська область", "Kherson oblast"),
+    "UA-68": ("Хмельницька область", "Khmelnytskyi oblast"),
+    "UA-71": ("Черкаська область", "Cherkasy oblast"),
+    "UA-74": ("Чернігівська область", "Chernihiv oblast"),
+    "UA-77": ("Чернівецька область", "Chernivtsi oblast"),
+}
+
+
+def describe_flag(flag: Flag, network: Network | None, locale: str) -> str:
+    """'<place>, flagged <level> since <date> by <source>' in *locale* (``uk`` or ``en``).
+
+    The Ukrainian place is in the accusative ("перетинає ділянку …", "через Сумську область").
+    """
+    place = _place(flag, network, locale)
+    level = LEVEL_NAMES[flag.level][0 if locale == "uk" else 1]
+    since = flag.since
+    if locale == "uk":
+        text = f"{place} — позначено {level}"
+        if since is not None:
+            text += f" з {_day(since)}"
+        return f"{text}, джерело: {flag.source}"
+    text = f"{place}, flagged {level}"
+    if since is not None:
+        text += f" since {_day(since)}"
+    return f"{text} by {flag.source}"
+
+
+def explain(option: Option, fastest: Option | None, network: Network) -> tuple[str, str]:
+    """The (Ukrainian, English) sentence for *option*; *fastest* is the not-advised fastest."""
+    worst = option.flags[0] if option.flags else None
+    if option.verdict is Verdict.NOT_ADVISED:
+        lead = ("Найменш ризиковий варіант, але не радимо", "Least risky option, but not advised")
+        if option.kind is not OptionKind.LEAST_RISKY:
+            lead = ("Не радимо", "Not advised")
+        return (
+            f"{lead[0]}: маршрут перетинає {describe_flag(worst, network, 'uk')}.",
+            f"{lead[1]}: the route crosses {describe_flag(worst, network, 'en')}.",
+        )
+    if option.kind is OptionKind.RECOMMENDED:
+        return _recommended(option, worst, fastest, network)
+    if worst is not None:
+        return (
+            f"Можливий варіант: маршрут проходить через {describe_flag(worst, network, 'uk')}.",
+            f"Possible: the route passes {describe_flag(worst, network, 'en')}.",
+        )
+    return (
+        "Можливий варіант без позначених ризиків, довший за рекомендований або іншим транспортом.",
+        "Possible: crosses no flagged part; longer than the recommended one or by other means.",
+    )
+
+
+def _recommended(option, worst, fastest, network) -> tuple[str, str]:
+    if fastest is not None and fastest.verdict is Verdict.NOT_ADVISED and fastest.flags:
+        avoided = fastest.flags[0]
+        return (
+            f"Рекомендовано, бо швидший маршрут перетинає {describe_flag(avoided, network, 'uk')}.",
+            "Recommended because the faster route crosses "
+            f"{describe_flag(avoided, network, 'en')}.",
+        )
+    if worst is not None:
+        return (
+            "Рекомендовано з застереженням: маршрут проходить через "
+            f"{describe_flag(worst, network, 'uk')}.",
+            f"Recommended with caution: the route passes {describe_flag(worst, network, 'en')}.",
+        )
+    return (
+        "Рекомендовано: найшвидший варіант, що не перетинає жодної позначеної ділянки.",
+        "Recommended: the quickest option that crosses no flagged part of the network.",
+    )
+
+
+def notice(code: NoticeCode, **details) -> Notice:
+    """The standard notice for *code* (messages below), with *details* attached."""
+    uk, en = _NOTICE_TEXT[code]
+    return Notice(code, uk.format(**details), en.format(**details), dict(details))
+
+
+_NOTICE_TEXT = {
+    NoticeCode.NO_SAFE_ROUTE: (
+        "Немає маршруту в межах обраного рівня ризику ({tolerance}). Найменш ризиковий показано "
+        "лише для довідки — не радимо.",
+        "No route within your risk tolerance ({tolerance}). The least risky one is shown for "
+        "information only — not advised.",
+    ),
+    NoticeCode.NO_ROUTE: (
+        "У мережі немає сполучення між цими пунктами (або його закрито).",
+        "The network has no connection between these places (or it is suspended).",
+    ),
+    NoticeCode.SAME_ORIGIN_DESTINATION: (
+        "Пункт відправлення і пункт призначення збігаються.",
+        "Origin and destination are the same place.",
+    ),
+    NoticeCode.ONLY_RISKY_ROUTES: (
+        "Усі знайдені маршрути перетинають позначені ділянки; перевірте попередження на кожному.",
+        "Every route found crosses a flagged part; read the warnings on each.",
+    ),
+    NoticeCode.RISK_DATA_STALE: (
+        "Дані про ризики застаріли (останнє оновлення: {updated_at}); відомі позначки враховано.",
+        "Risk data is out of date (last update: {updated_at}); the known flags are applied.",
+    ),
+    NoticeCode.RISK_DATA_UNAVAILABLE: (
+        "Дані про ризики зараз недоступні; враховано останні відомі ({updated_at}). "
+        "Відсутність позначки не означає відсутність ризику.",
+        "Risk data is unavailable right now; the last known flags ({updated_at}) are applied. "
+        "No flag does not mean no risk.",
+    ),
+    NoticeCode.ESTIMATED_TIMES: (
+        "Час у дорозі орієнтовний (оцінка за відстанню), це не розклад.",
+        "Travel times are estimates from distance, not a timetable.",
+    ),
+    NoticeCode.BUS_DATA_2019: (
+        "Автобусні сполучення взято з реєстру 2019 року (довоєнні дані); перевірте у перевізника.",
+        "Bus links come from the 2019 register (pre-war data); check with the carrier.",
+    ),
+    NoticeCode.ORIGIN_NOT_FOUND: (
+        "Пункт відправлення «{text}» не знайдено.",
+        "Origin “{text}” was not found.",
+    ),
+    NoticeCode.DESTINATION_NOT_FOUND: (
+        "Пункт призначення «{text}» не знайдено.",
+        "Destination “{text}” was not found.",
+    ),
+}
+
+
+def _place(flag: Flag, network: Network | None, locale: str) -> str:
+    target = flag.target
+    uk = locale == "uk"
+    if target.kind == "line":
+        return ("лінію " if uk else "line ") + _line_name(target.line_id, network, locale)
+    if target.kind == "section":
+        a = _station_name(target.from_station, network, locale)
+        b = _station_name(target.to_station, network, locale)
+        return f"ділянку {a}–{b}" if uk else f"the {a}–{b} section"
+    if target.kind == "station":
+        name = _station_name(target.station_id, network, locale)
+        return f"станцію {name}" if uk else f"station {name}"
+    if target.kind == "oblast":
+        names = OBLAST_NAMES.get(target.oblast_iso, (target.oblast_iso, target.oblast_iso))
+        return _accusative(names[0]) if uk else names[1]
+    if target.kind == "bus_link":
+        a = _station_name(target.from_station, network, locale)
+        b = _station_name(target.to_station, network, locale)
+        return f"автобусне сполучення {a}–{b}" if uk else f"the {a}–{b} bus link"
+    if target.kind == "circle":
+        return (
+            f"район радіусом {target.radius_km:g} км"
+            if uk
+            else f"an area of {target.radius_km:g} km radius"
+        )
+    return "позначений район" if uk else "a flagged area"
+
+
+def _accusative(oblast_uk: str) -> str:
+    """'Сумська область' → 'Сумську область' (every oblast adjective ends in -ка)."""
+    return (
+        oblast_uk.replace("ка область", "ку область")
+        .replace("Автономна Республіка", "Автономну Республіку")
+    )
+
+
+def _line_name(line_id: str, network: Network | None, locale: str) -> str:
+    line = network.lines.get(line_id) if network is not None else None
+    return line.display_name(locale) if line is not None else line_id
+
+
+def _station_name(station_id: str, network: Network | None, locale: str) -> str:
+    station = network.stations.get(station_id) if network is not None else None
+    return station.display_name(locale) if station is not None else station_id
+
+
+def _day(moment: datetime) -> str:
+    return moment.astimezone(KYIV).strftime("%d.%m")
+
+
+def format_time(moment: datetime | None) -> str:
+    """A time as Kyiv local 'YYYY-MM-DD HH:MM', or a dash."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(KYIV).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,224 @@
+"""The routing graph built once per network, and per-request risk weights over it.
+
+Risk is a weight, not a graph edit: :class:`Weigher` is a networkx weight callable that
+returns ``None`` to hide a link (suspended, above the tolerance, avoided, wrong mode) and
+multiplies the minutes of a flagged link by a penalty factor. Requests never modify the
+graphs here; each builds its own small ``Weigher``.
+
+Two precomputed graphs:
+
+- ``graph``: a simple :class:`networkx.Graph` over station ids. Parallel links between two
+  stations become alternatives of one edge (``links``, cheapest first), because
+  ``shortest_simple_paths`` and the bidirectional search want simple graphs and because
+  one relaxation per station pair is cheaper than one per link.
+- ``layered``: a :class:`networkx.DiGraph` with a rail layer and a bus layer joined by
+  transfers from rail to bus only, so that one search from ``(origin, RAIL)`` to
+  ``(destination, BUS)`` finds the best "train first, then bus" trip.
+
+Examples
+--------
+>>> from advisor.network.model import Link, LinkSource, Network, Station, StationKind
+>>> st = [Station(i, i, i, 50.0, 30.0, "UA-32", StationKind.RAIL_STATION) for i in "ab"]
+>>> net = Network.build(st, [Link("x", "a", "b", Mode.RAIL, 10, 9, LinkSource.OSM_TRACK),
+...                          Link("y", "a", "b", Mode.RAIL, 10, 7, LinkSource.OSM_TRACK)], [])
+>>> rg = RoutingGraph.of(net)
+>>> [link.id for link in rg.graph.edges["a", "b"]["links"]]
+['y', 'x']
+>>> w = Weigher(levels={"y": RiskLevel.SUSPENDED}, factors=FACTORS["balanced"])
+>>> w("a", "b", rg.graph.edges["a", "b"])
+9.0
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+import networkx as nx
+
+from advisor.network.model import Link, Mode, Network
+from advisor.risk.model import RiskLevel
+
+__all__ = ["FACTORS", "LEAST_RISKY", "RoutingGraph", "Weigher"]
+
+log = logging.getLogger(__name__)
+
+# Penalty factor on a link's minutes per risk level; None hides the link. Multiplying the
+# minutes (rather than adding a constant) keeps a chain of short flagged links exactly as
+# costly as one long link over the same track, so splitting a section never changes a route.
+_NO_FLAG = None
+FACTORS: Mapping[str, Mapping[RiskLevel | None, float | None]] = {
+    "strict": {
+        _NO_FLAG: 1.0,
+        RiskLevel.ADVISORY: 1.0,
+        RiskLevel.ELEVATED: None,
+        RiskLevel.HIGH: None,
+        RiskLevel.SUSPENDED: None,
+    },
+    "balanced": {
+        _NO_FLAG: 1.0,
+        RiskLevel.ADVISORY: 1.0,
+        # A detour up to half again as long is preferred to an elevated stretch.
+        RiskLevel.ELEVATED: 1.5,
+        RiskLevel.HIGH: None,
+        RiskLevel.SUSPENDED: None,
+    },
+    "accept-high": {
+        _NO_FLAG: 1.0,
+        RiskLevel.ADVISORY: 1.0,
+        RiskLevel.ELEVATED: 1.5,
+        # Allowed on request, but a detour up to four times as long still wins.
+        RiskLevel.HIGH: 4.0,
+        RiskLevel.SUSPENDED: None,
+    },
+    "fastest": {
+        _NO_FLAG: 1.0,
+        RiskLevel.ADVISORY: 1.0,
+        RiskLevel.ELEVATED: 1.0,
+        RiskLevel.HIGH: 1.0,
+        RiskLevel.SUSPENDED: None,  # no service: not a route at any risk
+    },
+}
+LEAST_RISKY: Mapping[RiskLevel | None, float | None] = {
+    # Used only when nothing fits the tolerance: buy a lot of time to lower the risk.
+    _NO_FLAG: 1.0,
+    RiskLevel.ADVISORY: 1.0,
+    RiskLevel.ELEVATED: 10.0,
+    RiskLevel.HIGH: 100.0,
+    RiskLevel.SUSPENDED: None,
+}
+RAIL_LAYER, BUS_LAYER = 0, 1
+
+
+@dataclass(frozen=True)
+class RoutingGraph:
+    """Graphs derived once from one :class:`Network` snapshot; never modified afterwards."""
+
+    network: Network
+    graph: nx.Graph
+    layered: nx.DiGraph
+    line_links: Mapping[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, network: Network) -> RoutingGraph:
+        """The routing graph of *network*, built on first use and then shared."""
+        with _LOCK:
+            cached = _CACHE.get(id(network))
+            if cached is not None and cached.network is network:
+                return cached
+        built = cls._build(network)
+        with _LOCK:
+            _CACHE.clear()  # one live network per process is the norm; keep memory bounded
+            _CACHE[id(network)] = built
+        return built
+
+    @classmethod
+    def _build(cls, network: Network) -> RoutingGraph:
+        graph = _simple_graph(network)
+        layered = _layered_graph(graph)
+        line_links = {line.id: frozenset(line.link_ids) for line in network.lines.values()}
+        for link in network.links.values():
+            for line_id in link.line_ids:
+                line_links[line_id] = line_links.get(line_id, frozenset()) | {link.id}
+        nx.freeze(graph)
+        nx.freeze(layered)
+        log.info(
+            "routing graph: %d stations, %d station pairs",
+            graph.number_of_nodes(),
+            graph.number_of_edges(),
+        )
+        return cls(network, graph, layered, line_links)
+
+
+_CACHE: dict[int, RoutingGraph] = {}
+_LOCK = threading.Lock()
+
+
+def _simple_graph(network: Network) -> nx.Graph:
+    pairs: dict[tuple[str, str], list[Link]] = {}
+    for link in network.links.values():
+        if link.from_id == link.to_id:
+            continue  # a loop never shortens a trip
+        key = tuple(sorted((link.from_id, link.to_id)))
+        pairs.setdefault(key, []).append(link)
+    graph = nx.Graph()
+    graph.add_nodes_from(network.stations)
+    for (a, b), links in pairs.items():
+        graph.add_edge(a, b, links=tuple(sorted(links, key=lambda lk: (lk.travel_minutes, lk.id))))
+    return graph
+
+
+def _layered_graph(graph: nx.Graph) -> nx.DiGraph:
+    layered = nx.DiGraph()
+    for a, b, data in graph.edges(data=True):
+        by_mode: dict[Mode, list[Link]] = {}
+        for link in data["links"]:
+            by_mode.setdefault(link.mode, []).append(link)
+        for mode, links in by_mode.items():
+            links = tuple(links)
+            for layer in _layers_of(mode):
+                layered.add_edge((a, layer), (b, layer), links=links)
+                layered.add_edge((b, layer), (a, layer), links=links)
+            if mode is Mode.TRANSFER:  # the only way from the rail layer to the bus layer
+                layered.add_edge((a, RAIL_LAYER), (b, BUS_LAYER), links=links)
+                layered.add_edge((b, RAIL_LAYER), (a, BUS_LAYER), links=links)
+    return layered
+
+
+def _layers_of(mode: Mode) -> tuple[int, ...]:
+    if mode is Mode.RAIL:
+        return (RAIL_LAYER,)
+    if mode is Mode.BUS:
+        return (BUS_LAYER,)
+    return (RAIL_LAYER, BUS_LAYER)
+
+
+class Weigher:
+    """A networkx weight callable for one request: ``weigher(u, v, data) -> minutes | None``.
+
+    Parameters
+    ----------
+    levels : Mapping
+        Highest risk level in force per link id (links without a flag are absent).
+    factors : Mapping
+        Penalty factor per level (``None`` key for unflagged links); ``None`` hides a link.
+    modes : collection of Mode, optional
+        Riding modes allowed; transfers are always allowed.
+    hidden_links : collection of str, optional
+        Link ids to hide (lines or stations the passenger asked to avoid).
+    """
+
+    __slots__ = ("_factors", "_hidden", "_levels", "_modes")
+
+    def __init__(
+        self,
+        levels: Mapping[str, RiskLevel],
+        factors: Mapping[RiskLevel | None, float | None],
+        modes: Collection[Mode] = (Mode.RAIL, Mode.BUS),
+        hidden_links: Collection[str] = (),
+    ):
+        self._levels = levels
+        self._factors = factors
+        self._modes = frozenset(modes) | {Mode.TRANSFER}
+        self._hidden = hidden_links
+
+    def link_cost(self, link: Link) -> float | None:
+        """The weighted minutes of *link*, or None when it may not be used."""
+        if link.mode not in self._modes or link.id in self._hidden:
+            return None
+        factor = self._factors[self._levels.get(link.id)]
+        return None if factor is None else link.travel_minutes * factor
+
+    def best_link(self, links: tuple[Link, ...]) -> tuple[Link | None, float | None]:
+        """The cheapest usable link of *links* and its cost."""
+        best, best_cost = None, None
+        for link in links:
+            cost = self.link_cost(link)
+            if cost is not None and (best_cost is None or cost < best_cost):
+                best, best_cost = link, cost
+        return best, best_cost
+
+    def __call__(self, _u, _v, data) -> float | None:
+        return self.best_link(data["links"])[1]
