@@ -65,13 +65,16 @@ MAX_LIMIT = 100
 # Scores are on a 0–100 scale. An exact key beats any prefix, a prefix beats any fuzzy match,
 # so that "Запор" lists Запоріжжя before a misspelt near-miss.
 EXACT_SCORE = 100.0
+REDUCED_SCORE = 95.0  # the query without its station words is a known name
 PREFIX_SCORE = 90.0
+LEADING_WORDS_SCORE = 80.0  # the query's first words are a known name, the rest is not
 SHORT_PREFIX_SCORE = 60.0  # one or two letters say too little to resolve a station
 FUZZY_WEIGHT = 0.85  # a perfect fuzzy ratio still stays below PREFIX_SCORE
 FUZZY_CUTOFF = 70.0  # raw rapidfuzz ratio below which a key is not a candidate
 SUGGEST_CUTOFF = 50.0  # looser cutoff for "did you mean" suggestions
 LAYOUT_PENALTY = 3.0  # a query retyped from the other keyboard layout is a guess
-RESOLVE_MIN_SCORE = 70.0
+DERIVED_NAME_PENALTY = 1.0  # a name the station has only through its settlement
+RESOLVE_MIN_SCORE = 75.0  # a fuzzy match needs a rapidfuzz ratio of about 88
 AMBIGUITY_MARGIN = 5.0
 SAME_PLACE_KM = 15.0
 MIN_PREFIX_CHARS = 3
@@ -259,6 +262,7 @@ class Match:
 class _Posting:
     station: int  # position in StationIndex._stations
     name: str  # the name as written, reported as Match.matched
+    penalty: float = 0.0  # taken off every score reached through this name
 
 
 class StationIndex:
@@ -278,9 +282,7 @@ class StationIndex:
         self._rank = rank  # per station: tie-break tuple, smaller first
 
     @classmethod
-    def build(
-        cls, network: Network, aliases: Iterable[PlaceAliases] | None = None
-    ) -> StationIndex:
+    def build(cls, network: Network, aliases: Iterable[PlaceAliases] | None = None) -> StationIndex:
         """Index every name of every station in *network*.
 
         *aliases* defaults to :func:`load_aliases` of the shipped file; pass ``()`` for none.
@@ -289,11 +291,12 @@ class StationIndex:
             aliases = load_aliases()
         stations = tuple(sorted(network.stations.values(), key=lambda s: s.id))
         places = tuple(city_key(s.name_uk) for s in stations)
-        extra = _alias_names(stations, places, tuple(aliases))
-        by_key = _keys_by_station(stations, extra)
+        extra = _alias_names(stations, places, aliases)
+        derived = _alias_names(stations, places, _settlement_aliases(network))
+        by_key = _keys_by_station(stations, extra, derived)
         keys = sorted(by_key)
         postings = tuple(
-            tuple(_Posting(pos, name) for pos, name in by_key[key].items()) for key in keys
+            tuple(_Posting(pos, *named) for pos, named in by_key[key].items()) for key in keys
         )
         rank = tuple(_station_rank(s) for s in stations)
         logger.debug("station index: %d stations, %d keys", len(stations), len(keys))
@@ -382,7 +385,7 @@ class StationIndex:
             for posting in self._postings[key_pos]:
                 if allowed is not None and self._stations[posting.station].kind not in allowed:
                     continue
-                scored = (score - penalty, posting.name)
+                scored = (score - penalty - posting.penalty, posting.name)
                 if scored[0] > best.get(posting.station, (-1.0, ""))[0]:
                     best[posting.station] = scored
 
@@ -391,6 +394,11 @@ class StationIndex:
         exact = self._key_pos.get(key)
         if exact is not None:
             yield exact, EXACT_SCORE
+        reduced = self._key_pos.get(_reduced(key))
+        if reduced is not None and reduced != exact:
+            yield reduced, REDUCED_SCORE  # "Тернопіль-Пас." for a station named "Тернопіль"
+        if exact is None and reduced is None:
+            yield from self._leading_words(key)
         prefix_score = PREFIX_SCORE if len(key) >= MIN_PREFIX_CHARS else SHORT_PREFIX_SCORE
         pos = bisect.bisect_right(self._keys, key)
         while pos < len(self._keys) and self._keys[pos].startswith(key):
@@ -403,11 +411,18 @@ class StationIndex:
             for _, ratio, key_pos in found:
                 yield key_pos, float(round(ratio * FUZZY_WEIGHT))
 
+    def _leading_words(self, key: str) -> Iterable[tuple[int, float]]:
+        """The longest known name the query starts with ("Zaporizhzhia oblast center")."""
+        words = key.split(" ")
+        for count in range(len(words) - 1, 0, -1):
+            pos = self._key_pos.get(" ".join(words[:count]))
+            if pos is not None:
+                yield pos, LEADING_WORDS_SCORE
+                return
+
     def _ranked(self, best: dict[int, tuple[float, str]], limit: int) -> list[Match]:
         order = sorted(best, key=lambda pos: (-best[pos][0], self._rank[pos]))
-        return [
-            Match(self._stations[pos], best[pos][0], best[pos][1]) for pos in order[:limit]
-        ]
+        return [Match(self._stations[pos], best[pos][0], best[pos][1]) for pos in order[:limit]]
 
     def _same_place(self, a: Station, b: Station) -> bool:
         if a.settlement and a.settlement == b.settlement:
@@ -418,24 +433,34 @@ class StationIndex:
 
 
 def _keys_by_station(
-    stations: Sequence[Station], extra: dict[int, list[str]]
-) -> dict[str, dict[int, str]]:
-    """matching key -> {station position: the name it came from}.
+    stations: Sequence[Station], extra: dict[int, list[str]], derived: dict[int, list[str]]
+) -> dict[str, dict[int, tuple[str, float]]]:
+    """matching key -> {station position: (the name it came from, score penalty)}.
 
     Full names are entered before their reduced city keys so that ``Match.matched`` reports
-    "Kiev" rather than "Киев-Пассажирский" for the query "Kiev".
+    "Kiev" rather than "Киев-Пассажирский" for the query "Kiev". Names *derived* from the
+    station's settlement carry a penalty of one point: the station that bears a name itself
+    (Слов'янськ) beats one that is merely the settlement's main station (Слов'янськ-Гілка).
     """
-    by_key: dict[str, dict[int, str]] = {}
-    reduced: list[tuple[str, int, str]] = []
+    by_key: dict[str, dict[int, tuple[str, float]]] = {}
+    reduced: list[tuple[str, int, tuple[str, float]]] = []
     for pos, station in enumerate(stations):
-        for name in (*_own_names(station), *extra.get(pos, ())):
+        named = [(n, 0.0) for n in (*_own_names(station), *extra.get(pos, ()))]
+        named += [(n, DERIVED_NAME_PENALTY) for n in derived.get(pos, ())]
+        for name, penalty in named:
             key = matching_key(name)
             if key:
-                by_key.setdefault(key, {}).setdefault(pos, name)
-                reduced.append((_reduced(key), pos, name))
-    for key, pos, name in reduced:
-        by_key.setdefault(key, {}).setdefault(pos, name)
+                _enter(by_key.setdefault(key, {}), pos, (name, penalty))
+                reduced.append((_reduced(key), pos, (name, penalty)))
+    for key, pos, entry in reduced:
+        _enter(by_key.setdefault(key, {}), pos, entry)
     return by_key
+
+
+def _enter(postings: dict[int, tuple[str, float]], pos: int, entry: tuple[str, float]) -> None:
+    """Keep the first name of a station for a key, unless a later one has a lower penalty."""
+    if pos not in postings or entry[1] < postings[pos][1]:
+        postings[pos] = entry
 
 
 def _own_names(station: Station) -> tuple[str, ...]:
@@ -468,11 +493,29 @@ def _alias_names(
     return extra
 
 
+def _settlement_aliases(network: Network) -> list[PlaceAliases]:
+    """A settlement's own names point at its main stations and its bus stop (Полтава →
+    Полтава-Київська)."""
+    return [
+        PlaceAliases(
+            name=settlement.name_uk,
+            names=(settlement.name_latin,) if settlement.name_latin else (),
+            stations=tuple(filter(None, (*settlement.main_station_ids, settlement.bus_stop_id))),
+            oblast=settlement.oblast_iso,
+        )
+        for settlement in network.settlements.values()
+    ]
+
+
 def _station_rank(station: Station) -> tuple:
-    """Tie-break: main station, then rail station, bus stop, halt; ticket hubs; short names."""
+    """Tie-break: rail station, bus stop, halt; main first; ticket hubs; short names.
+
+    Kind comes before ``is_main`` because a town without a known rail station has its bus
+    stop marked main, and a rail station of the same name should still come first.
+    """
     return (
-        not station.is_main,
         _KIND_ORDER.get(station.kind, len(_KIND_ORDER)),
+        not station.is_main,
         not station.uz_code,
         len(station.name_uk),
         station.id,
