@@ -78,5 +78,53 @@ def serve(host, port, workers):
     ).run()
 
 
+@main.group()
+def stations():
+    """Find stations and stops."""
+
+
+@stations.command("search")
+@click.argument("text")
+@click.option("--limit", default=10, show_default=True, type=int, help="Most results to show.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--dataset", type=click.Path(path_type=Path), help="Dataset file to read.")
+def stations_search(text, limit, as_json, dataset):
+    """Search stations by name in any script, spelling or keyboard layout, best first."""
+    import json
+
+    from advisor.network.dataset import load_network
+    from advisor.network.search import StationIndex
+
+    try:
+        matches = StationIndex.build(load_network(dataset)).search(text, limit=limit)
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    rows = [_match_row(m) for m in matches]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(f"no station matches {text!r}")
+    for row in rows:
+        click.echo(
+            f"{row['id']:<24} {row['score']:5.1f}  {row['name_uk']} ({row['name_latin']}), "
+            f"{row['kind']}, {row['oblast_iso'] or '-'}  [matched {row['matched']!r}]"
+        )
+
+
+def _match_row(match) -> dict:
+    station = match.station
+    return {
+        "id": station.id,
+        "name_uk": station.name_uk,
+        "name_latin": station.name_latin,
+        "kind": station.kind.value,
+        "oblast_iso": station.oblast_iso,
+        "is_main": station.is_main,
+        "score": match.score,
+        "matched": match.matched,
+    }
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
