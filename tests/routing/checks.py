@@ -1,0 +1,59 @@
+"""Invariant checks every returned option must pass (shared by the routing tests)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+from advisor.network.model import Mode
+from advisor.routing.engine import allowed_level
+from advisor.routing.model import Advice, OptionKind, Verdict
+
+
+def check_advice(advice: Advice, network, levels) -> None:
+    """Assert the routing invariants on every option of *advice*.
+
+    *levels* maps link id → the highest RiskLevel in force (as the engine saw it).
+    """
+    query = advice.query
+    for option in advice.options:
+        legs = option.legs
+        assert legs, option
+        assert legs[0].from_id == query.origin
+        assert legs[-1].to_id == query.destination
+        for before, after in itertools.pairwise(legs):
+            assert before.to_id == after.from_id  # legs chain up
+            assert before.mode is not after.mode  # one leg per run of a mode
+        for leg in legs:
+            assert leg.station_ids[0] == leg.from_id and leg.station_ids[-1] == leg.to_id
+            assert len(leg.station_ids) == len(leg.link_ids) + 1
+            links = [network.links[i] for i in leg.link_ids]
+            for link, a, b in zip(links, leg.station_ids, leg.station_ids[1:], strict=False):
+                assert {link.from_id, link.to_id} == {a, b}
+                assert link.mode is leg.mode
+            assert math.isclose(leg.travel_minutes, sum(lk.travel_minutes for lk in links))
+            if leg.mode is Mode.TRANSFER:
+                assert leg.travel_minutes > 0  # a transfer is never free
+        total = sum(leg.travel_minutes for leg in legs)
+        assert math.isclose(option.travel_minutes, total)
+        used = [i for leg in legs for i in leg.link_ids]
+        worst = max((levels[i] for i in used if i in levels), default=None)
+        assert option.risk_level == worst
+        if option.verdict is not Verdict.NOT_ADVISED:
+            # advised options use no link hidden under the tolerance
+            assert worst is None or worst <= allowed_level(query.tolerance)
+        assert all(
+            not ({i} & set(query.avoid_stations))
+            for leg in legs
+            for i in leg.station_ids
+            if i not in (query.origin, query.destination)
+        )
+        assert option.modes <= set(query.modes)
+        assert option.transfers <= query.max_transfers
+        text = (option.explanation_en + option.explanation_uk).lower()
+        assert "safe" not in text and "безпечн" not in text
+        assert option.explanation_en and option.explanation_uk
+    kinds = [o.kind for o in advice.options]
+    if advice.recommended is not None:
+        assert kinds[0] is OptionKind.RECOMMENDED
+        assert advice.recommended.verdict is not Verdict.NOT_ADVISED
