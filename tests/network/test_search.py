@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import doctest
 import json
 
 import pytest
 
+import advisor.network.search as search_module
 from advisor.errors import DataError, InvalidQuery, UnknownStation
 from advisor.network.model import Network, Station, StationKind
 from advisor.network.search import (
@@ -347,6 +349,10 @@ def test_missing_alias_file_is_refused(tmp_path):
 def test_default_alias_path_is_the_shipped_file():
     assert DEFAULT_ALIASES_PATH.name == "station_aliases.toml"
     assert DEFAULT_ALIASES_PATH.is_file()
+
+
+def test_doctests():
+    assert doctest.testmod(search_module).failed == 0
 
 
 def test_index_is_immutable(index):
