@@ -35,7 +35,9 @@ def problem_response(status: int, title: str, detail: str, code: str, **extra) -
 
 def from_advisor_error(err: AdvisorError) -> Response:
     """Problem details for one of our own errors."""
-    return problem_response(err.status, err.title, err.message, err.code, **err.to_dict())
+    members = err.to_dict()
+    code = members.pop("code", err.code)  # to_dict() repeats the code; pass it once
+    return problem_response(err.status, err.title, err.message, code, **members)
 
 
 def from_http_exception(err: HTTPException) -> Response:
