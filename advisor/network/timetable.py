@@ -38,7 +38,7 @@ from array import array
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
@@ -217,11 +217,11 @@ class Timetable:
         GTFS counts from "noon minus 12 h", which is midnight except on the two days a year
         the clocks change; computing from noon keeps those days right.
         """
-        noon = datetime.combine(day, time(12), self.zone)
-        base = (noon.astimezone(ZoneInfo("UTC")) - timedelta(hours=12)).astimezone(self.zone)
-        return (base + timedelta(seconds=seconds)).astimezone(self.zone)
+        # Arithmetic in UTC: adding to an aware local datetime would add wall-clock time.
+        noon = datetime.combine(day, time(12), self.zone).astimezone(UTC)
+        return (noon + timedelta(seconds=seconds - 12 * 3600)).astimezone(self.zone)
 
     def seconds_on(self, day: date, when: datetime) -> int:
         """Seconds of *when* after the start of service day *day* (inverse of the above)."""
-        start = self.service_datetime(day, 0)
-        return int((when - start).total_seconds())
+        start = self.service_datetime(day, 0).astimezone(UTC)
+        return int((when.astimezone(UTC) - start).total_seconds())

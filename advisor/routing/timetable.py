@@ -247,6 +247,11 @@ class TimetablePlanner:
         self._days: OrderedDict[date, DayConnections] = OrderedDict()
         self._hops: dict[tuple[int, int, Mode], tuple[tuple[str, ...], tuple[str, ...], float]] = {}
         self._lock = Lock()
+        settlements: dict[str, list[str]] = {}
+        for station in network.stations.values() if network else ():
+            if station.settlement:
+                settlements.setdefault(station.settlement, []).append(station.id)
+        self._settlements = {k: tuple(v) for k, v in settlements.items()}
 
     # -- days and times --
 
@@ -272,17 +277,30 @@ class TimetablePlanner:
         local = when.astimezone(self.timetable.zone)
         return local.date(), self.timetable.seconds_on(local.date(), local)
 
-    def places(self, station_or_stop: str) -> tuple[int, ...]:
-        """Places of a network station id, else of a GTFS stop id; raises InvalidQuery."""
-        places = self.timetable.places_of_station(station_or_stop)
+    def places(self, station_or_stop: str, *, whole_settlement: bool = True) -> tuple[int, ...]:
+        """Places of a network station id (and of the other stops of its settlement, so
+        "Kyiv" may start at the bus station), else of a GTFS stop id; raises InvalidQuery."""
+        places = [
+            p
+            for sid in (
+                self._same_settlement(station_or_stop) if whole_settlement else (station_or_stop,)
+            )
+            for p in self.timetable.places_of_station(sid)
+        ]  # fmt: skip
         if places:
-            return places
+            return tuple(places)
         stop = self.timetable.find_stop(station_or_stop)
         if stop is not None:
             return (self.timetable.stop_place[stop],)
         raise InvalidQuery(
             f"no timetabled stop for {station_or_stop!r}", field="station", value=station_or_stop
         )
+
+    def _same_settlement(self, station_id: str) -> tuple[str, ...]:
+        station = self.network.find_station(station_id) if self.network else None
+        if station is None or not station.settlement:
+            return (station_id,)
+        return self._settlements.get(station.settlement, (station_id,))
 
     # -- the scans --
 
@@ -626,7 +644,7 @@ class TimetablePlanner:
     ) -> list[Departure]:
         """The next *limit* departures from *station* (station id or GTFS stop id) at or
         after *at*, each with the flags in force on the rest of its trip."""
-        places = set(self.places(station))
+        places = set(self.places(station, whole_settlement=False))
         day, seconds = self._day_and_seconds(at)
         c = self.day_connections(day)
         tt, board, seen = self.timetable, [], set()

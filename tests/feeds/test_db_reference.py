@@ -1,0 +1,61 @@
+"""The planner against the independent time-expanded Dijkstra on the real DB feed."""
+
+from __future__ import annotations
+
+import math
+import random
+from itertools import pairwise
+
+import pytest
+
+from advisor.routing.timetable import TimetablePlanner
+from tests.feeds.reference import TimeExpandedReference
+
+QUERIES = 120
+
+
+@pytest.mark.slow
+def test_identical_earliest_arrivals_on_the_busiest_day(db_timetable):
+    day = db_timetable.busiest_day()
+    planner = TimetablePlanner(db_timetable)
+    reference = TimeExpandedReference(db_timetable, day, planner.change.__getitem__)
+    places = sorted(set(db_timetable.st_place))
+    rng = random.Random(2019)
+    reached = 0
+    for _ in range(QUERIES):
+        origin, destination = rng.sample(places, 2)
+        seconds = rng.randrange(6 * 3600, 20 * 3600)
+        journey = planner.earliest_arrival([origin], [destination], day, seconds)
+        got = math.inf if journey is None else journey.arrival_seconds
+        expected = reference.earliest_arrival(origin, destination, seconds)
+        assert got == expected, (
+            db_timetable.stop_ids[origin],
+            db_timetable.stop_ids[destination],
+            seconds,
+        )
+        reached += got < math.inf
+    # The comparison means something only if most queries have an answer.
+    assert reached >= QUERIES // 2
+
+
+@pytest.mark.slow
+def test_journeys_are_consistent_on_the_db_feed(db_timetable):
+    """Every ride boards after the previous one arrives plus the change time."""
+    day = db_timetable.busiest_day()
+    planner = TimetablePlanner(db_timetable)
+    places = sorted(set(db_timetable.st_place))
+    rng = random.Random(15)
+    for _ in range(50):
+        origin, destination = rng.sample(places, 2)
+        journey = planner.earliest_arrival(
+            [origin], [destination], day, rng.randrange(21600, 72000)
+        )
+        if journey is None:
+            continue
+        c = journey.day
+        assert c.frm[journey.rides[0].enter] == origin
+        assert c.to[journey.rides[-1].exit] == destination
+        for before, after in pairwise(journey.rides):
+            stop = c.to[before.exit]
+            assert c.frm[after.enter] == stop
+            assert c.dep[after.enter] >= c.arr[before.exit] + planner.change[stop]

@@ -1,0 +1,137 @@
+"""Risk flags on timetabled trips: Kyiv–Poltava–Kharkiv trains and a Kyiv–Kharkiv bus.
+
+The flag is a circle around Skorokhodove, on the Poltava–Kharkiv railway in the middle of the
+trains' route and about 30 km from the bus road.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from advisor.network.model import Mode
+from advisor.risk.coverage import RiskIndex
+from advisor.risk.model import CircleTarget, Flag, RiskLevel, StationTarget, Tolerance
+from advisor.routing.model import NoticeCode, OptionKind, Query, Verdict
+
+KYIV = ZoneInfo("Europe/Kyiv")
+MORNING = datetime(2026, 3, 9, 6, 0, tzinfo=KYIV)
+
+
+def _flag(level, *, target=None, **window):
+    return Flag(
+        id=f"skorokhodove-{level.value}",
+        level=level,
+        target=target or CircleTarget(49.7795, 35.073, 5.0),
+        reason_uk="Пошкоджено колію",
+        reason_en="Track damaged",
+        source="test",
+        author="ops",
+        **window,
+    )
+
+
+def _advise(planner, network, flags, tolerance=Tolerance.BALANCED, at=MORNING, **kw):
+    query = Query("kyiv", "kharkiv", at, tolerance=tolerance, **kw)
+    return planner.advise(query, RiskIndex.build(flags, network))
+
+
+def _kinds(advice):
+    return {o.kind: o for o in advice.options}
+
+
+def test_without_flags_the_morning_intercity_is_recommended(ua_planner, national_network):
+    advice = _advise(ua_planner, national_network, [])
+    best = advice.recommended
+    assert [leg.route_name for leg in best.legs] == ["IC 711"]
+    assert best.verdict is Verdict.ADVISED
+    assert OptionKind.FASTEST in best.also_kinds
+    # The hop is mapped onto the network: links through Hrebinka and Poltava.
+    ends = {
+        e
+        for lk in best.legs[0].link_ids
+        for e in (national_network.links[lk].from_id, national_network.links[lk].to_id)
+    }
+    assert {"kyiv", "hrebinka", "poltava", "kharkiv"} <= ends
+    assert best.legs[0].distance_km > 400
+
+
+def test_high_flag_mid_trip_excludes_the_train_under_balanced(ua_planner, national_network):
+    advice = _advise(ua_planner, national_network, [_flag(RiskLevel.HIGH)])
+    options = _kinds(advice)
+    best = options[OptionKind.RECOMMENDED]
+    assert [leg.mode for leg in best.legs] == [Mode.BUS]
+    assert best.legs[0].from_id == "bus:8000000000"
+    assert best.verdict is Verdict.ADVISED
+    fastest = options[OptionKind.FASTEST]
+    assert fastest.verdict is Verdict.NOT_ADVISED
+    assert fastest.legs[0].route_name == "IC 711"
+    assert [f.id for f in fastest.legs[0].flags] == ["skorokhodove-high"]
+    assert "Track damaged" in fastest.explanation("en")
+
+
+def test_high_flag_is_allowed_with_a_warning_under_accept_high(ua_planner, national_network):
+    advice = _advise(ua_planner, national_network, [_flag(RiskLevel.HIGH)], Tolerance.ACCEPT_HIGH)
+    best = advice.recommended
+    assert best.legs[0].route_name == "IC 711"
+    assert best.verdict is Verdict.CAUTION
+    assert best.risk_level is RiskLevel.HIGH
+
+
+def test_suspended_is_never_used(ua_planner, national_network):
+    advice = _advise(
+        ua_planner, national_network, [_flag(RiskLevel.SUSPENDED)], Tolerance.ACCEPT_HIGH
+    )
+    assert all(leg.mode is not Mode.RAIL for o in advice.options for leg in o.legs)
+
+
+def test_strict_avoids_elevated_balanced_keeps_it_when_the_detour_is_long(
+    ua_planner, national_network
+):
+    flags = [_flag(RiskLevel.ELEVATED)]
+    strict = _advise(ua_planner, national_network, flags, Tolerance.STRICT).recommended
+    assert strict.legs[0].mode is Mode.BUS
+    balanced = _advise(ua_planner, national_network, flags).recommended
+    assert balanced.legs[0].route_name == "IC 711"  # the bus arrives 3 h 20 min later
+    assert balanced.verdict is Verdict.CAUTION
+
+
+def test_flags_apply_only_during_their_validity(ua_planner, national_network):
+    # In force from 09:00: IC 711 passes Skorokhodove's hop from 08:33 and is not affected.
+    later = _flag(RiskLevel.HIGH, active_from=datetime(2026, 3, 9, 9, 0, tzinfo=KYIV))
+    best = _advise(ua_planner, national_network, [later], modes=frozenset({Mode.RAIL})).recommended
+    assert best.legs[0].route_name == "IC 711" and best.legs[0].flags == ()
+    # The afternoon IC 713 runs inside the window: rail only, nothing within tolerance.
+    noon = datetime(2026, 3, 9, 12, 0, tzinfo=KYIV)
+    advice = _advise(ua_planner, national_network, [later], at=noon, modes=frozenset({Mode.RAIL}))
+    assert advice.recommended is None
+    assert advice.has_notice(NoticeCode.NO_SAFE_ROUTE)
+    assert advice.options[0].verdict is Verdict.NOT_ADVISED
+
+
+def test_station_flag_at_an_intermediate_stop(ua_planner, national_network):
+    flag = _flag(RiskLevel.HIGH, target=StationTarget("poltava"))
+    advice = _advise(ua_planner, national_network, [flag])
+    assert advice.recommended.legs[0].mode is Mode.BUS
+
+
+def test_departures_board_shows_risk_badges(ua_planner, national_network):
+    index = RiskIndex.build([_flag(RiskLevel.HIGH)], national_network)
+    board = ua_planner.departures("kyiv", MORNING, limit=4, risk=index)
+    badges = {d.route_name: d.risk_level for d in board}
+    assert badges["IC 711"] is RiskLevel.HIGH
+    assert badges["6001"] is None  # Kyiv–Fastiv does not pass the flagged area
+    assert "Київ — Харків автобус" not in badges  # the board is the rail station's own
+
+
+@pytest.mark.parametrize("tolerance", list(Tolerance))
+def test_every_option_starts_and_ends_in_the_right_city(ua_planner, national_network, tolerance):
+    advice = _advise(ua_planner, national_network, [_flag(RiskLevel.HIGH)], tolerance)
+    for option in advice.options:
+        assert option.legs[0].from_id in ("kyiv", "bus:8000000000")
+        assert option.legs[-1].to_id in ("kharkiv", "bus:6310100000")
+        assert option.travel_minutes == sum(leg.travel_minutes for leg in option.legs)
+        span = option.legs[-1].arrival - option.legs[0].departure
+        assert option.travel_minutes == span.total_seconds() / 60
