@@ -124,8 +124,9 @@ def matching_key(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
     text = translit(text.translate(_RUSSIAN_LETTERS), UkrainianKMU).lower()
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():  # Ł, ó, ă … lose their marks; other scripts pass through
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = _DOUBLED.sub(r"\1", text.translate(_LATIN_FOLD))
     return _NOT_ALNUM.sub(" ", text).strip()
 
@@ -444,11 +445,12 @@ def _keys_by_station(
     """
     by_key: dict[str, dict[int, tuple[str, float]]] = {}
     reduced: list[tuple[str, int, tuple[str, float]]] = []
+    folded: dict[str, str] = {}  # many names repeat (Latin = English, alias = settlement)
     for pos, station in enumerate(stations):
         named = [(n, 0.0) for n in (*_own_names(station), *extra.get(pos, ()))]
         named += [(n, DERIVED_NAME_PENALTY) for n in derived.get(pos, ())]
         for name, penalty in named:
-            key = matching_key(name)
+            key = folded[name] if name in folded else folded.setdefault(name, matching_key(name))
             if key:
                 _enter(by_key.setdefault(key, {}), pos, (name, penalty))
                 reduced.append((_reduced(key), pos, (name, penalty)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import sys
 import time
@@ -31,10 +32,10 @@ def _percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
-def _time_ms(call) -> float:
-    start = time.perf_counter()
+def _time_ms(call, clock=time.perf_counter) -> float:
+    start = clock()
     call()
-    return (time.perf_counter() - start) * 1000
+    return (clock() - start) * 1000
 
 
 def _resolve(index: StationIndex, query: str) -> None:
@@ -51,6 +52,9 @@ def main(argv=None) -> None:
 
     network = load_network(args.dataset)
     builds = [_time_ms(lambda: StationIndex.build(network)) for _ in range(args.builds)]
+    build_cpu = [
+        _time_ms(lambda: StationIndex.build(network), time.process_time) for _ in range(args.builds)
+    ]
     index = StationIndex.build(network)
     queries = [q for q, _ in QUERIES] + EXTRA_QUERIES
     passes = range(args.repeat)
@@ -58,7 +62,11 @@ def main(argv=None) -> None:
     resolve = [_time_ms(lambda q=q: _resolve(index, q)) for _ in passes for q in queries]
 
     print(f"stations indexed: {len(index)}, matching keys: {index.key_count}")
-    print(f"index build: median {statistics.median(builds):.0f} ms over {args.builds} builds")
+    print(
+        f"index build: median {statistics.median(builds):.0f} ms wall, "
+        f"{statistics.median(build_cpu):.0f} ms CPU over {args.builds} builds "
+        f"(load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs)"
+    )
     for name, samples in (("search", search), ("resolve", resolve)):
         print(
             f"{name:8} n={len(samples)} ({len(queries)} queries x {args.repeat}): "
