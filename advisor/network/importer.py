@@ -285,7 +285,8 @@ def _rail_link(row, number, link_id, a, b, speed: src.SpeedModel) -> Link:
         distance = float(row["distance_km"])
     except ValueError as err:
         raise DataError(f"{src.RAIL_EDGES} line {number}: bad distance_km") from err
-    electrified = row["electrified"].strip() not in ("", "no")
+    # Untagged segments count as electrified: see config/speed_model.toml.
+    electrified = row["electrified"].strip() != "no"
     narrow = row.get("railway") == "narrow_gauge"
     return Link(
         id=link_id,
