@@ -175,12 +175,12 @@ def readiness_problems() -> list[str]:
     services = current_app.extensions.get("advisor.services")
     if services is None:
         return ["services are not configured"]
-    reasons = []
     try:
         services.network  # noqa: B018 - loading the network is the check
     except AdvisorError as err:
-        reasons.append(f"network not loaded: {err.message}")
-    state = services.refresh_flags() if hasattr(services, "refresh_flags") else services.risk_state
+        return [f"network not loaded: {err.message}"]  # flags cannot be resolved without it
+    reasons = []
+    state = services.refresh_flags()  # an honest probe reads the flag source now
     if not state.available:
         reasons.append("flag store unreachable; serving the last known flags")
     elif state.stale:

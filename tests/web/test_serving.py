@@ -7,6 +7,7 @@ import json
 import pytest
 
 from advisor import create_app
+from tests.web.conftest import FailingSource, make_app
 
 
 @pytest.fixture
@@ -22,11 +23,27 @@ def test_healthz_is_alive(bare_app):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-def test_readyz_names_what_is_missing(bare_app):
-    response = bare_app.test_client().get("/readyz")
+def test_readyz_when_network_and_flags_are_fine(app):
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ready", "problems": []}
+
+
+def test_readyz_names_what_is_wrong(tmp_path, tiny_network, flag_file):
+    source = FailingSource(flag_file)
+    source.failing = True
+    app = make_app(tmp_path, tiny_network, source)
+    response = app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["status"] == "not-ready"
-    assert response.json["problems"]
+    assert any("flag store unreachable" in p for p in response.json["problems"])
+
+
+def test_readyz_without_a_network(tmp_path, flag_file):
+    app = make_app(tmp_path, None, FailingSource(flag_file), network_dataset=tmp_path / "none.gz")
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert any("network not loaded" in p for p in response.json["problems"])
 
 
 @pytest.mark.parametrize("path", ["/healthz", "/no-such-page", "/api/v1/openapi.json"])

@@ -1,0 +1,213 @@
+"""The passenger form and its results, rendered by the real app over the tiny network."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from advisor.network.model import Network, Station, StationKind
+from advisor.services import FileFlagSource
+from tests.web.conftest import FailingSource, make_app
+
+JOURNEY = "/?from=Київ&to=Краматорськ"
+MAX_PAGE_BYTES = 60 * 1024
+
+
+class _Tags(HTMLParser):
+    """Collects start tags with their attributes, and the text of chosen elements."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(html: str) -> list[tuple[str, dict]]:
+    parser = _Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+def texts_of_class(html: str, cls: str) -> list[str]:
+    pattern = rf'<span class="{cls}">(.*?)</span>'
+    return re.findall(pattern, html)
+
+
+def test_empty_form_in_ukrainian_by_default(client):
+    page = client.get("/")
+    assert page.status_code == 200
+    html = page.text
+    assert '<html lang="uk">' in html
+    assert "Звідки" in html and "Куди" in html and "Знайти маршрути" in html
+    assert 'method="get"' in html
+    # every visible input and select has a label
+    found = tags(html)
+    labelled = {a["for"] for t, a in found if t == "label" and "for" in a}
+    fields = [
+        a
+        for t, a in found
+        if t in ("input", "select") and a.get("type") not in ("hidden", "checkbox")
+    ]
+    assert fields and all(f["id"] in labelled for f in fields)
+    # suggestions without JavaScript: a server-filled datalist
+    assert re.search(r'<datalist id="stations"><option value="[^"]+">', html)
+
+
+def test_results_recommend_bus_bypass_and_say_why_direct_rail_is_not_advised(client):
+    page = client.get(JOURNEY)
+    assert page.status_code == 200
+    html = page.text
+    options = re.findall(r'<article class="option verdict-(\w+)"', html)
+    assert options[0] == "advised"  # the recommended option comes first
+    assert "not_advised" in options
+    assert html.index("Рекомендовано") < html.index("Не радимо")
+    assert "Лозова–Барвінкове–Краматорськ" in html  # why rail is not advised
+    # the flag on the leg: level in words, reason, source
+    assert "Високий ризик" in html and "Обстріли колії та потягів" in html
+    assert "Укрзалізниця" in html
+    assert "дані автобусів: реєстр 2019 р." in html
+    assert "© учасники OpenStreetMap" in html
+
+
+def test_every_time_is_marked_as_an_estimate(client):
+    html = client.get(JOURNEY).text
+    times = texts_of_class(html, "time")
+    assert times and all("(оцінка)" in t and t.startswith("≈") for t in times)
+    totals = re.findall(r'<p class="total">(.*?)</p>', html)
+    assert totals and all("(оцінка)" in t for t in totals)
+    # no clock time appears in the legs (no timetable in the tiny network)
+    legs = "".join(re.findall(r'<ol class="legs">(.*?)</ol>', html, re.S))
+    without_flag_dates = re.sub(r'<span class="src">.*?</span>', "", legs)
+    assert not re.search(r"\b\d{1,2}:\d{2}\b", without_flag_dates)
+
+
+def test_results_show_flag_freshness_and_a_map_of_the_flagged_section(client):
+    html = client.get(JOURNEY).text
+    assert "Дані про ризики оновлено:" in html
+    assert "Чинні позначки на цих маршрутах" in html
+    svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
+    assert svg.count("<polyline") >= 3
+    assert ">!</text>" in svg  # the flagged section has a marker, not only a colour
+    assert "Київ-Пас." in svg and "Краматорськ" in svg
+
+
+def test_english_by_accept_language_with_english_station_names(client):
+    html = client.get(JOURNEY, headers={"Accept-Language": "en-GB,en;q=0.8"}).text
+    assert '<html lang="en">' in html
+    assert "Kyiv-Pas." in html and "Not advised" in html and "(estimated)" in html
+    assert "Київ-Пас. →" not in html
+
+
+def test_language_switch_keeps_the_query(client):
+    html = client.get(JOURNEY + "&tolerance=strict").text
+    link = re.search(r'<a href="([^"]+)" lang="en"', html).group(1).replace("&amp;", "&")
+    assert "lang=en" in link and "tolerance=strict" in link
+    switched = client.get(link)
+    assert switched.status_code == 200
+    assert '<html lang="en">' in switched.text and "Kramatorsk" in switched.text
+
+
+def test_results_page_is_small_and_self_contained(client):
+    page = client.get(JOURNEY)
+    assert len(page.data) < MAX_PAGE_BYTES
+    for tag, attrs in tags(page.text):
+        for name in ("src", "href", "action"):
+            value = attrs.get(name) or ""
+            assert not value.startswith(("http:", "https:", "//")), f"{tag} {name}={value}"
+    assert "<script>" not in page.text  # no inline script (the CSP forbids it)
+    assert "style=" not in page.text  # no inline style either
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "message", "kept"),
+    [
+        ("/?from=&to=Київ", "from", "Вкажіть, звідки ви їдете.", 'value="Київ"'),
+        ("/?from=Київ&to=", "to", "Вкажіть, куди ви їдете.", 'value="Київ"'),
+        ("/?from=Київ&to=Qwxzzy", "to", "Жодна станція не відповідає «Qwxzzy».", 'value="Qwxzzy"'),
+        (
+            "/?from=Київ&to=Київ-Пас.",
+            "to",
+            "збігається з пунктом відправлення",
+            'value="Київ-Пас."',
+        ),
+        ("/?from=Київ&to=Суми&date=2026-02-31", "date", "не дата", 'value="Суми"'),
+        ("/?from=Київ&to=Суми&date=1999-01-01", "date", "надто далеко", 'value="Суми"'),
+        ("/?from=Київ&to=Суми&time=25:99", "time", "не час доби", 'value="Суми"'),
+        ("/?from=Київ&to=Суми&tolerance=yolo", "tolerance", "«yolo»", 'value="Суми"'),
+        ("/?from=Київ&to=Суми&modes=plane", "modes", "«plane»", 'value="Суми"'),
+        ("/?from=Київ&to=Суми&lang=uk&modes=", "modes", "принаймні один", 'value="Суми"'),
+    ],
+)
+def test_bad_input_gives_a_readable_message_and_keeps_the_text(client, query, field, message, kept):
+    page = client.get(query)
+    assert page.status_code == 400
+    html = page.text
+    assert message in html
+    assert kept in html
+    assert f'id="e-{field}"' in html or field == "modes"
+    assert 'class="errors" role="alert"' in html
+    assert "<article" not in html  # no results for a bad query
+
+
+def test_unknown_station_offers_suggestions(client):
+    html = client.get("/?from=Київ&to=Краматорсь").text
+    # a near miss either resolves or is offered as a choice: never a dead end
+    assert "Краматорськ" in html
+
+
+@pytest.fixture
+def two_lozovas(tmp_path, tiny_network, flag_file):
+    """The tiny network plus a second, distant station called Lozova: an ambiguous name."""
+    far = Station(
+        "lozova-west",
+        "Лозова",
+        "Lozova",
+        48.0,
+        27.0,
+        "UA-05",
+        StationKind.RAIL_STATION,
+        settlement="lozova-west",
+        is_main=True,
+    )
+    network = Network.build(
+        [*tiny_network.stations.values(), far],
+        tiny_network.links.values(),
+        tiny_network.lines.values(),
+    )
+    return make_app(tmp_path, network, FileFlagSource([flag_file]), rate_limit_per_minute=0)
+
+
+def test_ambiguous_name_asks_did_you_mean_without_javascript(two_lozovas):
+    client = two_lozovas.test_client()
+    html = client.get("/?from=Київ&to=Лозова").text
+    assert "Можливо, ви мали на увазі (куди):" in html
+    links = [a["href"] for t, a in tags(html) if t == "a" and "to_id=" in a.get("href", "")]
+    assert {re.search(r"to_id=([\w-]+)", h).group(1) for h in links} >= {"lozova", "lozova-west"}
+    picked = client.get(next(h for h in links if "to_id=lozova-west" in h))
+    assert picked.status_code == 200
+    assert 'name="to_id" value="lozova-west"' in picked.text  # the choice is kept in the form
+
+
+def test_stale_flag_data_shows_a_banner_at_the_top(tmp_path, tiny_network, flag_file):
+    app = make_app(tmp_path, tiny_network, FileFlagSource([flag_file]), flags_stale_after_minutes=0)
+    html = app.test_client().get(JOURNEY).text
+    banner = html.index('class="banner warn"')
+    assert banner < html.index("<h1")
+    assert "Дані про ризики можуть бути застарілими." in html
+    assert "Високий ризик" in html  # known flags are still applied
+
+
+def test_unavailable_flag_store_keeps_the_last_flags_and_says_so(tmp_path, tiny_network, flag_file):
+    source = FailingSource(flag_file)
+    app = make_app(tmp_path, tiny_network, source, flags_refresh_seconds=0.0)
+    client = app.test_client()
+    assert "Високий ризик" in client.get(JOURNEY).text
+    source.failing = True
+    html = client.get(JOURNEY).text
+    assert "Дані про ризики зараз недоступні." in html
+    assert "Високий ризик" in html  # the last known flag is still applied
+    assert client.get("/readyz").status_code == 503

@@ -1,0 +1,81 @@
+"""The server-drawn SVG map: projection, flagged legs, text equivalents, size."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from advisor.network.model import Mode
+from advisor.risk.model import RiskLevel
+from advisor.web.svgmap import MapLine, MapPoint, render_map
+
+SVG = "{http://www.w3.org/2000/svg}"
+KYIV, LOZOVA, KRAMATORSK = (50.44, 30.49), (48.89, 36.32), (48.74, 37.56)
+
+
+def _parse(svg):
+    return ET.fromstring(str(svg))
+
+
+def test_map_draws_each_leg_and_labels_points():
+    svg = render_map(
+        [
+            MapLine((KYIV, LOZOVA), Mode.RAIL, 0, None, "Train"),
+            MapLine((LOZOVA, KRAMATORSK), Mode.BUS, 0, None, "Bus"),
+        ],
+        [MapPoint(*KYIV, "Київ", "origin"), MapPoint(*KRAMATORSK, "Краматорськ", "destination")],
+        "Map",
+        "Київ → Краматорськ",
+    )
+    root = _parse(svg)
+    assert root.get("role") == "img"
+    lines = root.findall(f"{SVG}polyline")
+    assert len(lines) == 2
+    assert lines[1].get("stroke-dasharray")  # the bus leg is dashed, not only coloured
+    assert [t.text for t in root.findall(f"{SVG}text")] == ["Київ", "Краматорськ"]
+
+
+def test_points_stay_inside_the_canvas_and_north_is_up():
+    svg = render_map(
+        [MapLine((KYIV, KRAMATORSK), Mode.RAIL, 0)],
+        [MapPoint(*KYIV, "K", "origin"), MapPoint(*KRAMATORSK, "Kr", "destination")],
+        "t",
+        "d",
+    )
+    root = _parse(svg)
+    _, _, width, height = map(float, root.get("viewBox").split())
+    circles = [(float(c.get("cx")), float(c.get("cy"))) for c in root.findall(f"{SVG}circle")]
+    assert all(0 <= x <= width and 0 <= y <= height for x, y in circles)
+    (kx, ky), (mx, my) = circles
+    assert kx < mx and ky < my  # Kyiv is west and north of Kramatorsk
+
+
+def test_flagged_leg_gets_a_band_and_a_marker():
+    plain = _parse(render_map([MapLine((KYIV, LOZOVA), Mode.RAIL, 0)], [], "t", "d"))
+    flagged = _parse(
+        render_map(
+            [MapLine((KYIV, LOZOVA), Mode.RAIL, 0, RiskLevel.HIGH, "High risk")], [], "t", "d"
+        )
+    )
+    assert len(flagged.findall(f"{SVG}polyline")) == len(plain.findall(f"{SVG}polyline")) + 1
+    assert [t.text for t in flagged.iter(f"{SVG}text")] == ["!"]
+    advisory = _parse(
+        render_map([MapLine((KYIV, LOZOVA), Mode.RAIL, 0, RiskLevel.ADVISORY)], [], "t", "d")
+    )
+    assert len(advisory.findall(f"{SVG}polyline")) == 1  # information only: not highlighted
+
+
+def test_dense_legs_are_thinned_but_keep_their_ends():
+    coords = tuple((50.0 + i * 0.0005, 30.0 + i * 0.01) for i in range(2000))
+    root = _parse(render_map([MapLine(coords, Mode.RAIL, 0)], [], "t", "d"))
+    points = root.find(f"{SVG}polyline").get("points").split()
+    assert len(points) < 400
+    assert len(str(render_map([MapLine(coords, Mode.RAIL, 0)], [], "t", "d"))) < 8000
+
+
+def test_names_are_escaped():
+    svg = render_map([], [MapPoint(*KYIV, "<script>x</script>", "origin")], "t", "d")
+    assert "<script>" not in str(svg)
+
+
+def test_nothing_to_draw_is_empty():
+    assert str(render_map([], [], "t", "d")) == ""
