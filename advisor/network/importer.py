@@ -172,7 +172,10 @@ def build_network(
         row["koatuu"].strip(): int(_number(row.get("route_endpoint_count", "0")))
         for row in rows[src.BUS_CITIES]
     }
-    settlements, stations = _settlements(stations, station_rows, bus_stops, routes, links)
+    overrides = {str(k): str(v) for k, v in hand_config.get("main_stations", {}).items()}
+    settlements, stations = _settlements(
+        stations, station_rows, bus_stops, routes, links, overrides
+    )
     stations.update(bus_stops)
     links += _bus_links(rows[src.BUS_LINKS], bus_stops, speed, report)
     links += _transfer_links(settlements, stations, speed)
@@ -413,7 +416,7 @@ def _bus_link(row, link_id, a: Station, b: Station, speed: src.SpeedModel) -> Li
 # settlements, main stations, transfers
 
 
-def _settlements(stations, rows, bus_stops, routes, links):
+def _settlements(stations, rows, bus_stops, routes, links, overrides):
     """Group rail stations into settlements and mark each settlement's main station."""
     component = _rail_component_sizes(stations, links)
     members: dict[str, list[str]] = defaultdict(list)
@@ -425,7 +428,11 @@ def _settlements(stations, rows, bus_stops, routes, links):
     settlements: dict[str, Settlement] = {}
     updated = dict(stations)
     for key, sids in members.items():
-        main = _main_station(sids, stations, rows, component)
+        town = name_root(bus_stops[f"bus:{key}"].name_uk) if f"bus:{key}" in bus_stops else ""
+        override = overrides.get(key, "")
+        if override and override not in sids:
+            raise DataError(f"main station override {override!r} is not in settlement {key!r}")
+        main = _main_station(sids, stations, rows, component, town, override)
         for sid in sids:
             updated[sid] = replace(stations[sid], settlement=key, is_main=sid == main)
         settlements[key] = _settlement(key, bus_stops, stations, main or sids[0], bool(main))
@@ -485,8 +492,12 @@ def _known_cities(stations, rows, members) -> None:
                 placed.add(other)
 
 
-def _main_station(sids, stations, rows, component) -> str:
-    """The main passenger station among *sids*: reviewed hub, ticket code, network, degree."""
+def _main_station(sids, stations, rows, component, town="", override="") -> str:
+    """The main passenger station among *sids*: reviewed hub, ticket code, network, name, degree.
+
+    *town* is the settlement's name (lower case); *override* a station id from the hand
+    repairs that wins outright.
+    """
 
     def score(sid):
         row = rows.get(sid, {})
@@ -495,9 +506,13 @@ def _main_station(sids, stations, rows, component) -> str:
             row.get("reviewed_hub", "").lower() == "true" and not sid.startswith("osm-"),
             bool(stations[sid].uz_code),
             component.get(sid, 0),
+            name_root(stations[sid].name_uk) == town,  # Бердянськ, not the nearby Берда
             int(_number(row.get("osm_degree", "0"))),
             sid,
         )
+
+    if override:
+        return override
 
     best = max(sids, key=score)
     return best if stations[best].kind is StationKind.RAIL_STATION else ""

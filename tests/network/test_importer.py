@@ -236,3 +236,14 @@ def test_cli_build_refuses_missing_column(tmp_path):
     assert result.exit_code != 0
     assert "rail_edges.csv: missing column 'distance_km'" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_main_station_override_wins_and_must_be_in_the_settlement(tmp_path):
+    override = '[main_stations]\n"3211800000" = "fastiv-2"\n'
+    hand = fx.HAND_LINKS.replace("detour_factor = 1.25\n", "detour_factor = 1.25\n" + override)
+    net, _ = build_network(**fx.write_sources(tmp_path / "ok", hand_links=hand))
+    assert net.get_station("fastiv-2").is_main and not net.get_station("fastiv").is_main
+    assert net.settlements["3211800000"].main_station_ids == ("fastiv-2",)
+    wrong = hand.replace('"fastiv-2"', '"koziatyn"')
+    with pytest.raises(DataError, match="'koziatyn' is not in settlement '3211800000'"):
+        build_network(**fx.write_sources(tmp_path / "bad", hand_links=wrong))
