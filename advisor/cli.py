@@ -126,5 +126,85 @@ def _match_row(match) -> dict:
     }
 
 
+# --- timetables (issue 7) ---------------------------------------------------------------
+
+
+@main.group()
+def feeds():
+    """Import GTFS timetables."""
+
+
+@feeds.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", type=click.Path(path_type=Path), help="Timetable file to write.")
+@click.option("--mapping", type=click.Path(path_type=Path), help="CSV stop_id,station_id.")
+@click.option("--dataset", type=click.Path(path_type=Path), help="Network dataset to match.")
+def feeds_import(paths, out, mapping, dataset):
+    """Import GTFS feeds (zip or folder), match stops to stations, save the timetable."""
+    from advisor.feeds.timetables import import_feeds, timetable_path
+    from advisor.network.dataset import load_network
+    from advisor.settings import load_settings
+
+    settings = load_settings()
+    try:
+        network = load_network(dataset or settings.network_dataset)
+        outcome = import_feeds(
+            paths, network, mapping=mapping, out=out or timetable_path(settings),
+            progress=_progress,
+        )  # fmt: skip
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    click.echo("", err=True)
+    for report in outcome.reports:
+        click.echo(report.summary())
+    tt = outcome.timetable
+    click.echo(f"{tt.trip_count} trips, {tt.stop_time_count} stop times -> {outcome.path}")
+
+
+def _progress(name: str, rows: int) -> None:
+    click.echo(f"\r  {name}: {rows:,} rows", nl=False, err=True)
+
+
+@main.command("departures")
+@click.argument("station")
+@click.option("--at", help="Time (ISO 8601; default now).")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def departures_command(station, at, limit, as_json):
+    """Next timetabled departures from STATION with their risk badges."""
+    import json
+
+    from advisor.services import Services, departures
+    from advisor.settings import load_settings
+
+    try:
+        board = departures(Services(load_settings()), station, at, limit)
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    rows = [_departure_row(d) for d in board]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no departures")
+    for row in rows:
+        badge = f"  [{row['risk_level']}]" if row["risk_level"] else ""
+        click.echo(f"{row['departure'][11:16]}  {row['route_name']:<12} {row['headsign']}{badge}")
+
+
+def _departure_row(departure) -> dict:
+    return {
+        "departure": departure.departure.isoformat(),
+        "route_name": departure.route_name,
+        "headsign": departure.headsign,
+        "trip_id": departure.trip_id,
+        "mode": departure.mode.value,
+        "destination": departure.destination,
+        "risk_level": departure.risk_level.value if departure.risk_level else None,
+        "flags": [flag.id for flag in departure.flags],
+        "time_source": "timetable",
+    }
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -739,15 +739,10 @@ def match_stops(
     Order: the explicit *mapping* (GTFS stop id → station id), then the same normalised name
     within 5 km, then the nearest station within 1 km. Places used by no trip are skipped.
     """
-    mapping = mapping or {}
-    by_name: dict[str, list] = defaultdict(list)
-    for station in network.stations.values():
-        for name in (station.name_uk, station.name_latin, station.name_en, *station.historic_names):
-            if name:
-                by_name[normalise_name(name)].append(station)
+    lookup = _StationLookup(network, mapping or {})
     found, how, unmatched = {}, {}, []
     for place in sorted(set(timetable.st_place)):
-        station_id, method = _match_place(timetable, network, place, mapping, by_name)
+        station_id, method = lookup.match(timetable, place)
         if station_id is None:
             unmatched.append(place)
         else:
@@ -755,21 +750,41 @@ def match_stops(
     return StopMatch(MappingProxyType(found), MappingProxyType(how), tuple(unmatched))
 
 
-def _match_place(timetable, network, place, mapping, by_name):
-    stop_id = timetable.stop_ids[place]
-    if stop_id in mapping and mapping[stop_id] in network.stations:
-        return mapping[stop_id], "mapping"
-    lat, lon = timetable.stop_lat[place], timetable.stop_lon[place]
-    has_point = not (math.isnan(lat) or math.isnan(lon))
-    for station in by_name.get(normalise_name(timetable.stop_names[place]), ()):
-        if not has_point or _distance_km(lat, lon, station.lat, station.lon) <= NAME_MATCH_KM:
-            return station.id, "name"
-    if has_point:
-        nearest = min(
-            network.stations.values(),
-            key=lambda s: _distance_km(lat, lon, s.lat, s.lon),
-            default=None,
-        )
-        if nearest and _distance_km(lat, lon, nearest.lat, nearest.lon) <= NEAREST_MATCH_KM:
-            return nearest.id, "distance"
-    return None, ""
+class _StationLookup:
+    """Stations by normalised name and by grid cell (cells of 0.02°, 1.4–2.2 km)."""
+
+    CELL = 0.02
+
+    def __init__(self, network: Network, mapping: Mapping[str, str]):
+        self.network, self.mapping = network, mapping
+        self.by_name: dict[str, list] = defaultdict(list)
+        self.grid: dict[tuple[int, int], list] = defaultdict(list)
+        for station in network.stations.values():
+            names = (station.name_uk, station.name_latin, station.name_en, *station.historic_names)
+            for name in filter(None, names):
+                self.by_name[normalise_name(name)].append(station)
+            self.grid[self._cell(station.lat, station.lon)].append(station)
+
+    def _cell(self, lat: float, lon: float) -> tuple[int, int]:
+        return int(lat // self.CELL), int(lon // self.CELL)
+
+    def near(self, lat: float, lon: float) -> list:
+        row, col = self._cell(lat, lon)
+        cells = ((row + dr, col + dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1))
+        return [s for cell in cells for s in self.grid.get(cell, ())]
+
+    def match(self, timetable: Timetable, place: int) -> tuple[str | None, str]:
+        stop_id = timetable.stop_ids[place]
+        if self.mapping.get(stop_id) in self.network.stations:
+            return self.mapping[stop_id], "mapping"
+        lat, lon = timetable.stop_lat[place], timetable.stop_lon[place]
+        has_point = not (math.isnan(lat) or math.isnan(lon))
+        for station in self.by_name.get(normalise_name(timetable.stop_names[place]), ()):
+            if not has_point or _distance_km(lat, lon, station.lat, station.lon) <= NAME_MATCH_KM:
+                return station.id, "name"
+        if has_point:
+            distance = {s.id: _distance_km(lat, lon, s.lat, s.lon) for s in self.near(lat, lon)}
+            nearest = min(distance, key=distance.__getitem__, default=None)
+            if nearest is not None and distance[nearest] <= NEAREST_MATCH_KM:
+                return nearest, "distance"
+        return None, ""

@@ -34,18 +34,31 @@ frozenset({0})
 
 from __future__ import annotations
 
+import gzip
+import pickle
 from array import array
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
+from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+from advisor.errors import DataError
 from advisor.network.model import Mode
 
-__all__ = ["Timetable", "format_gtfs_time", "mode_of_route_type"]
+__all__ = [
+    "Timetable",
+    "format_gtfs_time",
+    "load_timetable",
+    "mode_of_route_type",
+    "save_timetable",
+]
+
+FORMAT_VERSION = 1
+_MAPPINGS = ("added", "removed", "transfer_seconds", "footpaths", "station_by_place", "metadata")
 
 
 def _empty() -> Mapping:
@@ -225,3 +238,45 @@ class Timetable:
         """Seconds of *when* after the start of service day *day* (inverse of the above)."""
         start = self.service_datetime(day, 0).astimezone(UTC)
         return int((when.astimezone(UTC) - start).total_seconds())
+
+
+# -- persistence -------------------------------------------------------------------------
+
+
+def save_timetable(timetable: Timetable, path) -> Path:
+    """Write *timetable* compactly (pickled arrays, gzip) to *path*; returns the path.
+
+    The file is written beside the target and renamed, so a reader never sees half of it.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {f.name: getattr(timetable, f.name) for f in fields(timetable)}
+    for name in _MAPPINGS:
+        state[name] = dict(state[name])
+    state["route_modes"] = tuple(m.value for m in timetable.route_modes)
+    temporary = path.with_name(path.name + ".tmp")
+    with gzip.open(temporary, "wb", compresslevel=3) as fh:
+        pickle.dump({"format": FORMAT_VERSION, "timetable": state}, fh, protocol=5)
+    temporary.replace(path)
+    return path
+
+
+def load_timetable(path) -> Timetable:
+    """Read a timetable written by :func:`save_timetable`.
+
+    Only files this service wrote itself belong here (pickle runs code on load); raises
+    :class:`~advisor.errors.DataError` when the file is missing or of another format.
+    """
+    path = Path(path)
+    try:
+        with gzip.open(path, "rb") as fh:
+            document = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError) as err:
+        raise DataError(f"cannot read timetable {path}: {err}", value=str(path)) from err
+    if not isinstance(document, dict) or document.get("format") != FORMAT_VERSION:
+        raise DataError(f"timetable {path} has an unknown format; import the feeds again")
+    state = document["timetable"]
+    for name in _MAPPINGS:
+        state[name] = MappingProxyType(state[name])
+    state["route_modes"] = tuple(Mode(m) for m in state["route_modes"])
+    return Timetable(**state)
