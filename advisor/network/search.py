@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 from translitua import UkrainianKMU, translit
 
 from advisor.errors import DataError, InvalidQuery, UnknownStation
@@ -68,8 +69,12 @@ EXACT_SCORE = 100.0
 REDUCED_SCORE = 95.0  # the query without its station words is a known name
 PREFIX_SCORE = 90.0
 LEADING_WORDS_SCORE = 80.0  # the query's first words are a known name, the rest is not
+CONSONANT_SCORE = 80.0  # same consonants: Russian vs Ukrainian vowels (Хмельник, Хмільник)
+MIN_SKELETON_CONSONANTS = 4  # shorter skeletons collide too often
 SHORT_PREFIX_SCORE = 60.0  # one or two letters say too little to resolve a station
-FUZZY_WEIGHT = 0.85  # a perfect fuzzy ratio still stays below PREFIX_SCORE
+FUZZY_TOP_SCORE = 85.0  # one typo: still below PREFIX_SCORE
+FUZZY_EDIT_STEP = 5.0  # each further typo within the budget
+FUZZY_WEIGHT = 0.7  # beyond the typo budget: the rapidfuzz ratio, scaled below resolving
 FUZZY_CUTOFF = 70.0  # raw rapidfuzz ratio below which a key is not a candidate
 SUGGEST_CUTOFF = 50.0  # looser cutoff for "did you mean" suggestions
 LAYOUT_PENALTY = 3.0  # a query retyped from the other keyboard layout is a guess
@@ -97,6 +102,7 @@ _RUSSIAN_LETTERS = str.maketrans({"ё": "е", "ы": "и", "э": "е", "ъ": None
 _LATIN_FOLD = str.maketrans({"y": "i", "j": "i", "g": "h", "w": "v"})
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 _DOUBLED = re.compile(r"([a-z])\1+")
+_VOWELS = re.compile(r"[aeiou]+")
 # Words that name a station of a city rather than the city: "-Пас.", "-Головний", "-1" …
 # (matched on the folded key, so Ukrainian, Latin and Russian forms are covered at once).
 _STATION_SUFFIX = re.compile(
@@ -142,6 +148,40 @@ def city_key(text: str) -> str:
     'kiv'
     """
     return _reduced(matching_key(text))
+
+
+def _fuzzy_score(query: str, key: str, ratio: float) -> float:
+    """Score a near miss by its typos: one typo per 8 letters may still resolve.
+
+    Typos are counted as optimal-string-alignment edits, so a swapped pair of letters
+    ("Chernivsti") is one typo. Beyond the budget the score follows the rapidfuzz ratio and
+    stays below :data:`RESOLVE_MIN_SCORE`: "Харківщина" must not resolve to "Гладківщина".
+
+    >>> _fuzzy_score("kharkof", "kharkov", 85.7), _fuzzy_score("chernivsti", "chernivtsi", 80.0)
+    (85.0, 85.0)
+    >>> _fuzzy_score("kharkivshchina", "hladkivshchina", 85.7)
+    60.0
+    """
+    typos = OSA.distance(query, key)
+    budget = 1 + len(query) // 8
+    if typos <= budget:
+        return FUZZY_TOP_SCORE - FUZZY_EDIT_STEP * (typos - 1)
+    return float(round(ratio * FUZZY_WEIGHT))
+
+
+def _consonants(key: str) -> str:
+    """The consonants of a matching key, or "" when there are too few to tell names apart.
+
+    Russian and Ukrainian forms of a name differ mostly in vowels (Хмельник / Хмільник,
+    Берегово / Берегове), which a fuzzy ratio punishes as much as any other letter.
+
+    >>> _consonants(matching_key("Хмельник")) == _consonants(matching_key("Хмільник"))
+    True
+    >>> _consonants(matching_key("Одеса"))
+    ''
+    """
+    skeleton = _VOWELS.sub("", key)
+    return skeleton if len(skeleton.replace(" ", "")) >= MIN_SKELETON_CONSONANTS else ""
 
 
 def _reduced(key: str) -> str:
@@ -272,13 +312,18 @@ class StationIndex:
     Build it once per network with :meth:`build`; it is safe to share between threads.
     """
 
-    __slots__ = ("_key_pos", "_keys", "_network", "_postings", "_rank", "_stations")
+    __slots__ = ("_key_pos", "_keys", "_network", "_postings", "_rank", "_skeletons", "_stations")
 
     def __init__(self, network, stations, keys, postings, rank):
         self._network = network
         self._stations = stations
         self._keys = keys  # sorted unique matching keys
         self._key_pos = {key: i for i, key in enumerate(keys)}
+        self._skeletons: dict[str, list[int]] = {}  # consonant skeleton -> key positions
+        for pos, key in enumerate(keys):
+            skeleton = _consonants(key)
+            if skeleton:
+                self._skeletons.setdefault(skeleton, []).append(pos)
         self._postings = postings  # per key: tuple of _Posting
         self._rank = rank  # per station: tie-break tuple, smaller first
 
@@ -400,6 +445,8 @@ class StationIndex:
             yield reduced, REDUCED_SCORE  # "Тернопіль-Пас." for a station named "Тернопіль"
         if exact is None and reduced is None:
             yield from self._leading_words(key)
+            for pos in self._skeletons.get(_consonants(key), ()):
+                yield pos, CONSONANT_SCORE
         prefix_score = PREFIX_SCORE if len(key) >= MIN_PREFIX_CHARS else SHORT_PREFIX_SCORE
         pos = bisect.bisect_right(self._keys, key)
         while pos < len(self._keys) and self._keys[pos].startswith(key):
@@ -409,8 +456,8 @@ class StationIndex:
             found = process.extract(
                 key, self._keys, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
             )
-            for _, ratio, key_pos in found:
-                yield key_pos, float(round(ratio * FUZZY_WEIGHT))
+            for candidate, ratio, key_pos in found:
+                yield key_pos, _fuzzy_score(key, candidate, ratio)
 
     def _leading_words(self, key: str) -> Iterable[tuple[int, float]]:
         """The longest known name the query starts with ("Zaporizhzhia oblast center")."""

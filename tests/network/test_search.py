@@ -122,6 +122,13 @@ QUERIES = [
     ("Vinnytsa", "vinnytsia"),
     ("Chernivsti", "chernivtsi"),
     ("Херсн", "kherson"),
+    ("Kharkof", "kharkiv"),
+    ("Konotob", "konotop"),
+    ("Ужгрод", "uzhhorod"),
+    ("Kremenhcuk", KREMENCHUK),  # swapped letters count as one typo
+    # Russian vowels for Ukrainian ones, no Russian name in the data
+    ("Хмельник", "osm-node-462542878"),
+    ("Новоалексеевка", "osm-node-3384647040"),
     ("Житомр", "zhytomyr"),
     # extra words after a known name
     ("Zaporizhzhia oblast center", "zaporizhzhia"),
