@@ -28,15 +28,18 @@ from advisor.risk.coverage import RiskIndex
 from advisor.risk.model import Flag, Tolerance, utcnow
 from advisor.risk.parse import flag_from_dict, parse_time
 from advisor.routing.engine import plan
-from advisor.routing.model import Advice, DataFreshness, Query
+from advisor.routing.model import Advice, DataFreshness, Notice, NoticeCode, Query
 
 __all__ = [
     "FileFlagSource",
     "FlagSource",
     "RiskState",
     "Services",
+    "advise_timetable",
+    "departures",
     "parse_modes",
     "parse_tolerance",
+    "timetable_planner",
 ]
 
 log = logging.getLogger(__name__)
@@ -373,3 +376,73 @@ class Services:
             network_version=str(meta.get("version", "")),
             network_built_at=str(meta.get("built_at", "")),
         )
+
+
+# --- timetables (issue 7): planning with real departures ---------------------------------
+
+
+def timetable_planner(services: Services):
+    """The planner over the imported timetable (``advisor feeds import``), or None when no
+    timetable has been imported. Loaded once per :class:`Services`."""
+    planner = getattr(services, "_timetable_planner", None)
+    if planner is None:
+        from advisor.feeds.timetables import timetable_path
+        from advisor.network.timetable import load_timetable
+        from advisor.routing.timetable import TimetablePlanner
+
+        path = timetable_path(services.settings)
+        if not path.exists():
+            return None
+        planner = TimetablePlanner(
+            load_timetable(path),
+            services.network,
+            min_transfer_seconds=services.settings.min_rail_transfer_minutes * 60,
+            elevated_buffer_seconds=services.settings.elevated_buffer_minutes * 60,
+        )
+        services._timetable_planner = planner
+    return planner
+
+
+def advise_timetable(
+    services: Services, origin_text, destination_text, at=None, *, arrive_by=False, **kw
+):
+    """Plan with timetabled trips; where no timetable covers the journey, the estimated
+    engine answers and a notice says the times are estimates. *kw* as :meth:`Services.advise`."""
+    query = services.build_query(origin_text, destination_text, at, **kw)
+    query = replace(query, arrive_by=bool(arrive_by))
+    planner = timetable_planner(services)
+    state = services._fresh(services.risk_state)
+    freshness = services._freshness(state)
+    if planner is not None and _covers(planner, query):
+        freshness = replace(freshness, timetable_feeds=planner.timetable.feed_ids)
+        advice = planner.advise(query, state.index, freshness=freshness)
+        if advice.options:
+            return advice
+    advice = plan(services.network, state.index, query, freshness)
+    notice = Notice(
+        NoticeCode.ESTIMATED_TIMES,
+        "Розклад не охоплює цю поїздку: час оцінено за мережею.",
+        "No timetable covers this trip: times are estimated from the network.",
+    )
+    return replace(advice, notices=(*advice.notices, notice))
+
+
+def _covers(planner, query: Query) -> bool:
+    try:
+        planner.places(query.origin)
+        planner.places(query.destination)
+    except InvalidQuery:
+        return False
+    return True
+
+
+def departures(services: Services, station_text, at=None, limit: int = 10):
+    """The next departures from a station with their risk badges; raises InvalidQuery when
+    no timetable is imported or the station has no timetabled stop."""
+    planner = timetable_planner(services)
+    if planner is None:
+        raise InvalidQuery("no timetable imported; run `advisor feeds import`", field="station")
+    station = services._resolve(station_text, "station")
+    when = _parse_at(at, services.clock())
+    risk = services._fresh(services.risk_state).index
+    return planner.departures(station, when, limit=limit, risk=risk)
