@@ -31,6 +31,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["advisor.settings"] = settings
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     # Parts register themselves below (services, web, api) as they are built.
+    from advisor.services import connect_store
+
+    # The flag store (migrated under a lock, baseline flags seeded once) is routing's flag
+    # source; the flag/account use cases act on it.
+    services, operations = connect_store(settings)
+    app.extensions["advisor.services"] = services
+    app.extensions["advisor.operations"] = operations
     from advisor import api, web
 
     api.register(app)

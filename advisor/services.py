@@ -11,34 +11,86 @@ reads one consistent snapshot.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
+import secrets
 import threading
 import time
 import tomllib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
-from advisor.errors import AdvisorError, InvalidFlag, InvalidQuery, StoreUnavailable
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerifyMismatchError
+
+from advisor.errors import (
+    AdvisorError,
+    AuthenticationFailed,
+    ConfigError,
+    Conflict,
+    InvalidFlag,
+    InvalidQuery,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    StoreUnavailable,
+)
 from advisor.network.model import Mode, Network
-from advisor.risk.coverage import RiskIndex
-from advisor.risk.model import Flag, Tolerance, utcnow
-from advisor.risk.parse import flag_from_dict, parse_time
+from advisor.risk.coverage import RiskIndex, resolve
+from advisor.risk.model import Flag, FlagStatus, Tolerance, utcnow
+from advisor.risk.parse import flag_from_dict, flag_to_dict, parse_time, validate_against
 from advisor.routing.engine import plan
-from advisor.routing.model import Advice, DataFreshness, Notice, NoticeCode, Query
+from advisor.routing.model import (
+    Advice,
+    DataFreshness,
+    Notice,
+    NoticeCode,
+    Option,
+    Query,
+    Verdict,
+)
+from advisor.store import (
+    AuditEntry,
+    Role,
+    Store,
+    StoreFlagSource,
+    Token,
+    User,
+    open_store,
+    seed_baseline,
+)
 
 __all__ = [
+    # flags, accounts, tokens, audit (issue 4)
+    "API_FLAG_FIELDS",
+    "COMMAND_LINE",
+    "AuditEntry",
+    "FailureLimiter",
     "FileFlagSource",
     "FlagSource",
+    "Impact",
+    "IssuedToken",
+    "Operations",
+    "PairImpact",
+    "Principal",
     "RiskState",
+    "Role",
     "Services",
+    "Token",
+    "User",
     "advise_timetable",
+    "connect_store",
     "departures",
+    "open_operations",
     "parse_modes",
     "parse_tolerance",
+    "read_important_pairs",
+    "require_role",
     "timetable_planner",
 ]
 
@@ -376,6 +428,585 @@ class Services:
             network_version=str(meta.get("version", "")),
             network_built_at=str(meta.get("built_at", "")),
         )
+
+
+# =========================================================================================
+# Flags, accounts, API tokens and audit over the store (issue 4). The operator console and
+# the JSON API call these; the store itself is never reached from an adapter.
+# =========================================================================================
+
+TOKEN_PREFIX = "adv_"
+_TOKEN_TOUCH_SECONDS = 60.0
+API_FLAG_FIELDS = frozenset(
+    {"id", "level", "target", "reason_uk", "reason_en", "source", "active_from", "active_until"}
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: an account signed in, or an API token acting for one.
+
+    ``role`` is the effective role (for a token: the lower of the token's and its owner's).
+    """
+
+    name: str
+    role: Role
+    address: str = ""
+    token_id: int | None = None
+
+    @property
+    def actor(self) -> str:
+        """The name written to the audit log (``token:<id>`` tells a token's writes apart)."""
+        return self.name if self.token_id is None else f"{self.name} (token {self.token_id})"
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A new API token: ``secret`` is shown once and never stored."""
+
+    token: Token
+    secret: str
+
+
+def require_role(principal: Principal | None, needed: Role) -> Principal:
+    """*principal* if it may act as *needed*; raises 401 for nobody, 403 for too little."""
+    if principal is None:
+        raise AuthenticationFailed("sign in or send an API token (Authorization: Bearer …)")
+    if not principal.role.allows(needed):
+        raise PermissionDenied(
+            f"{principal.name!r} has role {principal.role.value}; this needs {needed.value}",
+            extra={"role": principal.role.value, "needed": needed.value},
+        )
+    return principal
+
+
+COMMAND_LINE = Principal("cli", Role.ADMIN, "local")
+"""Who acts for ``advisor users``/``advisor tokens`` commands: whoever may run them on the
+server is trusted with first set-up; the audit log records them as ``cli``."""
+
+
+class FailureLimiter:
+    """Counts failed sign-ins and bad tokens per client address in the store.
+
+    Store-backed rather than in-process so that every gunicorn worker (and the console)
+    shares one count. While an address is over *limit* failures in *window_seconds*, every
+    attempt from it is refused with :class:`RateLimited` — even a correct one, or guessing
+    would simply continue.
+    """
+
+    def __init__(self, store: Store, limit: int, window_seconds: float, clock=utcnow):
+        self.store = store
+        self.limit = limit
+        self.window = timedelta(seconds=window_seconds)
+        self.clock = clock
+
+    def check(self, kind: str, address: str) -> None:
+        """Raise :class:`RateLimited` if *address* has used up its attempts of *kind*."""
+        since = self.clock() - self.window
+        if self.store.count_auth_failures(f"{kind}:{address}", since) >= self.limit:
+            raise RateLimited(
+                f"too many failed attempts from {address}; try again later",
+                extra={"retry_after_seconds": int(self.window.total_seconds())},
+            )
+
+    def record(self, kind: str, address: str) -> None:
+        """Count one failure of *kind* from *address*."""
+        now = self.clock()
+        self.store.add_auth_failure(f"{kind}:{address}", now, prune_before=now - self.window)
+
+
+def hash_token(secret: str) -> str:
+    """SHA-256 hex of a token: fast, and safe because tokens carry 256 random bits."""
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+class Operations:
+    """Flag, account, token and audit use cases over a :class:`Store`.
+
+    Every write that can change routing rebuilds the routing flag set at once (swap of one
+    reference in :class:`Services`), so a publish or withdraw is visible to the next
+    request of this process; other processes notice through the store's change stamp.
+    """
+
+    def __init__(self, store: Store, settings, services=None):
+        self.store = store
+        self.settings = settings
+        self.services = services  # None for account/token commands that never route
+        self.limiter = FailureLimiter(store, settings.signin_attempts_per_15_minutes, 15 * 60)
+        self._important_pairs: tuple[tuple[str, str], ...] | None = None
+        # argon2id with the library's (RFC 9106 low-memory) defaults; tests may swap in
+        # cheaper parameters, which verify() reads back from each hash.
+        self.passwords = PasswordHasher()
+        self._dummy_hash: str | None = None
+
+    # --- flags: reading ------------------------------------------------------------------
+
+    def list_active_flags(self, at: datetime | None = None) -> list[Flag]:
+        """Published flags in force at *at* (default now): what passengers are routed around."""
+        at = at or utcnow()
+        return [f for f in self.store.list_flags(FlagStatus.PUBLISHED) if f.is_active_at(at)]
+
+    def list_flags(self, principal: Principal | None, status: str | None = None) -> list[Flag]:
+        """Every flag (or those of one status), for viewers and up."""
+        require_role(principal, Role.VIEWER)
+        return self.store.list_flags(_parse_status(status) if status else None)
+
+    def get_flag(self, flag_id: str, principal: Principal | None = None) -> Flag:
+        """The current version of a flag; drafts and withdrawn flags only for viewers and up."""
+        flag = self.store.find_flag(flag_id)
+        if flag is None or (flag.status is not FlagStatus.PUBLISHED and principal is None):
+            raise NotFound(f"no flag {flag_id!r}", field="id", value=flag_id)
+        if flag.status is not FlagStatus.PUBLISHED:
+            require_role(principal, Role.VIEWER)
+        return flag
+
+    def flag_history(self, flag_id: str, principal: Principal | None) -> list[Flag]:
+        """Every version of a flag, oldest first."""
+        require_role(principal, Role.VIEWER)
+        return self.store.list_flag_versions(flag_id)
+
+    def list_audit(
+        self, principal: Principal | None, object_id: str | None = None, limit: int = 100,
+        before_id: int | None = None,
+    ) -> list[AuditEntry]:
+        """Audit entries, newest first (operators and admins)."""
+        require_role(principal, Role.OPERATOR)
+        if not 1 <= limit <= 1000:
+            raise InvalidQuery(f"limit {limit} must be 1–1000", field="limit", value=limit)
+        return self.store.list_audit(object_id=object_id, limit=limit, before_id=before_id)
+
+    # --- flags: writing ------------------------------------------------------------------
+
+    def create_flag(self, data: Mapping, principal: Principal | None) -> Flag:
+        """Validate and store a new flag as a draft or published (``status``), version 1."""
+        require_role(principal, Role.OPERATOR)
+        status = _parse_status(data.get("status", FlagStatus.DRAFT.value))
+        if status is FlagStatus.WITHDRAWN:
+            raise InvalidFlag(
+                "a new flag is a draft or published", field="status", value="withdrawn"
+            )
+        fields = _writable(data, API_FLAG_FIELDS | {"status"})
+        fields.setdefault("id", "f-" + secrets.token_hex(6))
+        flag = self._checked_flag({**fields, "status": status.value, "author": principal.name})
+        flag = self.store.add_flag(flag, actor=principal.actor, address=principal.address)
+        if flag.status is FlagStatus.PUBLISHED:
+            self._flags_changed()
+        return flag
+
+    def update_flag(
+        self, flag_id: str, data: Mapping, expected_version: int, principal: Principal | None,
+        replace_all: bool = False,
+    ) -> Flag:
+        """Edit a draft or published flag: merge *data* (or replace all fields), new version."""
+        require_role(principal, Role.OPERATOR)
+        fields = _writable(data)
+        if "id" in fields and fields["id"] != flag_id:
+            raise InvalidFlag("a flag's id cannot change", field="id", value=fields["id"])
+
+        def change(current: Flag) -> Flag:
+            if current.status is FlagStatus.WITHDRAWN:
+                raise Conflict(f"flag {flag_id!r} is withdrawn; create a new flag instead")
+            base = {} if replace_all else _subset(flag_to_dict(current), API_FLAG_FIELDS)
+            merged = {**base, **fields, "id": flag_id}
+            merged = {k: v for k, v in merged.items() if v is not None}
+            return self._checked_flag(
+                {**merged, "status": current.status.value, "author": principal.name}
+            )
+
+        flag = self._change(flag_id, expected_version, change, principal, "flag.update")
+        if flag.status is FlagStatus.PUBLISHED:
+            self._flags_changed()
+        return flag
+
+    def publish_flag(
+        self, flag_id: str, expected_version: int, principal: Principal | None
+    ) -> Flag:
+        """Draft → published. Routing in this process sees it before this returns."""
+        require_role(principal, Role.OPERATOR)
+        flag = self._change(
+            flag_id, expected_version,
+            _transition(FlagStatus.PUBLISHED, {FlagStatus.DRAFT}, principal),
+            principal, "flag.publish",
+        )
+        self._flags_changed()
+        return flag
+
+    def withdraw_flag(
+        self, flag_id: str, expected_version: int, principal: Principal | None
+    ) -> Flag:
+        """Draft or published → withdrawn; kept for history, no effect on routing."""
+        require_role(principal, Role.OPERATOR)
+        flag = self._change(
+            flag_id, expected_version,
+            _transition(FlagStatus.WITHDRAWN, {FlagStatus.DRAFT, FlagStatus.PUBLISHED}, principal),
+            principal, "flag.withdraw",
+        )
+        self._flags_changed()
+        return flag
+
+    def _change(self, flag_id, expected_version, change, principal, action) -> Flag:
+        return self.store.change_flag(
+            flag_id, _version(expected_version), change, actor=principal.actor,
+            address=principal.address, action=action,
+        )
+
+    def _checked_flag(self, data: Mapping) -> Flag:
+        flag = flag_from_dict(data)
+        if self.services is not None:
+            validate_against(flag, self.services.network)
+        return flag
+
+    def _flags_changed(self) -> None:
+        # Swap routing's snapshot now, so this process routes with the change before the
+        # write is even acknowledged; other processes see it within flags_refresh_seconds.
+        if self.services is not None:
+            self.services.refresh_flags()
+
+    # --- impact preview ------------------------------------------------------------------
+
+    def preview_impact(self, data: Mapping, principal: Principal | None) -> Impact:
+        """What *data* (a flag, not stored) would cover, and which important city pairs
+        would lose their best rail option and be advised what instead."""
+        require_role(principal, Role.VIEWER)
+        fields = _writable(data)
+        flag = self._checked_flag(
+            {**fields, "id": fields.get("id") or "preview", "status": FlagStatus.PUBLISHED.value,
+             "author": principal.name}
+        )
+        network = self.services.network
+        coverage = resolve(flag, network)
+        state = self.services.risk_state
+        after = RiskIndex.build([*(f for f in state.flags if f.id != flag.id), flag], network)
+        at = _preview_time(flag, utcnow())
+        lines = sorted(i for i, line in network.lines.items() if line.link_ids & coverage.link_ids)
+        return Impact(
+            flag=flag,
+            at=at,
+            line_ids=tuple(lines),
+            link_ids=tuple(sorted(coverage.link_ids)),
+            station_ids=tuple(sorted(coverage.station_ids)),
+            pairs=tuple(self._pair_impact(a, b, at, state.index, after) for a, b in self._pairs()),
+        )
+
+    def _pairs(self) -> tuple[tuple[str, str], ...]:
+        if self._important_pairs is None:
+            self._important_pairs = read_important_pairs(self.settings.important_pairs_path)
+        return self._important_pairs
+
+    def _pair_impact(self, origin, destination, at, before: RiskIndex, after: RiskIndex):
+        network = self.services.network
+        missing = [s for s in (origin, destination) if network.find_station(s) is None]
+        if missing:
+            note = f"station {missing[0]!r} is not in the network dataset; pair not checked"
+            return PairImpact(origin, destination, checked=False, note=note)
+        query = Query(origin, destination, at, parse_tolerance(self.settings.default_tolerance))
+        advice_before = plan(network, before, query)
+        advice_after = plan(network, after, query)
+        return PairImpact(
+            origin, destination, checked=True,
+            rail_before=_best_rail(advice_before), rail_after=_best_rail(advice_after),
+            recommended_before=advice_before.recommended,
+            recommended_after=advice_after.recommended,
+        )
+
+    # --- accounts ------------------------------------------------------------------------
+
+    def create_user(
+        self, username: str, password: str, role: str | Role, principal: Principal | None,
+    ) -> User:
+        """Create an account (admins, or :data:`COMMAND_LINE`)."""
+        actor = _admin_or_console(principal)
+        username = _username(username)
+        _check_password(password)
+        return self.store.add_user(
+            username, self.passwords.hash(password), Role.parse(role), actor=actor.actor,
+            address=actor.address,
+        )
+
+    def update_user(
+        self, username: str, principal: Principal | None, *, role: str | Role | None = None,
+        active: bool | None = None, password: str | None = None,
+    ) -> User:
+        """Change an account's role, disable/enable it or set a new password (admins)."""
+        actor = _admin_or_console(principal)
+        values: dict = {}
+        if role is not None:
+            values["role"] = Role.parse(role)
+        if active is not None:
+            values["active"] = bool(active)
+        if password is not None:
+            _check_password(password)
+            values["password_hash"] = self.passwords.hash(password)
+        return self.store.change_user(
+            username, actor=actor.actor, address=actor.address,
+            note="password changed" if password is not None else "", **values,
+        )
+
+    def list_users(self, principal: Principal | None) -> list[User]:
+        """Every account (admins)."""
+        _admin_or_console(principal)
+        return self.store.list_users()
+
+    def authenticate(self, username: str, password: str, address: str) -> Principal:
+        """Check a sign-in; failures are counted per address and rate-limited."""
+        self.limiter.check("signin", address)
+        user = self.store.find_user(str(username or "").strip())
+        if not self._password_matches(user, password) or not user.active:
+            self.limiter.record("signin", address)
+            raise AuthenticationFailed("wrong user name or password")
+        if self.passwords.check_needs_rehash(user.password_hash):
+            self.store.change_user(
+                user.username, actor=user.username, address=address, note="rehash",
+                password_hash=self.passwords.hash(password),
+            )
+        return Principal(user.username, user.role, address)
+
+    def _password_matches(self, user: User | None, password) -> bool:
+        # An unknown name is verified against a dummy hash, so it costs as much time as a
+        # wrong password and timing does not reveal which names exist.
+        if self._dummy_hash is None:
+            self._dummy_hash = self.passwords.hash(secrets.token_hex(16))
+        stored = user.password_hash if user else self._dummy_hash
+        try:
+            matched = self.passwords.verify(stored, str(password))
+        except (VerifyMismatchError, InvalidHashError):
+            return False
+        return matched and user is not None
+
+    # --- API tokens ----------------------------------------------------------------------
+
+    def create_token(
+        self, username: str, name: str, role: str | Role | None, principal: Principal | None,
+    ) -> IssuedToken:
+        """A new token for *username*, no stronger than the account; the secret is shown once."""
+        actor = _admin_or_console(principal)
+        user = self.store.find_user(username)
+        if user is None:
+            raise NotFound(f"no account named {username!r}", field="username", value=username)
+        scope = user.role if role in (None, "") else Role.parse(role)
+        if not user.role.allows(scope):
+            raise PermissionDenied(
+                f"a token cannot exceed its account: {username!r} is {user.role.value}",
+                field="role", value=scope.value,
+            )
+        name = (name or "").strip()
+        if not 1 <= len(name) <= 100:
+            raise InvalidQuery("a token needs a name of 1–100 characters", field="name")
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        token = self.store.add_token(
+            user, name, hash_token(secret), secret[:12], scope, actor=actor.actor,
+            address=actor.address,
+        )
+        return IssuedToken(token, secret)
+
+    def revoke_token(self, token_id: int, principal: Principal | None) -> Token:
+        """Revoke a token; it stops working at once (every request looks it up)."""
+        actor = _admin_or_console(principal)
+        return self.store.revoke_token(int(token_id), actor=actor.actor, address=actor.address)
+
+    def list_tokens(self, principal: Principal | None, username: str | None = None) -> list[Token]:
+        """Every token's record (admins); secrets are never listed."""
+        _admin_or_console(principal)
+        return self.store.list_tokens(username)
+
+    def authenticate_token(self, secret: str, address: str) -> Principal:
+        """The principal an API token stands for; bad tokens are counted and rate-limited."""
+        self.limiter.check("token", address)
+        digest = hash_token(secret or "")
+        found = self.store.find_token_by_hash(digest)
+        # Lookup is by hash (whose value leaks nothing about other tokens); the final
+        # comparison is constant-time anyway.
+        if found is None or not hmac.compare_digest(found[2], digest) or not _usable(found):
+            self.limiter.record("token", address)
+            raise AuthenticationFailed("the API token is not valid (unknown or revoked)")
+        token, user, _ = found
+        now = utcnow()
+        # Record use at most once a minute: a write per API call would queue behind flags.
+        last = token.last_used_at
+        if last is None or (now - last).total_seconds() > _TOKEN_TOUCH_SECONDS:
+            self.store.touch_token(token.id, now)
+        role = token.role if user.role.allows(token.role) else user.role
+        return Principal(user.username, role, address, token.id)
+
+
+# --- private helpers of the operations ----------------------------------------------------
+
+
+def _writable(data: Mapping, allowed=API_FLAG_FIELDS) -> dict:
+    """*data* if it has only fields an operator may write; else all unknown ones are named."""
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise InvalidFlag(
+            f"unknown field(s): {', '.join(unknown)}", field=unknown[0],
+            extra={"unknown_fields": unknown},
+        )
+    return dict(data)
+
+
+def _subset(data: Mapping, names) -> dict:
+    return {k: v for k, v in data.items() if k in names}
+
+
+def _transition(to: FlagStatus, allowed_from: set[FlagStatus], principal: Principal):
+    def change(current: Flag) -> Flag:
+        if current.status not in allowed_from:
+            raise Conflict(
+                f"flag {current.id!r} is {current.status.value}; it cannot become {to.value}",
+                field="status", value=current.status.value,
+                extra={"current_version": current.version},
+            )
+        return replace(current, status=to, author=principal.name)
+
+    return change
+
+
+def _parse_status(value) -> FlagStatus:
+    try:
+        return FlagStatus(str(value).strip().lower())
+    except ValueError:
+        names = ", ".join(s.value for s in FlagStatus)
+        raise InvalidFlag(
+            f"unknown flag status {value!r}; use one of {names}", field="status", value=value
+        ) from None
+
+
+def _version(value) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise InvalidFlag(
+            f"version {value!r} must be the positive integer version you edited",
+            field="version", value=str(value),
+        )
+    return value
+
+
+def _admin_or_console(principal: Principal | None) -> Principal:
+    """Admins only (the command line acts as :data:`COMMAND_LINE`, an admin)."""
+    return require_role(principal, Role.ADMIN)
+
+
+def _username(value) -> str:
+    name = str(value or "").strip()
+    if not 1 <= len(name) <= 100 or any(c.isspace() for c in name):
+        raise InvalidQuery(
+            "a user name is 1–100 characters without spaces", field="username", value=name
+        )
+    return name
+
+
+def _check_password(password) -> None:
+    if not isinstance(password, str) or not 10 <= len(password) <= 1000:
+        raise InvalidQuery("a password needs at least 10 characters", field="password")
+
+
+
+
+def _usable(found) -> bool:
+    token, user, _ = found
+    return not token.revoked and user.active
+
+
+# --- impact preview -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PairImpact:
+    """What a draft flag does to one important city pair (at the default tolerance).
+
+    ``checked`` is False when the network lacks one of the stations (``note`` says which):
+    such a pair is reported, never silently dropped.
+    """
+
+    origin: str
+    destination: str
+    checked: bool
+    note: str = ""
+    rail_before: Option | None = None
+    rail_after: Option | None = None
+    recommended_before: Option | None = None
+    recommended_after: Option | None = None
+
+    @property
+    def loses_best_rail(self) -> bool:
+        """True if the best advised rail-only option disappears or has to change its way."""
+        if not self.checked or self.rail_before is None:
+            return False
+        return self.rail_after is None or _option_links(self.rail_after) != _option_links(
+            self.rail_before
+        )
+
+
+@dataclass(frozen=True)
+class Impact:
+    """A draft flag's effect before it is published: what it covers and which pairs change."""
+
+    flag: Flag
+    at: datetime
+    line_ids: tuple[str, ...]
+    link_ids: tuple[str, ...]
+    station_ids: tuple[str, ...]
+    pairs: tuple[PairImpact, ...]
+
+    @property
+    def pairs_losing_rail(self) -> tuple[PairImpact, ...]:
+        """The pairs whose best rail option is lost."""
+        return tuple(p for p in self.pairs if p.loses_best_rail)
+
+
+def read_important_pairs(path: Path) -> tuple[tuple[str, str], ...]:
+    """The ``pairs`` list of station-id pairs from the TOML file at *path*."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"cannot read important pairs from {path}: {err}") from err
+    pairs = data.get("pairs", [])
+    if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+        raise ConfigError(f"{path}: pairs must be a list of [from, to] station ids")
+    return tuple((str(a), str(b)) for a, b in pairs)
+
+
+def _option_links(option: Option) -> tuple[str, ...]:
+    return tuple(link_id for leg in option.legs for link_id in leg.link_ids)
+
+
+def _best_rail(advice: Advice) -> Option | None:
+    for option in advice.options:
+        if option.modes == {Mode.RAIL} and option.verdict is not Verdict.NOT_ADVISED:
+            return option
+    return None
+
+
+def _preview_time(flag: Flag, now: datetime) -> datetime:
+    """When to look: now, or the moment the flag starts if that is later."""
+    return flag.active_from if flag.active_from and flag.active_from > now else now
+
+
+# --- wiring the store into the app ----------------------------------------------------------
+
+
+def connect_store(settings) -> tuple[Services, Operations]:
+    """Open (and migrate) the store, seed baseline flags once, and route from the store.
+
+    Called by ``create_app`` in every process; migrations and seeding are safe when
+    several gunicorn workers start together.
+    """
+    store = open_store(settings.effective_database_url, lock_path=_lock_path(settings))
+    if settings.baseline_flags_path.exists():
+        seed_baseline(store, FileFlagSource([settings.baseline_flags_path]).load_flags())
+    services = Services(settings, flag_source=StoreFlagSource(store))
+    return services, Operations(store, settings, services)
+
+
+def open_operations(settings) -> Operations:
+    """Flag/account/token use cases without routing (for the ``users``/``tokens`` commands)."""
+    store = open_store(settings.effective_database_url, lock_path=_lock_path(settings))
+    return Operations(store, settings)
+
+
+def _lock_path(settings) -> Path | None:
+    if settings.database_url:
+        return None  # the database's own file (SQLite) or an advisory lock (PostgreSQL)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    return settings.instance_path / "migrate.lock"
 
 
 # --- timetables (issue 7): planning with real departures ---------------------------------

@@ -40,7 +40,9 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError as err:
-        raise ConfigError(f"database URL {url!r} is not valid: {err}", field="database_url") from err
+        raise ConfigError(
+            f"database URL {url!r} is not valid: {err}", field="database_url"
+        ) from err
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
     return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)

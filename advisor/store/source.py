@@ -26,10 +26,21 @@ class StoreFlagSource:
 
     def __init__(self, store: Store):
         self.store = store
+        self._stamp: int | None = None
+        self._flags: tuple[Flag, ...] = ()
 
     def load_flags(self) -> list[Flag]:
-        """Every published flag; raises :class:`StoreUnavailable` when the store is down."""
-        return self.store.list_flags(FlagStatus.PUBLISHED)
+        """Every published flag; raises :class:`StoreUnavailable` when the store is down.
+
+        Routing polls this every ``flags_refresh_seconds`` in every process; one cheap
+        query on the change stamp answers "nothing changed" without reading the flags.
+        """
+        stamp = self.store.flags_stamp()
+        if stamp != self._stamp:
+            # A write landing between the two reads only makes the next poll read again.
+            self._flags = tuple(self.store.list_flags(FlagStatus.PUBLISHED))
+            self._stamp = stamp
+        return list(self._flags)
 
     def stamp(self) -> int:
         """Grows with every flag write; a cheap way for other processes to see a change."""

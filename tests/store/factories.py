@@ -8,15 +8,14 @@ _ids = itertools.count(1)
 
 
 def flag_data(**overrides) -> dict:
-    """A valid flag dict (draft on the Lozova–Sloviansk line); override any field."""
+    """A valid flag dict as the API takes it (a draft on a line); override any field."""
     data = {
         "id": f"t-{next(_ids)}",
         "level": "high",
-        "target": {"kind": "line", "line_id": "lozova-sloviansk"},
+        "target": {"kind": "line", "line_id": "lozova-kramatorsk"},
         "reason_uk": "Обстріли",
         "reason_en": "Strikes",
         "source": "Ukrzaliznytsia",
-        "author": "ops",
         "status": "draft",
     }
     data.update(overrides)
