@@ -83,6 +83,7 @@ class BuildReport:
     dangling: list[str] = field(default_factory=list)
     settlements: int = 0
     main_stations: int = 0
+    main_stations_cut_off: list[str] = field(default_factory=list)
 
     def format(self, limit: int = 12) -> str:
         """A plain-text report; long lists are cut to *limit* items with a count."""
@@ -99,6 +100,7 @@ class BuildReport:
         for title, items in (
             ("isolated stations (no link at all)", self.isolated_stations),
             ("stations outside Ukraine (kept, oblast empty)", self.outside_ukraine),
+            ("main stations outside the largest rail component", self.main_stations_cut_off),
             ("hand-added links", self.hand_added),
             ("duplicate ids (first kept)", self.duplicate_ids),
             ("dangling ids (link dropped)", self.dangling),
@@ -717,7 +719,13 @@ def _summarise(network: Network, report: BuildReport) -> None:
     rail.add_edges_from(
         (link.from_id, link.to_id) for link in network.links.values() if link.mode is Mode.RAIL
     )
-    report.rail_components = sorted((len(c) for c in nx.connected_components(rail)), reverse=True)
+    components = sorted(nx.connected_components(rail), key=len, reverse=True)
+    report.rail_components = [len(c) for c in components]
+    report.main_stations_cut_off = sorted(
+        f"{s.id} {s.name_uk} ({s.oblast_iso or 'outside'})"
+        for s in network.stations.values()
+        if s.is_main and s.kind is StationKind.RAIL_STATION and s.id not in components[0]
+    )
     report.all_components = sorted(
         (len(c) for c in nx.connected_components(network.graph)), reverse=True
     )
