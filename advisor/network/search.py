@@ -80,7 +80,7 @@ SUGGEST_CUTOFF = 50.0  # looser cutoff for "did you mean" suggestions
 LAYOUT_PENALTY = 3.0  # a query retyped from the other keyboard layout is a guess
 DERIVED_NAME_PENALTY = 1.0  # a name the station has only through its settlement
 RESOLVE_MIN_SCORE = 75.0  # a fuzzy match needs a rapidfuzz ratio of about 88
-AMBIGUITY_MARGIN = 5.0
+AMBIGUITY_MARGIN = 4.0  # below the 5 points between an exact and a reduced name
 SAME_PLACE_KM = 15.0
 MIN_PREFIX_CHARS = 3
 MIN_FUZZY_CHARS = 3
@@ -418,10 +418,18 @@ class StationIndex:
     def _best(self, text: str, allowed, cutoff: float) -> dict[int, tuple[float, str]]:
         """Best (score, matched name) per station over the query and its layout variants."""
         best: dict[int, tuple[float, str]] = {}
-        self._collect(matching_key(text), 0.0, allowed, cutoff, best)
+        key = matching_key(text)
+        self._collect(key, 0.0, allowed, cutoff, best)
         if max((score for score, _ in best.values()), default=0.0) < EXACT_SCORE:
-            for variant in _layout_variants(text):
-                self._collect(matching_key(variant), LAYOUT_PENALTY, allowed, cutoff, best)
+            variants = [matching_key(variant) for variant in _layout_variants(text)]
+            if not key and not any(variants):
+                raise InvalidQuery(
+                    f"station search text {text!r} has no Latin or Cyrillic letters or digits",
+                    field="station",
+                    value=text,
+                )
+            for variant in variants:
+                self._collect(variant, LAYOUT_PENALTY, allowed, cutoff, best)
         return best
 
     def _collect(self, key: str, penalty: float, allowed, cutoff: float, best: dict) -> None:

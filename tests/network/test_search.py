@@ -268,6 +268,13 @@ def test_empty_or_non_text_query_is_invalid(index, text):
         index.resolve(text)
 
 
+@pytest.mark.parametrize("text", ["---", "…", "?!", "・"])
+def test_query_without_letters_is_invalid(index, text):
+    with pytest.raises(InvalidQuery, match="no letters") as caught:
+        index.resolve(text)
+    assert not isinstance(caught.value, UnknownStation)
+
+
 @pytest.mark.parametrize("limit", [0, -1, 101, 2.5, True, "3"])
 def test_bad_limit_is_invalid(index, limit):
     with pytest.raises(InvalidQuery, match="limit"):
