@@ -270,7 +270,7 @@ def test_empty_or_non_text_query_is_invalid(index, text):
 
 @pytest.mark.parametrize("text", ["---", "…", "?!", "・"])
 def test_query_without_letters_is_invalid(index, text):
-    with pytest.raises(InvalidQuery, match="no letters") as caught:
+    with pytest.raises(InvalidQuery, match="no Latin or Cyrillic letters") as caught:
         index.resolve(text)
     assert not isinstance(caught.value, UnknownStation)
 
