@@ -113,7 +113,7 @@ def preview_flag(principal):
     """What a flag would cover and change for important city pairs, before publishing."""
     data = _json_body(API_FLAG_FIELDS)
     impact = _validated(lambda: operations().preview_impact(data, principal))
-    return _json(impact_json(impact))
+    return _json(impact_json(impact, operations().services.network))
 
 
 @bp.get("/audit")
