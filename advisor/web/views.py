@@ -107,9 +107,10 @@ def _resolve(form: JourneyForm, name: str, text: str, chosen_id: str) -> Resolut
         return Resolution(station=chosen)
     index = services.station_index
     try:
-        if services.network.find_station(text) is None and index.is_ambiguous(text):
+        station = index.resolve(text)
+        if station.id != text and index.is_ambiguous(text):
             return Resolution(choices=_stations(index.search(text, limit=SUGGESTIONS)))
-        return Resolution(station=index.resolve(text))
+        return Resolution(station=station)
     except UnknownStation:
         form.errors[name] = gettext("No station matches “%(value)s”.", value=text)
         return Resolution(choices=_stations(index.suggest(text, limit=SUGGESTIONS)))

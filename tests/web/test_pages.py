@@ -154,9 +154,10 @@ def test_bad_input_gives_a_readable_message_and_keeps_the_text(client, query, fi
 
 
 def test_unknown_station_offers_suggestions(client):
-    html = client.get("/?from=Київ&to=Краматорсь").text
-    # a near miss either resolves or is offered as a choice: never a dead end
-    assert "Краматорськ" in html
+    html = client.get("/?from=Київ&to=Kramtsk").text
+    assert "Жодна станція не відповідає «Kramtsk»." in html
+    assert "Можливо, ви мали на увазі (куди):" in html
+    assert "to_id=kramatorsk" in html
 
 
 @pytest.fixture
