@@ -47,8 +47,9 @@ from datetime import datetime
 from types import MappingProxyType
 
 import networkx as nx
+import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from advisor.errors import AdvisorError
@@ -157,23 +158,22 @@ def _oblast(target, network, shapes) -> Coverage:
 
 
 def _circle(target, network, _shapes) -> Coverage:
-    inside = {
-        s.id
-        for s in network.stations.values()
-        if _haversine_km(target.lat, target.lon, s.lat, s.lon) <= target.radius_km
-    }
-    # In a local equirectangular frame (km) centred on the circle, distances near the
-    # circle are accurate to well under 1 % for radii of a few hundred km.
+    geo = _geo(network)
+    if not geo.station_ids:
+        return Coverage()
+    inside_mask = _haversine_km(target.lat, target.lon, geo.station_lat, geo.station_lon)
+    inside = {geo.station_ids[i] for i in np.nonzero(inside_mask <= target.radius_km)[0]}
+    # Distance from the centre to each link's straight line, in a local equirectangular
+    # frame (km): accurate to well under 1 % for radii of a few hundred km.
     kx = _KM_PER_DEG_LON_EQUATOR * math.cos(math.radians(target.lat))
-    lines = _link_lines(network)
-    ids, geoms = lines
-    if not ids:
-        return _area_coverage(network, inside, set())
-    local = shapely.transform(
-        geoms, lambda xy: (xy - [target.lon, target.lat]) * [kx, _KM_PER_DEG_LAT]
-    )
-    hits = shapely.dwithin(local, Point(0.0, 0.0), target.radius_km)
-    return _area_coverage(network, inside, {ids[i] for i in hits.nonzero()[0]})
+    ax, ay = (geo.a_lon - target.lon) * kx, (geo.a_lat - target.lat) * _KM_PER_DEG_LAT
+    dx, dy = (geo.b_lon - target.lon) * kx - ax, (geo.b_lat - target.lat) * _KM_PER_DEG_LAT - ay
+    length2 = dx * dx + dy * dy
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(length2 > 0, -(ax * dx + ay * dy) / length2, 0.0)
+    t = np.clip(t, 0.0, 1.0)
+    near = np.hypot(ax + t * dx, ay + t * dy) <= target.radius_km
+    return _area_coverage(network, inside, {geo.link_ids[i] for i in np.nonzero(near)[0]})
 
 
 def _polygon(target, network, _shapes) -> Coverage:
@@ -238,11 +238,53 @@ def _link_lines(network: Network) -> tuple[list[str], object]:
     return ids, geoms
 
 
-def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+def _haversine_km(lat1: float, lon1: float, lat2, lon2):
+    """Great-circle km from one point to arrays of points."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+
+
+@dataclass(frozen=True)
+class _Geo:
+    station_ids: list
+    station_lat: np.ndarray
+    station_lon: np.ndarray
+    link_ids: list
+    a_lat: np.ndarray
+    a_lon: np.ndarray
+    b_lat: np.ndarray
+    b_lon: np.ndarray
+
+
+_GEO_CACHE: dict[int, tuple[Network, _Geo]] = {}
+
+
+def _geo(network: Network) -> _Geo:
+    """Coordinate arrays of every station and link end, built once per network snapshot."""
+    cached = _GEO_CACHE.get(id(network))
+    if cached is not None and cached[0] is network:
+        return cached[1]
+    stations = list(network.stations.values())
+    ends = [
+        (link.id, network.stations[link.from_id], network.stations[link.to_id])
+        for link in network.links.values()
+        if link.from_id in network.stations and link.to_id in network.stations
+    ]
+    geo = _Geo(
+        [s.id for s in stations],
+        np.array([s.lat for s in stations]),
+        np.array([s.lon for s in stations]),
+        [i for i, _a, _b in ends],
+        np.array([a.lat for _i, a, _b in ends]),
+        np.array([a.lon for _i, a, _b in ends]),
+        np.array([b.lat for _i, _a, b in ends]),
+        np.array([b.lon for _i, _a, b in ends]),
+    )
+    _GEO_CACHE.clear()
+    _GEO_CACHE[id(network)] = (network, geo)
+    return geo
 
 
 _RESOLVERS = {

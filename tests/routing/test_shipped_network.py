@@ -1,0 +1,233 @@
+"""The SCENARIOS.md situations on the shipped national network, with the baseline flags."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import UTC, datetime, timedelta
+
+import networkx as nx
+import pytest
+
+from advisor.network.model import Mode
+from advisor.risk.coverage import RiskIndex
+from advisor.risk.model import Tolerance
+from advisor.risk.parse import flag_from_dict
+from advisor.routing.engine import plan
+from advisor.routing.model import NoticeCode, OptionKind, Query, Verdict
+from advisor.services import FileFlagSource
+from advisor.settings import CONFIG_DIR
+from tests.routing.checks import check_advice
+
+NOW = datetime(2026, 3, 12, 10, 0, tzinfo=UTC)
+SLOVIANSK = "osm-node-1065061073"
+KRAMATORSK = "osm-node-13072326058"
+BARVINKOVE = "osm-node-1726138929"
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return FileFlagSource([CONFIG_DIR / "baseline_flags.toml"], strict=True).load_flags()
+
+
+def flag(target, level="high", source="Укрзалізниця", **kw):
+    data = {
+        "level": level,
+        "target": target,
+        "reason_uk": "Обстріли",
+        "reason_en": "Strikes",
+        "source": source,
+        "active_from": "2026-03-12T08:00+02:00",
+        **kw,
+    }
+    return flag_from_dict(data)
+
+
+def ask(network, flags, origin, destination, **kw):
+    index = RiskIndex.build(flags, network)
+    query = Query(origin, destination, kw.pop("at", NOW), **kw)
+    advice = plan(network, index, query)
+    check_advice(advice, network, index.link_levels(query.depart_at))
+    return advice
+
+
+def option(advice, kind):
+    return next((o for o in advice.options if kind in (o.kind, *o.also_kinds)), None)
+
+
+def lines_of(opt):
+    return {line for leg in opt.legs for line in leg.line_ids}
+
+
+def test_kyiv_kramatorsk_rail_to_a_hub_then_bus(shipped_network, baseline):
+    """SCENARIOS 1. The shipped line runs Lozova–Barvinkove–Sloviansk–Kramatorsk, and the
+    2019 bus register has no bus into Kramatorsk from the west; the bypass it has is
+    Kharkiv–Sloviansk. So the flagged part is Lozova–Barvinkove–Sloviansk."""
+    section = flag(
+        {
+            "kind": "section",
+            "line_id": "lozova-barvinkove-kramatorsk",
+            "from_station": "lozova",
+            "to_station": SLOVIANSK,
+        }
+    )
+    # Kharkiv–Izium–Sloviansk is the other rail way in; flag it too (front line).
+    izium = flag({"kind": "line", "line_id": "izium-sloviansk"})
+    advice = ask(shipped_network, [*baseline, section, izium], "kyiv", KRAMATORSK)
+    rec = advice.recommended
+    assert rec is not None and rec.verdict is not Verdict.NOT_ADVISED
+    assert rec.legs[0].mode is Mode.RAIL
+    assert Mode.BUS in rec.modes
+    index = RiskIndex.build([section, izium], shipped_network)
+    assert not {i for leg in rec.legs for i in leg.link_ids} & index.coverage[section.id].link_ids
+    assert any(leg.mode is Mode.TRANSFER and leg.travel_minutes > 0 for leg in rec.legs)
+    direct = [o for o in advice.options if o.verdict is Verdict.NOT_ADVISED]
+    assert any("Лозова" in o.explanation_uk for o in direct), [o.explanation_uk for o in direct]
+    assert "Укрзалізниця" in direct[0].explanation_uk and "12.03" in direct[0].explanation_uk
+
+
+def test_whole_lozova_kramatorsk_section_high_leaves_no_safe_route(shipped_network, baseline):
+    """With the whole line flagged, the data has no way into Kramatorsk around it."""
+    section = flag(
+        {
+            "kind": "section",
+            "line_id": "lozova-barvinkove-kramatorsk",
+            "from_station": "lozova",
+            "to_station": KRAMATORSK,
+        }
+    )
+    advice = ask(shipped_network, [*baseline, section], "kyiv", KRAMATORSK)
+    assert advice.has_notice(NoticeCode.NO_SAFE_ROUTE)
+    assert all(o.verdict is Verdict.NOT_ADVISED for o in advice.options)
+    accepted = ask(
+        shipped_network, [*baseline, section], "kyiv", KRAMATORSK, tolerance=Tolerance.ACCEPT_HIGH
+    )
+    assert accepted.recommended is not None and accepted.recommended.verdict is Verdict.CAUTION
+
+
+def test_dnipro_zaporizhzhia_line_high_bus_recommended(shipped_network, baseline):
+    line = flag({"kind": "line", "line_id": "dnipro-zaporizhzhia"})
+    advice = ask(shipped_network, [*baseline, line], "dnipro", "zaporizhzhia")
+    assert advice.recommended.modes == {Mode.BUS}
+    rail = option(advice, OptionKind.RAIL_ONLY)
+    assert rail is not None and rail.verdict is Verdict.NOT_ADVISED
+
+
+def test_kyiv_kharkiv_oblast_elevated_rail_with_warnings(shipped_network, baseline):
+    oblast = flag({"kind": "oblast", "oblast_iso": "UA-63"}, level="elevated")
+    advice = ask(shipped_network, [*baseline, oblast], "kyiv", "kharkiv")
+    rec = advice.recommended
+    assert rec.modes == {Mode.RAIL} and rec.verdict is Verdict.CAUTION
+    assert any(oblast in leg.flags for leg in rec.legs)
+
+
+def test_sumy_oblast_high_no_safe_route(shipped_network, baseline):
+    oblast = flag({"kind": "oblast", "oblast_iso": "UA-59"}, source="Сумська ОВА")
+    advice = ask(shipped_network, [*baseline, oblast], "kyiv", "sumy")
+    assert advice.recommended is None and advice.has_notice(NoticeCode.NO_SAFE_ROUTE)
+    assert advice.options[0].kind is OptionKind.LEAST_RISKY
+    bus = option(advice, OptionKind.BUS_ONLY)
+    assert bus is not None and bus.verdict is Verdict.NOT_ADVISED
+
+
+def test_suspension_for_24_hours_expires(shipped_network, baseline):
+    cut = flag(
+        {"kind": "line", "line_id": "poltava-kharkiv"},
+        level="suspended",
+        active_until="2026-03-13T08:00+02:00",
+    )
+    during = ask(shipped_network, [*baseline, cut], "kyiv", "kharkiv")
+    assert "poltava-kharkiv" not in lines_of(during.recommended)
+    after = ask(shipped_network, [*baseline, cut], "kyiv", "kharkiv", at=NOW + timedelta(days=1))
+    plain = ask(shipped_network, baseline, "kyiv", "kharkiv")
+    assert after.recommended.legs == plain.recommended.legs
+
+
+def test_poltava_kharkiv_high_avoided_and_bus_offered(shipped_network, baseline):
+    section = flag({"kind": "line", "line_id": "poltava-kharkiv"})
+    advice = ask(shipped_network, [*baseline, section], "kyiv", "kharkiv")
+    covered = set(shipped_network.lines["poltava-kharkiv"].link_ids)
+    rec_links = {i for leg in advice.recommended.legs for i in leg.link_ids}
+    assert not rec_links & covered
+    assert any(Mode.BUS in o.modes for o in advice.options if o.verdict is not Verdict.NOT_ADVISED)
+
+
+def test_every_rail_line_into_sumy_suspended_bus_recommended(shipped_network, baseline):
+    """The named lines into Sumy plus the Lebedyn branch (no named line): every rail link
+    into the station is closed by flagging its neighbours; the bus stop stays open."""
+    net = shipped_network
+    lines = [
+        flag({"kind": "line", "line_id": line}, level="suspended")
+        for line in net.lines
+        if "sumy" in line
+    ]
+    neighbours = {
+        net.links[key].other_end("sumy")
+        for _u, _v, key in net.graph.edges("sumy", keys=True)
+        if net.links[key].mode is Mode.RAIL
+    }
+    closed = [flag({"kind": "station", "station_id": n}, level="suspended") for n in neighbours]
+    advice = ask(net, [*baseline, *lines, *closed], "kyiv", "sumy")
+    rec = advice.recommended
+    riding = [leg for leg in rec.legs if leg.mode is not Mode.TRANSFER]
+    assert riding[-1].mode is Mode.BUS
+    assert option(advice, OptionKind.BUS_ONLY) is not None
+    assert all(o.legs[-1].mode is Mode.TRANSFER for o in advice.options)  # bus stop → station
+
+
+def test_no_flags_recommended_equals_plain_shortest_path(shipped_network):
+    rng = random.Random(7)
+    main = max(nx.connected_components(shipped_network.graph), key=len)
+    ids = sorted(main)
+    for _ in range(15):
+        origin, destination = rng.sample(ids, 2)
+        s = shipped_network.stations
+        if s[origin].settlement and s[origin].settlement == s[destination].settlement:
+            continue
+        advice = ask(shipped_network, [], origin, destination, max_transfers=50)
+        expected = nx.shortest_path_length(
+            shipped_network.graph,
+            origin,
+            destination,
+            weight=lambda _u, _v, d: min(a["link"].travel_minutes for a in d.values()),
+        )
+        assert math.isclose(advice.recommended.travel_minutes, expected)
+
+
+@pytest.mark.parametrize(
+    ("origin", "destination"),
+    [
+        ("kharkiv", "izium"),
+        ("kyiv", "sumy"),
+        ("kyiv", "lozova"),
+        ("dnipro", "zaporizhzhia"),
+        ("kyiv", "zaporizhzhia"),
+        ("mykolaiv", "kherson"),
+        ("lozova", SLOVIANSK),
+        ("lozova", KRAMATORSK),
+        (SLOVIANSK, KRAMATORSK),
+    ],
+)
+def test_baseline_never_blocks_running_lines(shipped_network, baseline, origin, destination):
+    advice = ask(
+        shipped_network,
+        baseline,
+        origin,
+        destination,
+        modes=frozenset({Mode.RAIL}),
+        tolerance=Tolerance.STRICT,
+    )
+    plain = ask(shipped_network, [], origin, destination, modes=frozenset({Mode.RAIL}))
+    assert advice.recommended is not None, f"{origin}→{destination} blocked by baseline"
+    assert advice.recommended.risk_level is None
+    assert advice.recommended.legs == plain.recommended.legs
+
+
+def test_baseline_blocks_occupied_territory(shipped_network, baseline):
+    index = RiskIndex.build(baseline, shipped_network)
+    assert not index.problems
+    donetsk = "osm-node-278290881"
+    for station in (donetsk, "osm-node-3693422903", "osm-node-652003827", "osm-node-10175634575"):
+        assert index.flags_at_station(station, NOW), station
+    advice = ask(shipped_network, baseline, "kyiv", donetsk)
+    assert advice.recommended is None
