@@ -61,6 +61,7 @@ from advisor.store import (
     StoreFlagSource,
     Token,
     User,
+    current_revision,
     open_store,
     seed_baseline,
 )
@@ -661,6 +662,10 @@ class Operations:
         # write is even acknowledged; other processes see it within flags_refresh_seconds.
         if self.services is not None:
             self.services.refresh_flags()
+
+    def schema_revision(self) -> str:
+        """The migration the database is at."""
+        return current_revision(self.store.engine)
 
     # --- impact preview ------------------------------------------------------------------
 
