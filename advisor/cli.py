@@ -212,5 +212,123 @@ def _departure_row(departure) -> dict:
     }
 
 
+# --- flag store: database, accounts, API tokens (issue 4) ---------------------------------
+
+
+def _operations():
+    from advisor.services import open_operations
+    from advisor.settings import load_settings
+
+    try:
+        return open_operations(load_settings())
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+
+
+@main.group()
+def db():
+    """The flag store's database (SQLite in the instance folder unless configured)."""
+
+
+@db.command("upgrade")
+def db_upgrade():
+    """Migrate the database to the newest schema (the service also does this on start)."""
+    ops = _operations()
+    click.echo(f"database at revision {ops.schema_revision()} ({ops.store.backend})")
+
+
+@main.group()
+def users():
+    """Accounts of operators, viewers and admins."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option(
+    "--role", type=click.Choice(["viewer", "operator", "admin"]), default="operator",
+    show_default=True,
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(username, role, password_stdin):
+    """Create an account (asks for the password twice unless --password-stdin)."""
+    from advisor.services import COMMAND_LINE
+
+    if password_stdin:
+        password = click.get_text_stream("stdin").readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = _operations().create_user(username, password, role, COMMAND_LINE)
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    click.echo(f"created {user.role.value} account {user.username!r}")
+
+
+@users.command("list")
+def users_list():
+    """List accounts."""
+    from advisor.services import COMMAND_LINE
+
+    for user in _operations().list_users(COMMAND_LINE):
+        state = "" if user.active else "  (disabled)"
+        click.echo(f"{user.username:<24} {user.role.value:<9}{state}")
+
+
+@main.group()
+def tokens():
+    """API tokens: shown once, stored hashed, scoped to a role, revocable."""
+
+
+@tokens.command("create")
+@click.argument("username")
+@click.option("--name", required=True, help="What the token is for (shown in lists).")
+@click.option(
+    "--role", type=click.Choice(["viewer", "operator", "admin"]),
+    help="Scope (default: the account's role; never more).",
+)
+def tokens_create(username, name, role):
+    """Create an API token for USERNAME and print it once."""
+    from advisor.services import COMMAND_LINE
+
+    try:
+        issued = _operations().create_token(username, name, role, COMMAND_LINE)
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    click.echo(issued.secret)
+    click.echo(
+        f"token {issued.token.id} ({issued.token.role.value}) for {username!r}: "
+        "copy it now, it is not shown again",
+        err=True,
+    )
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id):
+    """Revoke token TOKEN_ID; it stops working at once."""
+    from advisor.services import COMMAND_LINE
+
+    try:
+        token = _operations().revoke_token(token_id, COMMAND_LINE)
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    click.echo(f"revoked token {token.id} ({token.name}) of {token.username!r}")
+
+
+@tokens.command("list")
+@click.option("--user", "username", help="Only this account's tokens.")
+def tokens_list(username):
+    """List tokens (never their secrets)."""
+    from advisor.services import COMMAND_LINE
+
+    for t in _operations().list_tokens(COMMAND_LINE, username):
+        used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never"
+        state = "revoked" if t.revoked else "active"
+        click.echo(
+            f"{t.id:>4}  {t.prefix}…  {t.username:<16} {t.role.value:<9} {state:<8} "
+            f"last used {used}  {t.name}"
+        )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
