@@ -251,10 +251,12 @@ def users():
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(username, role, password_stdin):
     """Create an account (asks for the password twice unless --password-stdin)."""
+    import sys
+
     from advisor.services import COMMAND_LINE
 
     if password_stdin:
-        password = click.get_text_stream("stdin").readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
@@ -329,6 +331,76 @@ def tokens_list(username):
             f"last used {used}  {t.name}"
         )
 
+
+@main.command("route")
+@click.argument("origin")
+@click.argument("destination")
+@click.option("--at", help="Departure time, ISO 8601 (naive = Kyiv time; default now).")
+@click.option("--tolerance", help="strict, balanced (default) or accept-high.")
+@click.option("--modes", help="rail, bus or rail,bus (default both).")
+@click.option("--max-transfers", help="Most changes between vehicles (default 4).")
+@click.option(
+    "--flags",
+    "flag_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Flag file (JSON or TOML), repeatable; instead of the flag store. Baseline flags apply.",
+)
+@click.option("--lang", type=click.Choice(["uk", "en"]), default="uk", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON answer.")
+def route_command(origin, destination, at, tolerance, modes, max_transfers, flag_files, lang,
+                  as_json):
+    """Advise on a journey FROM → TO (station ids or names), avoiding flagged risk."""
+    from advisor.settings import load_settings
+
+    settings = load_settings()
+    try:
+        services = _route_services(settings, flag_files)
+        advice = services.advise(origin, destination, at=at, tolerance=tolerance, modes=modes,
+                                 max_transfers=max_transfers)
+    except AdvisorError as err:
+        hint = f" (did you mean: {', '.join(err.suggestions)})" if err.suggestions else ""
+        raise click.ClickException(err.message + hint) from err
+    if as_json:
+        from advisor.api.schema import advice_to_json
+
+        payload = advice_to_json(advice, services.network, lang)
+        click.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+        return
+    for line in _advice_lines(advice, services.network, lang):
+        click.echo(line)
+
+
+def _route_services(settings, flag_files):
+    """Services reading flags from the given files (plus the baseline), else from the store."""
+    from advisor.services import FileFlagSource, Services, connect_store
+
+    if flag_files:
+        source = FileFlagSource([settings.baseline_flags_path, *flag_files], strict=True)
+        return Services(settings, flag_source=source)
+    return connect_store(settings)[0]
+
+
+def _advice_lines(advice, network, lang):
+    """The answer as plain text: notices, then each option with its legs."""
+    from advisor.network.model import Mode
+
+    for notice in advice.notices:
+        yield f"! {notice.message(lang)}"
+    for number, option in enumerate(advice.options, start=1):
+        kinds = ", ".join(k.value for k in (option.kind, *option.also_kinds))
+        hours, minutes = divmod(round(option.travel_minutes), 60)
+        yield ""
+        yield (f"{number}. [{option.verdict.value}] {kinds}: ~{hours} h {minutes:02d} min "
+               f"(estimate), {option.distance_km:.0f} km, {option.transfers} transfer(s)")
+        yield f"   {option.explanation(lang)}"
+        for leg in option.legs:
+            a = network.stations[leg.from_id].display_name(lang)
+            b = network.stations[leg.to_id].display_name(lang)
+            risk = f"  [{leg.risk_level.value}]" if leg.risk_level else ""
+            est = "~" if leg.is_estimated else ""
+            mode = "walk/transfer" if leg.mode is Mode.TRANSFER else leg.mode.value
+            yield f"   - {mode:13} {a} → {b}  {est}{leg.travel_minutes:.0f} min{risk}"
 
 if __name__ == "__main__":  # pragma: no cover
     main()
