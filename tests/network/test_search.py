@@ -158,6 +158,9 @@ QUERIES = [
     ("Рiвне", "rivne"),
     # OSM name vs the railway's ticket name
     ("Славське", SLAVSKO),
+    # a rail station before a halt of the same name
+    ("Енергодар", "osm-node-2037222506"),
+    ("Новоселиця", "osm-node-4616003728"),
 ]
 
 
