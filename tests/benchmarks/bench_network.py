@@ -34,12 +34,16 @@ def main(argv=None) -> int:
     parser.add_argument("--dataset", type=Path, default=Settings().network_dataset)
     args = parser.parse_args(argv)
 
+    # Peak RSS first, untraced: tracemalloc's own bookkeeping would inflate it.
     rss_before = _maxrss_mb()
+    net = load_network(args.dataset)
+    rss_after = _maxrss_mb()
+    del net
+    gc.collect()
     tracemalloc.start()
     net = load_network(args.dataset)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss_after = _maxrss_mb()
     del net
     gc.collect()
 
