@@ -34,7 +34,9 @@ def _station(name: str):
     index = _services().station_index
     try:
         return index.resolve(text)
-    except UnknownStation as err:
+    except InvalidQuery as err:
+        if not isinstance(err, UnknownStation):
+            raise InvalidQuery(f"{name}: {err.message}", field=name, value=text) from err
         suggestions = [m.station.id for m in index.suggest(text, limit=5)]
         raise UnknownStation(
             f"{name}: no station matches {text!r}", field=name, value=text, suggestions=suggestions

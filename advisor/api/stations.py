@@ -42,7 +42,10 @@ def search_stations():
         raise InvalidQuery("q is required: the text to search for", field="q", value=text)
     limit = int_param("limit", 10, 1, MAX_LIMIT)
     services = current_app.extensions["advisor.services"]
-    matches = services.station_index.search(text, limit=limit)
+    try:
+        matches = services.station_index.search(text, limit=limit)
+    except InvalidQuery as err:
+        raise InvalidQuery(f"q: {err.message}", field="q", value=text) from err
     response = jsonify(station_matches_to_json(text, matches, current_locale()))
     response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
     response.headers["Vary"] = "Accept-Language"

@@ -18,7 +18,7 @@ __all__ = ["MODES", "TOLERANCES", "JourneyForm"]
 
 TOLERANCES = ("strict", "balanced", "accept-high")
 MODES = ("rail", "bus")
-MAX_TEXT = 120
+MAX_TEXT = 100  # the station search refuses longer text
 
 
 @dataclass
