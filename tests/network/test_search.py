@@ -114,6 +114,11 @@ QUERIES = [
     ("Stanislaviv", "ivano-frankivsk"),
     ("Novohrad-Volynskyi", ZVIAHEL_1),
     ("Zhdanov", MARIUPOL),
+    ("Червоноград", "osm-node-1604695980"),  # Шептицький since 2024
+    ("Володимир-Волинський", "osm-node-967922431"),
+    ("Tsiurupynsk", "osm-node-1424127418"),
+    ("Південне", "bus:5111700000"),  # the 2019 register's "Южне"
+    ("Покров", "bus:1212100000"),  # the 2019 register's "Орджонікідзе"
     # misspelt
     ("Харкв", "kharkiv"),
     ("Kyyiv", "kyiv"),
