@@ -35,7 +35,7 @@ import math
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -336,10 +336,15 @@ class StationIndex:
         if aliases is None:
             aliases = load_aliases()
         stations = tuple(sorted(network.stations.values(), key=lambda s: s.id))
-        places = tuple(city_key(s.name_uk) for s in stations)
+        folded: dict[str, str] = {}  # many names repeat (Latin = English, alias = settlement)
+
+        def fold(name: str) -> str:
+            return folded[name] if name in folded else folded.setdefault(name, matching_key(name))
+
+        places = tuple(_reduced(fold(s.name_uk)) for s in stations)
         extra = _alias_names(stations, places, aliases)
         derived = _alias_names(stations, places, _settlement_aliases(network))
-        by_key = _keys_by_station(stations, extra, derived)
+        by_key = _keys_by_station(stations, extra, derived, fold)
         keys = sorted(by_key)
         postings = tuple(
             tuple(_Posting(pos, *named) for pos, named in by_key[key].items()) for key in keys
@@ -489,7 +494,10 @@ class StationIndex:
 
 
 def _keys_by_station(
-    stations: Sequence[Station], extra: dict[int, list[str]], derived: dict[int, list[str]]
+    stations: Sequence[Station],
+    extra: dict[int, list[str]],
+    derived: dict[int, list[str]],
+    fold: Callable[[str], str] = matching_key,
 ) -> dict[str, dict[int, tuple[str, float]]]:
     """matching key -> {station position: (the name it came from, score penalty)}.
 
@@ -500,12 +508,11 @@ def _keys_by_station(
     """
     by_key: dict[str, dict[int, tuple[str, float]]] = {}
     reduced: list[tuple[str, int, tuple[str, float]]] = []
-    folded: dict[str, str] = {}  # many names repeat (Latin = English, alias = settlement)
     for pos, station in enumerate(stations):
         named = [(n, 0.0) for n in (*_own_names(station), *extra.get(pos, ()))]
         named += [(n, DERIVED_NAME_PENALTY) for n in derived.get(pos, ())]
         for name, penalty in named:
-            key = folded[name] if name in folded else folded.setdefault(name, matching_key(name))
+            key = fold(name)
             if key:
                 _enter(by_key.setdefault(key, {}), pos, (name, penalty))
                 reduced.append((_reduced(key), pos, (name, penalty)))
