@@ -47,9 +47,12 @@ BANNER_NOTICES = {NoticeCode.RISK_DATA_STALE, NoticeCode.RISK_DATA_UNAVAILABLE}
 class Presenter:
     """Station names, durations, flag ages and the map for one page in one language."""
 
-    def __init__(self, network: Network, locale: str):
+    def __init__(self, network: Network, locale: str, link_level=None):
         self.network = network
         self.locale = locale
+        # link id -> risk level at the asked time; lets the map highlight only the flagged
+        # links of a leg, not the whole leg.
+        self.link_level = link_level
 
     def station(self, station_id: str) -> str:
         """The station's name in the page language (the id if it is unknown)."""
@@ -101,13 +104,11 @@ class Presenter:
         lines, points = [], {}
         for index, option in enumerate(advice.options[:4]):
             for leg in option.legs:
-                coords = self._coords(leg.station_ids)
-                if len(coords) >= 2:
-                    lines.append(
-                        MapLine(
-                            tuple(coords), leg.mode, index, leg.risk_level, self._leg_title(leg)
-                        )
-                    )
+                title = self._leg_title(leg)
+                for level, station_ids in self._runs(leg):
+                    coords = self._coords(station_ids)
+                    if len(coords) >= 2:
+                        lines.append(MapLine(tuple(coords), leg.mode, index, level, title))
                 if index == 0 and leg.mode is not Mode.TRANSFER:
                     points.setdefault(leg.from_id, "stop")
                     points[leg.to_id] = "stop"
@@ -130,6 +131,20 @@ class Presenter:
                     station.lat, station.lon, station.display_name(self.locale), role
                 )
         return list(by_place.values())
+
+    def _runs(self, leg: Leg) -> list[tuple[RiskLevel | None, tuple[str, ...]]]:
+        """The leg cut into runs of consecutive links with the same risk level."""
+        stations, links = leg.station_ids, leg.link_ids
+        if self.link_level is None or len(links) != len(stations) - 1 or not leg.flags:
+            return [(leg.risk_level, stations)]
+        runs: list[tuple[RiskLevel | None, list[str]]] = []
+        for i, link_id in enumerate(links):
+            level = self.link_level(link_id)
+            if runs and runs[-1][0] == level:
+                runs[-1][1].append(stations[i + 1])
+            else:
+                runs.append((level, [stations[i], stations[i + 1]]))
+        return [(level, tuple(ids)) for level, ids in runs]
 
     def _coords(self, station_ids) -> list[tuple[float, float]]:
         found = (self.network.find_station(sid) for sid in station_ids)

@@ -73,7 +73,12 @@ def _answer(form: JourneyForm) -> dict:
         tolerance=form.tolerance,
         modes=list(form.modes),
     )
-    presenter = Presenter(_services().network, current_locale())
+    index = _services().risk_state.index
+    presenter = Presenter(
+        _services().network,
+        current_locale(),
+        lambda lid: index.link_level(lid, advice.query.depart_at),
+    )
     return {"advice": advice, "p": presenter, "choices": {}}
 
 

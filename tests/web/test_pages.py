@@ -92,6 +92,9 @@ def test_results_show_flag_freshness_and_a_map_of_the_flagged_section(client):
     svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
     assert svg.count("<polyline") >= 3
     assert ">!</text>" in svg  # the flagged section has a marker, not only a colour
+    bands = re.findall(r'<polyline points="([^"]+)"[^>]*stroke-width="9"', svg)
+    # only Lozova–Barvinkove–Kramatorsk is banded, not the whole leg from Kyiv
+    assert len(bands) == 1 and len(bands[0].split()) == 3
     assert "Київ-Пас." in svg and "Краматорськ" in svg
 
 
