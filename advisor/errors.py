@@ -10,16 +10,16 @@ from __future__ import annotations
 
 __all__ = [
     "AdvisorError",
+    "AuthenticationFailed",
     "ConfigError",
+    "Conflict",
     "DataError",
     "FeedError",
     "FeedUnavailable",
     "InvalidFlag",
     "InvalidQuery",
     "NotFound",
-    "Conflict",
     "PermissionDenied",
-    "AuthenticationFailed",
     "RateLimited",
     "StoreUnavailable",
     "UnknownLine",
@@ -60,7 +60,9 @@ class AdvisorError(Exception):
         if self.field is not None:
             body["field"] = self.field
         if self.value is not None:
-            body["value"] = self.value if isinstance(self.value, (int, float, bool)) else str(self.value)
+            body["value"] = (
+                self.value if isinstance(self.value, (int, float, bool)) else str(self.value)
+            )
         if self.suggestions:
             body["suggestions"] = self.suggestions
         body.update(self.extra)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from advisor.errors import ConfigError
 
-__all__ = ["PROJECT_ROOT", "PACKAGE_ROOT", "Settings", "load_settings"]
+__all__ = ["PACKAGE_ROOT", "PROJECT_ROOT", "Settings", "load_settings"]
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_ROOT.parent
@@ -165,11 +165,14 @@ def _apply_file(values: dict, path: Path) -> None:
 def _validated(settings: Settings) -> Settings:
     if settings.default_tolerance not in TOLERANCES:
         raise ConfigError(
-            f"default tolerance {settings.default_tolerance!r} is not one of {', '.join(TOLERANCES)}",
+            f"default tolerance {settings.default_tolerance!r} is not one of "
+            f"{', '.join(TOLERANCES)}",
             field="default_tolerance",
         )
     if settings.default_locale not in settings.locales:
-        raise ConfigError(f"default locale {settings.default_locale!r} is not in {settings.locales}")
+        raise ConfigError(
+            f"default locale {settings.default_locale!r} is not in {settings.locales}"
+        )
     return settings
 
 
