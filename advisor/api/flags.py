@@ -20,8 +20,7 @@ from werkzeug.exceptions import (
 
 from advisor.api import bp
 from advisor.api.auth import current_principal, operations, requires
-from advisor.api.flag_schema import audit_json, flag_json, impact_json
-from advisor.api.schema import flag_public_json
+from advisor.api.schema import audit_json, flag_json, flag_public_json, impact_json
 from advisor.errors import Conflict, InvalidFlag, InvalidQuery, UnknownLine, UnknownStation
 from advisor.risk.model import utcnow
 from advisor.risk.parse import parse_time
