@@ -205,14 +205,17 @@ class _Search:
         ]
         return _Trip(tuple(path), tuple(links))
 
+    def unpenalised(self, trip: _Trip, factors) -> bool:
+        """True if every link of *trip* costs its plain minutes under *factors*."""
+        return all(factors[self.levels.get(link.id)] == 1.0 for link in trip.links)
+
     def find_mixed(self, factors) -> _Trip | None:
-        """The cheapest trip that rides a train, changes once to a bus (or the reverse)."""
-        found = [
-            trip
-            for trip in (self._layered(factors, False), self._layered(factors, True))
-            if trip is not None and _riding_modes(trip) == {Mode.RAIL, Mode.BUS}
-        ]
-        return min(found, key=lambda t: sum(lk.travel_minutes for lk in t.links), default=None)
+        """The cheapest trip that rides a train then changes to a bus (else the reverse)."""
+        for bus_first in (False, True):
+            trip = self._layered(factors, bus_first)
+            if trip is not None and _riding_modes(trip) == {Mode.RAIL, Mode.BUS}:
+                return trip
+        return None
 
     def _layered(self, factors, bus_first: bool) -> _Trip | None:
         weigher = Weigher(self.levels, factors, (Mode.RAIL, Mode.BUS), self.hidden)
@@ -253,14 +256,22 @@ def _riding_modes(trip: _Trip) -> set[Mode]:
 
 
 def _candidates(search: _Search, query: Query):
-    """(kind, trip) pairs in display order, and the notices the searches raise."""
+    """(kind, trip) pairs in display order, and the notices the searches raise.
+
+    Searches are skipped when an earlier result already answers them exactly: every penalty
+    factor is at least 1, so a fastest trip that carries no penalty under the tolerance is
+    also the recommended one, and a recommended trip of one mode is the best of that mode.
+    """
     tolerance = FACTORS[query.tolerance.value]
     modes = set(query.modes) - {Mode.TRANSFER}
     fastest = search.find(FACTORS["fastest"], modes)
     if fastest is None:
         return [], [notice(NoticeCode.NO_ROUTE)]
     found, notices = [], []
-    recommended = search.find(tolerance, modes)
+    if search.unpenalised(fastest, tolerance):
+        recommended = fastest
+    else:
+        recommended = search.find(tolerance, modes)
     if recommended is not None:
         found.append((OptionKind.RECOMMENDED, recommended))
     else:
@@ -268,12 +279,18 @@ def _candidates(search: _Search, query: Query):
         notices.append(notice(NoticeCode.NO_SAFE_ROUTE, tolerance=query.tolerance.value))
     for kind, mode in ((OptionKind.RAIL_ONLY, Mode.RAIL), (OptionKind.BUS_ONLY, Mode.BUS)):
         if mode in modes:
-            trip = search.find(tolerance, {mode}) or search.find(LEAST_RISKY, {mode})
-            found.append((kind, trip))
+            found.append((kind, _single_mode(search, recommended, tolerance, mode)))
     if modes >= {Mode.RAIL, Mode.BUS}:
-        found.append((OptionKind.RAIL_THEN_BUS, search.find_mixed(tolerance)))
+        mixed = recommended if recommended and _riding_modes(recommended) == modes else None
+        found.append((OptionKind.RAIL_THEN_BUS, mixed or search.find_mixed(tolerance)))
     found.append((OptionKind.FASTEST, fastest))
     return [(kind, trip) for kind, trip in found if trip is not None], notices
+
+
+def _single_mode(search: _Search, recommended: _Trip | None, tolerance, mode: Mode):
+    if recommended is not None and _riding_modes(recommended) <= {mode}:
+        return recommended
+    return search.find(tolerance, {mode}) or search.find(LEAST_RISKY, {mode})
 
 
 # --- building options ------------------------------------------------------------------
@@ -295,9 +312,7 @@ def _options(candidates, search: _Search, network: Network, risk_index: RiskInde
             continue
         seen.append(trip)
         options.append(Option(kind, verdict, legs, "", ""))
-    fastest = next(
-        (o for o in options if OptionKind.FASTEST in (o.kind, *o.also_kinds)), None
-    )
+    fastest = next((o for o in options if OptionKind.FASTEST in (o.kind, *o.also_kinds)), None)
     return [_explained(o, fastest, network) for o in options]
 
 

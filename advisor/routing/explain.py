@@ -210,9 +210,8 @@ def _place(flag: Flag, network: Network | None, locale: str) -> str:
 
 def _accusative(oblast_uk: str) -> str:
     """'Сумська область' → 'Сумську область' (every oblast adjective ends in -ка)."""
-    return (
-        oblast_uk.replace("ка область", "ку область")
-        .replace("Автономна Республіка", "Автономну Республіку")
+    return oblast_uk.replace("ка область", "ку область").replace(
+        "Автономна Республіка", "Автономну Республіку"
     )
 
 

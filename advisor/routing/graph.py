@@ -146,8 +146,20 @@ def _simple_graph(network: Network) -> nx.Graph:
     graph = nx.Graph()
     graph.add_nodes_from(network.stations)
     for (a, b), links in pairs.items():
-        graph.add_edge(a, b, links=tuple(sorted(links, key=lambda lk: (lk.travel_minutes, lk.id))))
+        graph.add_edge(a, b, **_edge_data(links))
     return graph
+
+
+def _edge_data(links) -> dict:
+    """Edge attributes: the links (cheapest first) plus what the weight's fast path reads."""
+    links = tuple(sorted(links, key=lambda lk: (lk.travel_minutes, lk.id)))
+    modes = {link.mode for link in links}
+    return {
+        "links": links,
+        "ids": frozenset(link.id for link in links),
+        "minutes": links[0].travel_minutes,
+        "mode": modes.pop() if len(modes) == 1 else None,
+    }
 
 
 def _layered_graph(graph: nx.Graph) -> nx.DiGraph:
@@ -157,13 +169,13 @@ def _layered_graph(graph: nx.Graph) -> nx.DiGraph:
         for link in data["links"]:
             by_mode.setdefault(link.mode, []).append(link)
         for mode, links in by_mode.items():
-            links = tuple(links)
+            data = _edge_data(links)
             for layer in _layers_of(mode):
-                layered.add_edge((a, layer), (b, layer), links=links)
-                layered.add_edge((b, layer), (a, layer), links=links)
+                layered.add_edge((a, layer), (b, layer), **data)
+                layered.add_edge((b, layer), (a, layer), **data)
             if mode is Mode.TRANSFER:  # the only way from the rail layer to the bus layer
-                layered.add_edge((a, RAIL_LAYER), (b, BUS_LAYER), links=links)
-                layered.add_edge((b, RAIL_LAYER), (a, BUS_LAYER), links=links)
+                layered.add_edge((a, RAIL_LAYER), (b, BUS_LAYER), **data)
+                layered.add_edge((b, RAIL_LAYER), (a, BUS_LAYER), **data)
     return layered
 
 
@@ -190,7 +202,7 @@ class Weigher:
         Link ids to hide (lines or stations the passenger asked to avoid).
     """
 
-    __slots__ = ("_factors", "_hidden", "_levels", "_modes")
+    __slots__ = ("_affected", "_factors", "_hidden", "_levels", "_modes")
 
     def __init__(
         self,
@@ -203,6 +215,11 @@ class Weigher:
         self._factors = factors
         self._modes = frozenset(modes) | {Mode.TRANSFER}
         self._hidden = hidden_links
+        # Links whose cost differs from their plain minutes; every other edge takes the
+        # fast path in __call__ (one set test instead of a loop over its links).
+        self._affected = frozenset(hidden_links) | {
+            link_id for link_id, level in levels.items() if factors[level] != 1.0
+        }
 
     def link_cost(self, link: Link) -> float | None:
         """The weighted minutes of *link*, or None when it may not be used."""
@@ -221,4 +238,7 @@ class Weigher:
         return best, best_cost
 
     def __call__(self, _u, _v, data) -> float | None:
+        mode = data["mode"]
+        if mode is not None and self._affected.isdisjoint(data["ids"]):
+            return data["minutes"] if mode in self._modes else None
         return self.best_link(data["links"])[1]
