@@ -6,6 +6,8 @@ import doctest
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import advisor.network.search as search_module
 from advisor.errors import DataError, InvalidQuery, UnknownStation
@@ -410,3 +412,34 @@ def test_cli_search_refuses_bad_input(network, args, message):
     result = CliRunner().invoke(main, ["stations", "search", *args])
     assert result.exit_code != 0
     assert message in result.output
+
+
+def test_every_station_is_found_by_its_own_names(network, index):
+    """Invariant over the whole dataset: each name of a station finds it with a full score."""
+    missed = []
+    # Every station by its Ukrainian name; every seventh also by its Latin name (time).
+    for number, station in enumerate(network.stations.values()):
+        names = (station.name_uk, station.name_latin) if number % 7 == 0 else (station.name_uk,)
+        for name in filter(None, names):
+            found = {m.station.id: m.score for m in index.search(name, limit=100)}
+            if found.get(station.id) != 100.0:
+                missed.append((station.id, name, found.get(station.id)))
+    assert not missed, missed[:10]
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(max_size=120))
+def test_any_text_gives_ranked_results_or_a_clear_error(network, index, text):
+    try:
+        matches = index.search(text, limit=7)
+    except InvalidQuery as err:
+        assert err.field == "station"
+        return
+    assert len(matches) <= 7
+    assert [m.score for m in matches] == sorted((m.score for m in matches), reverse=True)
+    assert len({m.station.id for m in matches}) == len(matches)
+    try:
+        station = index.resolve(text)
+    except InvalidQuery:
+        return
+    assert network.stations[station.id] is station
