@@ -4,8 +4,14 @@ A passenger types a city or station name in Ukrainian, in Latin letters, in Engl
 Russian, with a historic name ("Dnipropetrovsk"), a common foreign spelling ("Kharkov"), without
 apostrophes or soft signs ("Знамянка"), or on the wrong keyboard layout ("rb]d" for "київ").
 :class:`StationIndex` folds every name of every station, and the query, to one Latin *matching
-key* and looks the query up exactly, by prefix and fuzzily (rapidfuzz). Equal scores are broken
-so that a city's main passenger station comes first, then rail stations, bus stops and halts.
+key* and looks the query up exactly (score 100), without station words such as "-Пас." (95),
+by prefix (90), by its typos (85 for one typo, less for more) and fuzzily (rapidfuzz). Equal
+scores are broken so that rail stations come before bus stops and halts, and a city's main
+passenger station before its other stations.
+
+Names come from the stations themselves (Ukrainian, KMU 2010 Latin, OSM English and Russian,
+historic), from their settlement, and from ``config/station_aliases.toml`` (common spellings,
+former names, towns the 2019 bus register lists under an old name).
 
 Examples
 --------
