@@ -106,6 +106,7 @@ class DayConnections:
     instance_shift: list[int]
     by_arrival: list[int]
     arr_sorted_desc: list[int]
+    modes: frozenset[Mode]
 
 
 def _build_day(tt: Timetable, day: date) -> DayConnections:
@@ -140,6 +141,7 @@ def _build_day(tt: Timetable, day: date) -> DayConnections:
         instance_shift=[s for _, s in instances],
         by_arrival=by_arrival,
         arr_sorted_desc=[-arr[i] for i in by_arrival],
+        modes=frozenset(tt.trip_mode(t) for t, _ in instances),
     )
 
 
@@ -318,17 +320,16 @@ class TimetablePlanner:
     def _forward(
         self, c: DayConnections, origin: set[int], targets: set[int], t0: int, scan: _Scan
     ):
-        n_places = len(self.timetable.stop_ids)
-        ready = [INF] * n_places  # earliest time a new trip may be boarded here
-        back = [None] * n_places  # the ride that made `ready` (None at the origin)
-        arrived = [INF] * n_places
-        enter = [-1] * len(c.instance_trip)
-        elevated_trip = bytearray(len(c.instance_trip)) if scan.elevated else None
+        ready = [INF] * len(self.timetable.stop_ids)  # earliest time a new trip may board here
+        back: list = [None] * len(ready)  # (enter, exit) of the ride that made `ready`
+        # enter[k]: first connection of trip instance k ridden; -1 not yet; -2 mode excluded.
+        enter = self._entry_states(c, scan.modes)
         for p in origin:
             ready[p] = t0
         dep, arr, frm, to, inst = c.dep, c.arr, c.frm, c.to, c.instance
-        blocked, elevated, change = scan.blocked, scan.elevated, self.change
-        mode_ok = self._mode_filter(c, scan.modes)
+        blocked, elevated, change, walks = scan.blocked, scan.elevated, self.change, self.footpaths
+        buffer = self.elevated_buffer_seconds
+        elevated_trip = bytearray(len(enter))
         best, best_ride = INF, None
         for i in range(bisect_left(dep, t0), len(dep)):
             d = dep[i]
@@ -337,37 +338,40 @@ class TimetablePlanner:
             if blocked is not None and blocked[i]:
                 continue
             k = inst[i]
-            if enter[k] < 0:
-                if ready[frm[i]] > d or (mode_ok is not None and not mode_ok[k]):
+            e = enter[k]
+            if e < 0:
+                if e == -2 or ready[frm[i]] > d:
                     continue
-                enter[k] = i
+                enter[k] = e = i
             a, p = arr[i], to[i]
-            extra = 0
-            if elevated_trip is not None:
-                if elevated[i]:
-                    elevated_trip[k] = 1
-                extra = self.elevated_buffer_seconds if elevated_trip[k] else 0
-            if p in targets and a < best:
-                best, best_ride = a, Ride(enter[k], i)
-            if a < arrived[p]:
-                arrived[p] = a
+            if elevated is not None and elevated[i]:
+                elevated_trip[k] = 1
+            extra = buffer if elevated_trip[k] else 0
+            if a < best and p in targets:
+                best, best_ride = a, (e, i)
             r = a + change[p] + extra
             if r < ready[p]:
-                ready[p], back[p] = r, Ride(enter[k], i)
-                for q, walk in self.footpaths.get(p, ()):
+                ready[p], back[p] = r, (e, i)
+                for q, walk in walks.get(p, ()):
                     if a + walk + extra < ready[q]:
-                        ready[q], back[q] = a + walk + extra, Ride(enter[k], i)
+                        ready[q], back[q] = a + walk + extra, (e, i)
         if best_ride is None:
             return None
         return Journey(c, self._unwind(c, best_ride, back))
 
-    def _unwind(self, c: DayConnections, last: Ride, back) -> tuple[Ride, ...]:
-        rides = [last]
+    def _entry_states(self, c: DayConnections, modes: frozenset[Mode]) -> list[int]:
+        if not modes or modes >= {Mode.RAIL, Mode.BUS}:
+            return [-1] * len(c.instance_trip)
+        mode_of = self.timetable.trip_mode
+        return [-1 if mode_of(t) in modes else -2 for t in c.instance_trip]
+
+    def _unwind(self, c: DayConnections, last: tuple[int, int], back) -> tuple[Ride, ...]:
+        rides = [Ride(*last)]
         while True:
             previous = back[c.frm[rides[-1].enter]]
             if previous is None or len(rides) > 64:
                 break
-            rides.append(previous)
+            rides.append(Ride(*previous))
         return tuple(reversed(rides))
 
     def latest_departure(
@@ -375,8 +379,8 @@ class TimetablePlanner:
         *, scan: _Scan | None = None,
     ) -> Journey | None:  # fmt: skip
         """The journey leaving *origin* as late as possible and arriving at a *destination*
-        place by *seconds* on *day* (the elevated buffer is not applied backwards; the
-        caller re-plans forwards from the departure found)."""
+        place by *seconds* on *day*. The elevated buffer and walks between places are not
+        applied backwards; the caller re-plans forwards from the departure found."""
         c = self.day_connections(day)
         scan = scan or _Scan(None, None, frozenset())
         origin, targets = set(origin), set(destination)
@@ -385,8 +389,7 @@ class TimetablePlanner:
         onward = [None] * n_places
         for p in targets:
             need[p] = seconds
-        exit_of = [-1] * len(c.instance_trip)
-        mode_ok = self._mode_filter(c, scan.modes)
+        exit_of = self._entry_states(c, scan.modes)
         best, best_ride = -INF, None
         for i in c.by_arrival[bisect_left(c.arr_sorted_desc, -seconds) :]:
             if c.arr[i] <= best:
@@ -395,7 +398,7 @@ class TimetablePlanner:
                 continue
             k = c.instance[i]
             if exit_of[k] < 0:
-                if need[c.to[i]] < c.arr[i] or (mode_ok is not None and not mode_ok[k]):
+                if exit_of[k] == -2 or need[c.to[i]] < c.arr[i]:
                     continue
                 exit_of[k] = i
             d, p = c.dep[i], c.frm[i]
@@ -411,12 +414,6 @@ class TimetablePlanner:
         ):
             rides.append(onward[c.to[rides[-1].exit]])
         return Journey(c, tuple(rides))
-
-    def _mode_filter(self, c: DayConnections, modes: frozenset[Mode]) -> bytearray | None:
-        if not modes or modes >= {Mode.RAIL, Mode.BUS}:
-            return None
-        tt = self.timetable
-        return bytearray(tt.trip_mode(t) in modes for t in c.instance_trip)
 
     # -- hops, risk --
 
@@ -480,23 +477,23 @@ class TimetablePlanner:
                     found.setdefault(flag.id, flag)
         return tuple(found.values())
 
-    def risk_ranks(self, c: DayConnections, risk, start: int = 0) -> list[int]:
-        """Highest flag rank per connection from *start* on (−1: none); hops whose links no
-        flag covers are skipped cheaply."""
-        ranks = [_NO_RISK] * len(c.dep)
+    def risk_ranks(self, c: DayConnections, risk, start: int = 0) -> bytearray:
+        """Per connection from *start* on, 1 + the highest flag rank in force on it (0: no
+        flag). One byte each so masks are made with :meth:`bytes.translate`; hops whose
+        links and stations no flag covers are skipped cheaply."""
+        codes = bytearray(len(c.dep))
         if risk is None or not (risk.by_link or risk.by_station):
-            return ranks
+            return codes
         flagged_links, flagged_stations = set(risk.by_link), set(risk.by_station)
         mode_of = self.timetable.trip_mode
         for i in range(start, len(c.dep)):
-            links, stations, _ = self.hop_links(
-                c.frm[i], c.to[i], mode_of(c.instance_trip[c.instance[i]])
-            )
+            mode = mode_of(c.instance_trip[c.instance[i]])
+            links, stations, _ = self.hop_links(c.frm[i], c.to[i], mode)
             if flagged_links.isdisjoint(links) and flagged_stations.isdisjoint(stations):
                 continue
             flags = self.connection_flags(c, i, risk)
-            ranks[i] = max((_RANKS[f.level] for f in flags), default=_NO_RISK)
-        return ranks
+            codes[i] = 1 + max((_RANKS[f.level] for f in flags), default=_NO_RISK)
+        return codes
 
     # -- the answer --
 
@@ -510,9 +507,9 @@ class TimetablePlanner:
         day, seconds = self._day_and_seconds(query.depart_at)
         c = self.day_connections(day)
         start = bisect_left(c.dep, seconds) if not query.arrive_by else 0
-        ranks = self.risk_ranks(c, risk, start)
+        codes = self.risk_ranks(c, risk, start)
         avoid = self._avoided(c, query)
-        plans = _OptionSearch(self, query, c, ranks, avoid, origin, destination, seconds).run()
+        plans = _OptionSearch(self, query, c, codes, avoid, origin, destination, seconds).run()
         notices = self._notices(query, plans, day)
         freshness = freshness or DataFreshness(
             None, False, risk is not None, "", "", self.timetable.feed_ids
@@ -701,23 +698,51 @@ DETOUR_MIN_SECONDS = 60 * 60
 class _OptionSearch:
     """Runs the scans behind one answer and picks the genuinely different options."""
 
-    def __init__(self, planner, query, c, ranks, avoid, origin, destination, seconds):
-        self.p, self.q, self.c, self.ranks, self.avoid = planner, query, c, ranks, avoid
+    def __init__(self, planner, query, c, codes, avoid, origin, destination, seconds):
+        self.p, self.q, self.c, self.codes, self.avoid = planner, query, c, codes, avoid
         self.origin, self.destination, self.seconds = origin, destination, seconds
-        self.elevated = (
-            bytearray(r == RiskLevel.ELEVATED.rank for r in ranks)
-            if planner.elevated_buffer_seconds
-            else None
-        )
+        self.present = frozenset(code - 1 for code in set(codes) if code)
+        elevated = RiskLevel.ELEVATED.rank
+        wanted = elevated in self.present and planner.elevated_buffer_seconds
+        self.elevated = self._mask(lambda r: r == elevated) if wanted else None
+        self._memo: dict[tuple, Journey | None] = {}
 
-    def _blocked(self, rank: int) -> bytearray:
-        mask = bytearray(r >= rank for r in self.ranks)
+    def _mask(self, test) -> bytearray:
+        """A 0/1 byte per connection: test(rank) for flagged ones, 0 for the others."""
+        table = bytes([0, *(1 if test(code - 1) else 0 for code in range(1, 256))])
+        return bytearray(self.codes.translate(table))
+
+    def _blocked(self, rank: int | None) -> bytearray | None:
+        if rank is None:
+            return self.avoid
+        mask = self._mask(lambda r: r >= rank)
         if self.avoid is not None:
-            mask = bytearray(a or b for a, b in zip(mask, self.avoid, strict=True))
+            n = len(mask)
+            both = int.from_bytes(mask, "big") | int.from_bytes(self.avoid, "big")
+            mask = bytearray(both.to_bytes(n, "big"))
         return mask
 
     def journey(self, rank: int, modes: frozenset[Mode]) -> Journey | None:
-        scan = _Scan(self._blocked(rank), self.elevated, modes)
+        """The best journey blocking flags of *rank* and above, riding only *modes*.
+
+        Scans are shared: two ranks that block the same connections are one scan, and a
+        journey found for more modes also answers any narrower mode set it fits in.
+        """
+        # The lowest rank actually present at or above *rank* blocks the same connections.
+        effective = min((r for r in self.present if r >= rank), default=None)
+        modes = frozenset(modes) & self.c.modes
+        key = (effective, modes)
+        if key not in self._memo:
+            found = self._scan(self._blocked(effective), modes) if modes else None
+            self._memo[key] = found
+            used = self._modes_of(found) if found else frozenset()
+            for narrower in (frozenset({Mode.RAIL}), frozenset({Mode.BUS})):
+                if narrower < modes and (found is None or used <= narrower):
+                    self._memo.setdefault((effective, narrower), found)
+        return self._memo[key]
+
+    def _scan(self, blocked, modes) -> Journey | None:
+        scan = _Scan(blocked, self.elevated, modes)
         p, day = self.p, self.c.day
         if not self.q.arrive_by:
             return p.earliest_arrival(self.origin, self.destination, day, self.seconds, scan=scan)
@@ -782,7 +807,7 @@ class _OptionSearch:
     def _verdict(self, journey: Journey, limit: int) -> Verdict:
         worst = max(
             (
-                self.ranks[i]
+                self.codes[i] - 1
                 for r in journey.rides
                 for i in self.p._ride_connections(journey.day, r)
             ),
@@ -798,6 +823,11 @@ class _OptionSearch:
 
 def _explain(kind: OptionKind, verdict: Verdict, flags: Iterable[Flag], tolerance: Tolerance):
     flags = sorted(flags, key=lambda f: f.level, reverse=True)
+    if verdict is Verdict.NOT_ADVISED and not flags:
+        return (
+            "Не рекомендовано: рейс проходить ділянки з ризиком понад ваш рівень.",
+            "Not advised: the trip passes parts flagged above your risk tolerance.",
+        )
     if verdict is Verdict.NOT_ADVISED:
         top = flags[0]
         return (
