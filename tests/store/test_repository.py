@@ -238,3 +238,15 @@ def test_several_processes_migrating_at_once_all_succeed(database_url):
         child.join(60)
     assert [child.exitcode for child in children] == [0, 0, 0]
     assert {queue.get(timeout=5) for _ in children} == {head_revision()}
+
+
+def test_migrations_create_exactly_the_tables_the_models_describe(store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from advisor.store.tables import Base
+
+    with store.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []

@@ -313,3 +313,42 @@ def test_duplicate_id_is_409(client, tokens):
     flag = _new(client, tokens.operator)
     data = flag_data(id=flag["id"])
     _problem(client.post("/api/v1/flags", json=data, headers=tokens.operator), 409)
+
+
+def test_another_process_sees_a_publish_on_its_next_refresh(tmp_path, tiny_dataset):
+    from advisor import create_app
+    from tests.store.apptools import app_config, issue_tokens
+
+    config = app_config(tmp_path, tiny_dataset)
+    writer = create_app(config)
+    # A second app on the same database stands for another gunicorn worker; refreshing on
+    # every request makes "on its next refresh" observable without sleeping.
+    reader = create_app({**config, "flags_refresh_seconds": 0.0})
+    reader_services = reader.extensions["advisor.services"]
+    assert reader_services.advise("dnipro", "zaporizhzhia").recommended.modes == {"rail"}
+    headers = issue_tokens(writer).operator
+    flag = writer.test_client().post(
+        "/api/v1/flags", headers=headers,
+        json=flag_data(status="published",
+                       target={"kind": "line", "line_id": "dnipro-zaporizhzhia"}),
+    ).get_json()
+    advice = reader_services.advise("dnipro", "zaporizhzhia")
+    assert advice.recommended.modes != {"rail"}
+    assert flag["id"] in {f.id for f in reader_services.risk_state.flags}
+
+
+@pytest.mark.postgres
+def test_lifecycle_and_conflicts_on_postgresql(tmp_path, tiny_dataset, pg_url):
+    from advisor import create_app
+    from tests.store.apptools import app_config, issue_tokens
+
+    app = create_app(app_config(tmp_path, tiny_dataset, database_url=pg_url))
+    client, headers = app.test_client(), issue_tokens(app).operator
+    fid = client.post("/api/v1/flags", json=flag_data(), headers=headers).get_json()["id"]
+    assert client.post(f"/api/v1/flags/{fid}/publish", json={"version": 1},
+                       headers=headers).status_code == 200
+    stale = client.patch(f"/api/v1/flags/{fid}", json={"version": 1, "level": "elevated"},
+                         headers=headers)
+    assert stale.status_code == 409 and stale.get_json()["current_version"] == 2
+    assert [f["id"] for f in client.get("/api/v1/flags").get_json()["flags"]] == [fid]
+    app.extensions["advisor.operations"].store.engine.dispose()
