@@ -115,7 +115,9 @@ _STATION_SUFFIX = re.compile(
     r"(?: (?:pas|pasazhir[a-z]*|pasenher|holovn[a-z]*|hlavn[a-z]*|main|railvai|station"
     r"|vokzal|[0-9]+|i{1,3}))+$"
 )
-_STATION_PREFIX = re.compile(r"^(?:stantsiia|st|zupinnii punkt|zp) ")
+_STATION_PREFIX = re.compile(
+    r"^(?:stantsiia|st|station|vokzal|zaliznichnii vokzal|zupinnii punkt|zp) "
+)
 
 
 def matching_key(text: str) -> str:

@@ -140,6 +140,8 @@ QUERIES = [
     # extra words after a known name
     ("Zaporizhzhia oblast center", "zaporizhzhia"),
     ("Lviv vokzal", "lviv"),
+    ("Вокзал Київ", "kyiv"),
+    ("Odesa main", "odesa"),
     # a keyboard layout typed by mistake
     ("rb]d", "kyiv"),
     ("kmdsd", "lviv"),
