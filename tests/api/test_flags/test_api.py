@@ -352,3 +352,35 @@ def test_lifecycle_and_conflicts_on_postgresql(tmp_path, tiny_dataset, pg_url):
     assert stale.status_code == 409 and stale.get_json()["current_version"] == 2
     assert [f["id"] for f in client.get("/api/v1/flags").get_json()["flags"]] == [fid]
     app.extensions["advisor.operations"].store.engine.dispose()
+
+
+PATCH_INVALID = [
+    # (body, extra headers, expected status, text the problem must contain)
+    ({"level": "high"}, {}, 428, "which version"),
+    ({"version": "1", "level": "high"}, {}, 422, "positive integer"),
+    ({"version": 1, "status": "published"}, {}, 422, "unknown field(s): status"),
+    ({"version": 1, "id": "other"}, {}, 422, "id cannot change"),
+    ({"version": 1, "level": "severe"}, {}, 422, "unknown risk level"),
+    ({"level": "high"}, {"If-Match": "*"}, 400, "is not a flag ETag"),
+    ({"version": 2, "level": "high"}, {"If-Match": '"v1"'}, 400, "disagree"),
+    ({"version": 1, "active_until": "2020-01-01T00:00:00Z",
+      "active_from": "2021-01-01T00:00:00Z"}, {}, 422, "before it starts"),
+]
+
+
+@pytest.mark.parametrize(("body", "headers", "status", "text"), PATCH_INVALID,
+                         ids=[case[3] for case in PATCH_INVALID])
+def test_invalid_edits_get_a_clear_problem(client, tokens, body, headers, status, text):
+    fid = _new(client, tokens.operator)["id"]
+    resp = client.patch(f"/api/v1/flags/{fid}", json=body, headers={**tokens.operator, **headers})
+    assert text in _problem(resp, status)["detail"]
+    assert client.get(f"/api/v1/flags/{fid}", headers=tokens.viewer).get_json()["version"] == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "text"),
+    [("limit=0", "limit 0"), ("limit=many", "not a whole number"), ("before=x", "whole number")],
+)
+def test_bad_audit_queries_are_400(client, tokens, query, text):
+    assert text in _problem(client.get(f"/api/v1/audit?{query}", headers=tokens.operator),
+                            400)["detail"]
