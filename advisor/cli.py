@@ -143,12 +143,12 @@ def feeds():
 
 
 @feeds.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True)
 @click.option("--out", type=click.Path(path_type=Path), help="Timetable file to write.")
 @click.option("--mapping", type=click.Path(path_type=Path), help="CSV stop_id,station_id.")
 @click.option("--dataset", type=click.Path(path_type=Path), help="Network dataset to match.")
 def feeds_import(paths, out, mapping, dataset):
-    """Import GTFS feeds (zip or folder), match stops to stations, save the timetable."""
+    """Import GTFS feeds (folder, zip or URL of a zip), match stops, save the timetable."""
     from advisor.feeds.timetables import import_feeds, timetable_path
     from advisor.network.dataset import load_network
     from advisor.settings import load_settings

@@ -8,10 +8,12 @@ instance folder by default), which ``serve`` loads.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from advisor.feeds.fetch import FeedFetcher, is_url
 from advisor.network.gtfs import (
     FeedReport,
     StopMatch,
@@ -46,19 +48,22 @@ class ImportOutcome:
 
 
 def import_feeds(
-    paths: Sequence[Path],
+    paths: Sequence[Path | str],
     network: Network,
     *,
     mapping: Path | None = None,
     out: Path | None = None,
     progress: Callable[[str, int], None] | None = None,
 ) -> ImportOutcome:
-    """Import every feed in *paths*, match stops to *network* stations and save to *out*.
+    """Import every feed in *paths* (folders, zips or http(s) URLs of zips), match stops to
+    *network* stations and save to *out*.
 
     Feeds are combined into one timetable (ids prefixed by feed name when there are several).
     Unmatched stops are listed in the first report that owns them.
     """
-    loaded = [read_feed(path, progress=progress) for path in paths]
+    with tempfile.TemporaryDirectory(prefix="advisor-feeds-") as downloads:
+        local = _local_paths(paths, Path(downloads))
+        loaded = [read_feed(path, progress=progress) for path in local]
     timetable = combine([tt for tt, _ in loaded])
     reports = tuple(report for _, report in loaded)
     explicit = read_stop_mapping(mapping) if mapping else {}
@@ -76,6 +81,18 @@ def import_feeds(
         save_timetable(timetable, out)
         log.info("timetable with %d trips written to %s", timetable.trip_count, out)
     return ImportOutcome(timetable, reports, match, out)
+
+
+def _local_paths(paths: Sequence, folder: Path) -> list[Path]:
+    """Paths as given; URLs downloaded into *folder* first (one session for all)."""
+    urls = [p for p in paths if is_url(str(p))]
+    if not urls:
+        return [Path(p) for p in paths]
+    fetcher = FeedFetcher()
+    try:
+        return [fetcher.fetch(str(p), folder) if is_url(str(p)) else Path(p) for p in paths]
+    finally:
+        fetcher.close()
 
 
 def _note_matches(timetable: Timetable, reports: Sequence[FeedReport], match: StopMatch) -> None:

@@ -1,0 +1,91 @@
+"""Fetching a remote GTFS zip over HTTP, the requests way.
+
+One :class:`requests.Session` per fetcher, an explicit timeout on every call, a retry adapter
+for the idempotent GET (connection errors and 429/5xx, with backoff), ``raise_for_status()``,
+and no parsing here: the file is handed to :func:`advisor.network.gtfs.read_feed`.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import zipfile
+from pathlib import Path
+from urllib.parse import urlparse
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from advisor.errors import FeedUnavailable
+
+__all__ = ["FeedFetcher", "is_url"]
+
+log = logging.getLogger(__name__)
+
+CHUNK_BYTES = 1 << 16
+
+
+def is_url(text: str) -> bool:
+    """True for an ``http://`` or ``https://`` address."""
+    return urlparse(str(text)).scheme in ("http", "https")
+
+
+class FeedFetcher:
+    """Downloads GTFS zips into a folder (a temporary one unless given).
+
+    Parameters
+    ----------
+    timeout_seconds : float
+        Connect and read timeout of each request.
+    retries : int
+        Retries of a failed GET (connection errors, 429, 500, 502, 503, 504).
+    backoff_seconds : float
+        Backoff factor between retries (urllib3's exponential backoff).
+    """
+
+    def __init__(
+        self, *, timeout_seconds: float = 30.0, retries: int = 3, backoff_seconds: float = 0.5
+    ):
+        self.timeout_seconds = timeout_seconds
+        self.session = requests.Session()
+        self.session.headers["User-Agent"] = "route-risk-advisor (GTFS import)"
+        retry = Retry(
+            total=retries,
+            backoff_factor=backoff_seconds,
+            status_forcelist=(429, 500, 502, 503, 504),
+            allowed_methods=frozenset({"GET"}),
+            raise_on_status=False,
+        )
+        adapter = HTTPAdapter(max_retries=retry)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def fetch(self, url: str, folder: Path | None = None) -> Path:
+        """Download *url* to a ``.zip`` file in *folder* and return its path.
+
+        Raises :class:`FeedUnavailable` naming the URL when the server cannot be reached,
+        answers with an error status, or sends something that is not a zip.
+        """
+        folder = Path(folder or tempfile.mkdtemp(prefix="advisor-feed-"))
+        name = Path(urlparse(url).path).name or "feed"
+        target = folder / (name if name.endswith(".zip") else f"{name}.zip")
+        try:
+            with self.session.get(url, timeout=self.timeout_seconds, stream=True) as response:
+                response.raise_for_status()
+                with target.open("wb") as fh:
+                    for chunk in response.iter_content(CHUNK_BYTES):
+                        fh.write(chunk)
+        except requests.HTTPError as err:
+            status = err.response.status_code if err.response is not None else "?"
+            raise FeedUnavailable(f"feed {url} answered HTTP {status}", value=url) from err
+        except requests.RequestException as err:
+            raise FeedUnavailable(f"feed {url} could not be fetched: {err}", value=url) from err
+        if not zipfile.is_zipfile(target):
+            raise FeedUnavailable(f"feed {url} did not send a zip file", value=url)
+        log.info("fetched %s (%d bytes)", url, target.stat().st_size)
+        return target
+
+    def close(self) -> None:
+        """Close the session's connections."""
+        self.session.close()
