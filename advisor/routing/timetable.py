@@ -521,13 +521,22 @@ class TimetablePlanner:
         return Advice(query=query, options=options, notices=notices, freshness=freshness)
 
     def _avoided(self, c: DayConnections, query: Query) -> bytearray | None:
-        if not query.avoid_stations:
+        """Connections touching a station or line the passenger asked to avoid (1 = avoid)."""
+        if not (query.avoid_stations or query.avoid_lines):
             return None
-        station = self.timetable.station_by_place.get
-        return bytearray(
-            station(f) in query.avoid_stations or station(t) in query.avoid_stations
-            for f, t in zip(c.frm, c.to, strict=True)
-        )
+        avoid_links: set[str] = set()
+        for line_id in query.avoid_lines:
+            line = self.network.lines.get(line_id) if self.network else None
+            avoid_links |= set(line.link_ids) if line else set()
+        mode_of, avoid = self.timetable.trip_mode, query.avoid_stations
+        mask = bytearray(len(c.dep))
+        for i in range(len(c.dep)):
+            links, stations, _ = self.hop_links(
+                c.frm[i], c.to[i], mode_of(c.instance_trip[c.instance[i]])
+            )
+            if not avoid.isdisjoint(stations) or not avoid_links.isdisjoint(links):
+                mask[i] = 1
+        return mask
 
     def _notices(self, query: Query, plans, day: date) -> tuple[Notice, ...]:
         notices = []
@@ -611,7 +620,7 @@ class TimetablePlanner:
             to_id=self.place_label(places[-1]),
             station_ids=tuple(dict.fromkeys(self.place_label(p) for p in places)),
             link_ids=tuple(dict.fromkeys(link_ids)),
-            line_ids=(),
+            line_ids=self._lines_of(link_ids),
             distance_km=round(km, 1),
             travel_minutes=(arrival - departure).total_seconds() / 60,
             time_source=TimeSource.TIMETABLE,
@@ -621,6 +630,12 @@ class TimetablePlanner:
             trip_id=tt.trip_ids[trip],
             route_name=tt.trip_route_name(trip),
         )
+
+    def _lines_of(self, link_ids: list[str]) -> tuple[str, ...]:
+        if self.network is None:
+            return ()
+        lines = (line for lk in link_ids for line in self.network.links[lk].line_ids)
+        return tuple(dict.fromkeys(lines))
 
     def _ride_connections(self, c: DayConnections, ride: Ride) -> list[int]:
         """Indices of the connections from ride.enter to ride.exit along its trip."""

@@ -13,7 +13,14 @@ import pytest
 
 from advisor.network.model import Mode
 from advisor.risk.coverage import RiskIndex
-from advisor.risk.model import CircleTarget, Flag, RiskLevel, StationTarget, Tolerance
+from advisor.risk.model import (
+    CircleTarget,
+    Flag,
+    RiskLevel,
+    SectionTarget,
+    StationTarget,
+    Tolerance,
+)
 from advisor.routing.model import NoticeCode, OptionKind, Query, Verdict
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -135,3 +142,45 @@ def test_every_option_starts_and_ends_in_the_right_city(ua_planner, national_net
         assert option.travel_minutes == sum(leg.travel_minutes for leg in option.legs)
         span = option.legs[-1].arrival - option.legs[0].departure
         assert option.travel_minutes == span.total_seconds() / 60
+
+
+def test_avoided_station_and_line_block_the_trains(ua_planner, national_network):
+    advice = _advise(ua_planner, national_network, [], avoid_stations=frozenset({"poltava"}))
+    assert advice.recommended.legs[0].mode is Mode.BUS
+    line = _line(national_network, "poltava-kharkiv")
+    advice = _advise(ua_planner, national_network, [], avoid_lines=frozenset({line.id}))
+    assert advice.recommended.legs[0].mode is Mode.BUS
+    for option in advice.options:
+        assert set(line.link_ids).isdisjoint(lk for leg in option.legs for lk in leg.link_ids)
+
+
+def _line(network, line_id):
+    if line_id not in network.lines:
+        pytest.skip(f"the shipped network has no line {line_id!r}")
+    return network.lines[line_id]
+
+
+@pytest.mark.parametrize(
+    ("tolerance", "mode", "verdict"),
+    [
+        (Tolerance.BALANCED, Mode.BUS, Verdict.ADVISED),
+        (Tolerance.ACCEPT_HIGH, Mode.RAIL, Verdict.CAUTION),
+    ],
+)
+def test_section_flag_mid_trip(ua_planner, national_network, tolerance, mode, verdict):
+    line = _line(national_network, "kyiv-poltava-kharkiv")
+    flag = _flag(RiskLevel.HIGH, target=SectionTarget(line.id, "poltava", "kharkiv"))
+    best = _advise(ua_planner, national_network, [flag], tolerance).recommended
+    assert (best.legs[0].mode, best.verdict) == (mode, verdict)
+
+
+def test_leg_lines_come_from_the_network_links(ua_planner, national_network):
+    leg = _advise(ua_planner, national_network, []).recommended.legs[0]
+    expected = {ln for lk in leg.link_ids for ln in national_network.links[lk].line_ids}
+    assert set(leg.line_ids) == expected
+
+
+def test_feed_transfer_time_overrides_configuration(ua_planner):
+    tt = ua_planner.timetable
+    assert ua_planner.change[tt.find_stop("poltava-kyivska")] == 600  # transfers.txt
+    assert ua_planner.change[tt.find_stop("kharkiv-pas")] == 20 * 60  # configuration default
