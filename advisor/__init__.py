@@ -42,4 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     api.register(app)
     web.register(app)
+    from advisor.web import operator
+
+    operator.register(app)
     return app

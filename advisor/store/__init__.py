@@ -11,12 +11,14 @@ from pathlib import Path
 from advisor.store.db import current_revision, head_revision, make_engine, upgrade
 from advisor.store.records import AuditEntry, Role, Token, User
 from advisor.store.repository import Store
+from advisor.store.sessions import SessionStore
 from advisor.store.source import BASELINE_AUTHOR, StoreFlagSource, seed_baseline
 
 __all__ = [
     "BASELINE_AUTHOR",
     "AuditEntry",
     "Role",
+    "SessionStore",
     "Store",
     "StoreFlagSource",
     "Token",

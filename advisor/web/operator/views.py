@@ -1,0 +1,385 @@
+"""Flag pages of the console: the list, the create/edit form with its impact preview,
+publish and withdraw, each flag's history, and the audit log."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+
+from flask import abort, flash, g, redirect, render_template, request
+from flask_babel import gettext
+
+from advisor.errors import AdvisorError, Conflict, InvalidFlag, InvalidQuery, UnknownStation
+from advisor.network.search import matching_key
+from advisor.risk.model import Flag, FlagStatus, utcnow
+from advisor.risk.parse import flag_from_dict, flag_to_dict
+from advisor.services import Role
+from advisor.web.i18n import current_locale
+from advisor.web.operator import bp
+from advisor.web.operator.auth import console_url, operations, requires, services
+from advisor.web.operator.forms import (
+    KINDS,
+    LEVELS,
+    STATUSES,
+    FlagFilters,
+    FlagForm,
+    field_of_error,
+    flag_changes,
+)
+from advisor.web.operator.preview import ImpactView
+
+__all__ = ["audit", "flag_history", "flag_page", "flags", "new_flag", "withdraw"]
+
+log = logging.getLogger(__name__)
+
+SEARCH_LIMIT = 8
+AUDIT_PAGE = 50
+
+
+@bp.get("/")
+def home():
+    """The console starts at the flag list."""
+    return redirect(console_url("operator.flags"))
+
+
+@bp.get("/flags")
+@requires(Role.VIEWER)
+def flags(principal):
+    """Every flag, filtered by status, level, line, oblast and "active now"."""
+    filters = FlagFilters.from_args(request.args)
+    network, now = services().network, utcnow()
+    found = operations().list_flags(principal, filters.status or None)
+    shown = [f for f in found if filters.keep(f, network, now)]
+    shown.sort(key=lambda f: f.updated_at or now, reverse=True)
+    return render_template(
+        "operator/flags.html", flags=shown, filters=filters, now=now, **_choices()
+    )
+
+
+@bp.route("/flags/new", methods=["GET", "POST"])
+@requires(Role.VIEWER)
+def new_flag(principal):
+    """Create a flag: target search, preview, save as draft or publish."""
+    return _flag_form(None, principal)
+
+
+@bp.route("/flags/<flag_id>", methods=["GET", "POST"])
+@requires(Role.VIEWER)
+def flag_page(flag_id, principal):
+    """One flag: edit it, preview the edit, publish, withdraw."""
+    return _flag_form(operations().get_flag(flag_id, principal), principal)
+
+
+@bp.post("/flags/<flag_id>/withdraw")
+@requires(Role.VIEWER)
+def withdraw(flag_id, principal):
+    """Withdraw a draft or published flag (the version must be the one shown)."""
+    try:
+        flag = operations().withdraw_flag(flag_id, _version(request.form), principal)
+    except Conflict as err:
+        flash(gettext("Not withdrawn: %(why)s", why=err.message), "error")
+        return redirect(console_url("operator.flag_page", flag_id=flag_id))
+    flash(gettext("Flag %(id)s withdrawn (version %(v)d).", id=flag.id, v=flag.version))
+    return redirect(console_url("operator.flag_page", flag_id=flag_id))
+
+
+@bp.get("/flags/<flag_id>/history")
+@requires(Role.VIEWER)
+def flag_history(flag_id, principal):
+    """Every version of a flag, with what changed from the one before."""
+    versions = operations().flag_history(flag_id, principal)
+    if not versions:
+        abort(404)
+    rows, previous = [], {}
+    for flag in versions:
+        current = flag_to_dict(flag)
+        rows.append((flag, flag_changes(previous, current)))
+        previous = current
+    return render_template("operator/history.html", flag=versions[-1], rows=list(reversed(rows)))
+
+
+@bp.get("/audit")
+@requires(Role.OPERATOR)
+def audit(principal):
+    """The audit log, newest first, a page at a time (``?before=<id>``, ``?object=<id>``)."""
+    before = request.args.get("before", "")
+    object_id = request.args.get("object", "").strip()[:64] or None
+    entries = operations().list_audit(
+        principal,
+        object_id=object_id,
+        limit=AUDIT_PAGE,
+        before_id=int(before) if before.isdigit() else None,
+    )
+    older = entries[-1].id if len(entries) == AUDIT_PAGE else None
+    return render_template(
+        "operator/audit.html",
+        entries=entries,
+        older=older,
+        object_id=object_id or "",
+        changed=_changed_keys,
+    )
+
+
+# --- the flag form -----------------------------------------------------------------------
+
+
+def _flag_form(flag: Flag | None, principal):
+    if request.method == "GET":
+        form = FlagForm.from_flag(flag, _station_name) if flag else FlagForm()
+        return _render_form(form, flag)
+    form = FlagForm.from_form(request.form)
+    context: dict = {}
+    action = request.form.get("action", "preview")
+    if request.form.get("pick"):
+        _apply_pick(form, request.form["pick"])
+        action = "pick"
+    if action == "search":
+        context["found"] = _search(form.query)
+    station_ids, context["suggestions"] = _resolve_stations(form)
+    if action in ("preview", "save", "publish") and not form.errors:
+        data = form.flag_data(station_ids)
+        try:
+            return _act(action, form, flag, data, principal, context)
+        except Conflict as err:
+            context["conflict"] = _conflict(err, form, flag, data)
+        except (InvalidFlag, InvalidQuery) as err:  # a 403 or a store failure is no field problem
+            _field_error(form, err, context)
+    return _render_form(form, flag, **context)
+
+
+def _act(action, form, flag, data, principal, context):
+    digest = _digest(data)
+    if action == "publish" and request.form.get("previewed") != digest:
+        # Publishing is only offered after the operator has seen the impact of exactly
+        # this flag; if anything changed since, show the preview again first.
+        flash(gettext("The flag changed since the preview; check the impact, then publish."))
+        action = "preview"
+    if action == "preview":
+        impact = operations().preview_impact(data, principal)
+        context.update(impact=ImpactView(impact, services().network, current_locale()))
+        return _render_form(form, flag, previewed=digest, **context)
+    saved = _save(flag, data, form, principal, publish=action == "publish")
+    message = (
+        gettext("Flag %(id)s published (version %(v)d).", id=saved.id, v=saved.version)
+        if saved.status is FlagStatus.PUBLISHED
+        else gettext("Flag %(id)s saved as a draft (version %(v)d).", id=saved.id, v=saved.version)
+    )
+    flash(message)
+    return redirect(console_url("operator.flag_page", flag_id=saved.id))
+
+
+def _save(flag, data, form, principal, publish: bool) -> Flag:
+    ops = operations()
+    if flag is None:
+        status = FlagStatus.PUBLISHED if publish else FlagStatus.DRAFT
+        return ops.create_flag({**data, "status": status.value}, principal)
+    version = _version(request.form)
+    if flag_changes(_editable(flag), _editable_data(data)):
+        flag = ops.update_flag(flag.id, data, version, principal, replace_all=True)
+        version = flag.version
+    if publish and flag.status is FlagStatus.DRAFT:
+        flag = ops.publish_flag(flag.id, version, principal)
+    return flag
+
+
+def _editable(flag: Flag) -> dict:
+    return _editable_data(flag_to_dict(flag))
+
+
+def _editable_data(data: dict) -> dict:
+    # Normalise through the parser, so "2026-03-12T10:00" (Kyiv) equals the stored UTC time.
+    try:
+        parsed = flag_to_dict(flag_from_dict({**data, "id": "x"}))
+    except AdvisorError:
+        return dict(data)
+    return {k: v for k, v in parsed.items() if k not in ("id", "status", "version")}
+
+
+def _version(form) -> int:
+    try:
+        return int(form.get("version", ""))
+    except ValueError:
+        raise InvalidQuery(
+            gettext("The form lost its version number; reload the flag."), field="version"
+        ) from None
+
+
+def _digest(data: dict) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _field_error(form: FlagForm, err: AdvisorError, context: dict) -> None:
+    name = field_of_error(form, err.field)
+    form.errors[name] = err.message
+    if err.suggestions:
+        form.errors[name] += " " + gettext(
+            "Did you mean: %(names)s?", names=", ".join(err.suggestions)
+        )
+
+
+def _conflict(err: Conflict, form: FlagForm, flag: Flag | None, data: dict) -> dict:
+    """What changed since the version the operator opened; their input stays in the form."""
+    current = err.extra.get("current") or (flag_to_dict(flag) if flag else {})
+    versions = operations().flag_history(flag.id, g.principal) if flag else []
+    opened = next((v for v in versions if str(v.version) == form.version), None)
+    base = flag_to_dict(opened) if opened else {}
+    theirs = flag_changes(base, current)
+    form.version = str(err.extra.get("current_version", current.get("version", form.version)))
+    return {
+        "message": err.message,
+        "current_version": form.version,
+        "current_author": current.get("author", ""),
+        "rows": [(name, old, new, data.get(name)) for name, old, new in theirs],
+        "status_changed": current.get("status") != (flag.status.value if flag else None),
+    }
+
+
+# --- target search and stations ------------------------------------------------------------
+
+
+def _search(query: str) -> list[tuple[str, str, str]]:
+    """``(pick value, kind label key, name)`` of lines, stations and oblasts matching *query*."""
+    key = matching_key(query) if query.strip() else ""
+    if not key:
+        return []
+    network, locale = services().network, current_locale()
+    found = [
+        (f"line:{line.id}", "line", line.display_name(locale))
+        for line in sorted(network.lines.values(), key=lambda li: li.display_name(locale))
+        if key in matching_key(f"{line.name_uk} {line.name_en} {line.id}")
+    ][:SEARCH_LIMIT]
+    try:
+        matches = services().station_index.search(query, limit=SEARCH_LIMIT)
+    except InvalidQuery:
+        matches = []
+    found += [(f"station:{m.station.id}", "station", _station_label(m.station)) for m in matches]
+    found += [
+        (f"oblast:{o.iso}", "oblast", f"{o.name_en} ({o.iso})")
+        for o in network.oblasts.values()
+        if key in matching_key(f"{o.name_en} {o.iso}")
+    ]
+    return found
+
+
+def _apply_pick(form: FlagForm, pick: str) -> None:
+    kind, _, value = pick.partition(":")
+    network = services().network
+    if kind == "line" and value in network.lines:
+        if form.kind != "section":
+            form.kind = "line"
+        form.line_id = form.section_line_id = value
+    elif kind == "oblast" and value in network.oblasts:
+        form.kind, form.oblast_iso = "oblast", value
+    elif kind in ("station", "from_station", "to_station") and network.find_station(value):
+        if kind == "station" and form.kind != "station":
+            form.kind = "station"
+        setattr(form, kind, _station_name(value))
+        setattr(form, f"{kind}_id", value)
+
+
+def _resolve_stations(form: FlagForm) -> tuple[dict[str, str], dict[str, list]]:
+    """Station ids for the kind's station fields; problems and choices go to the form."""
+    ids, suggestions = {}, {}
+    for name in form.station_fields():
+        text, hint = getattr(form, name), getattr(form, f"{name}_id")
+        if not text:
+            form.errors[name] = gettext("Enter a station name.")
+            continue
+        try:
+            station = _resolve(text, hint)
+        except (UnknownStation, InvalidQuery) as err:
+            form.errors[name] = err.message
+            suggestions[name] = _suggest(text)
+            continue
+        if station is None:
+            form.errors[name] = gettext("Several stations match “%(text)s”; pick one.", text=text)
+            suggestions[name] = _suggest(text)
+            continue
+        ids[name] = station.id
+        # Show the station that was matched, not the typed text, so a fuzzy match is seen.
+        setattr(form, name, _station_name(station.id))
+        setattr(form, f"{name}_id", station.id)
+    return ids, suggestions
+
+
+def _resolve(text: str, hint: str):
+    """The station *text* names (the hinted one when the name still matches), None if
+    several match equally."""
+    network = services().network
+    hinted = network.find_station(hint) if hint else None
+    if hinted and text.casefold() in {n.casefold() for n in _names(hinted)}:
+        return hinted
+    if network.find_station(text):
+        return network.find_station(text)
+    index = services().station_index
+    if index.is_ambiguous(text):
+        return None
+    return index.resolve(text)
+
+
+def _suggest(text: str) -> list[tuple[str, str]]:
+    index = services().station_index
+    try:
+        matches = index.search(text, limit=SEARCH_LIMIT) or index.suggest(text, limit=SEARCH_LIMIT)
+    except InvalidQuery:
+        return []
+    return [(m.station.id, _station_label(m.station)) for m in matches]
+
+
+def _names(station) -> tuple[str, ...]:
+    return (station.name_uk, station.display_name("en"), _station_label(station))
+
+
+def _station_name(station_id: str) -> str:
+    station = services().network.find_station(station_id)
+    return station.display_name(current_locale()) if station else station_id
+
+
+def _station_label(station) -> str:
+    """A name that tells stations apart: "Куп’янськ-Вузловий (rail, UA-63)"."""
+    return f"{station.display_name(current_locale())} ({station.kind.value}, {station.oblast_iso})"
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def _render_form(form: FlagForm, flag: Flag | None, **context):
+    status = 400 if form.errors else (409 if context.get("conflict") else 200)
+    return (
+        render_template(
+            "operator/flag.html",
+            form=form,
+            flag=flag,
+            section_stations=_section_stations(form),
+            **_choices(),
+            **context,
+        ),
+        status,
+    )
+
+
+def _section_stations(form: FlagForm) -> list[tuple[str, str]]:
+    line = services().network.lines.get(form.section_line_id)
+    if line is None:
+        return []
+    return [(sid, _station_name(sid)) for sid in line.station_ids]
+
+
+def _choices() -> dict:
+    network, locale = services().network, current_locale()
+    lines = sorted(network.lines.values(), key=lambda li: li.display_name(locale))
+    oblasts = sorted(network.oblasts.values(), key=lambda o: o.name_en)
+    return {
+        "kinds": KINDS,
+        "levels": LEVELS,
+        "statuses": STATUSES,
+        "lines": [(li.id, li.display_name(locale)) for li in lines],
+        "oblasts": [(o.iso, f"{o.name_en} ({o.iso})") for o in oblasts],
+    }
+
+
+def _changed_keys(entry) -> list[str]:
+    before, after = entry.before or {}, entry.after or {}
+    keys = sorted(set(before) | set(after))
+    return [k for k in keys if before.get(k) != after.get(k) and k not in ("updated_at",)]

@@ -1,0 +1,257 @@
+"""Flag pages: create with preview, publish, withdraw, edit conflicts, history, audit, roles."""
+
+from __future__ import annotations
+
+import re
+
+from advisor.services import COMMAND_LINE
+from tests.operator.conftest import LOZOVA_KRAMATORSK, flag_id_of
+
+
+def _ops(app):
+    return app.extensions["advisor.operations"]
+
+
+def _text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def _recommended_links(app, origin, destination):
+    advice = app.extensions["advisor.services"].advise(origin, destination)
+    return {link for leg in advice.recommended.legs for link in leg.link_ids}
+
+
+def test_preview_names_what_the_flag_covers_and_the_pairs_that_lose_rail(signed_in):
+    operator = signed_in("operator1")
+    response, digest = operator.preview("/operator/flags/new", LOZOVA_KRAMATORSK)
+    page = _text(response)
+    assert response.status_code == 200 and digest
+    impact = page[page.index('id="impact"') :]
+    assert "Лозова–Барвінкове–Краматорськ" in impact or "Lozova" in impact
+    # Kyiv → Kramatorsk loses its rail option; Kyiv → Sumy does not.
+    row = re.search(r'<tr class="loses">\s*<th scope="row">([^<]*)</th>', impact)
+    assert row and "Краматорськ" in row.group(1)
+    assert impact.count('<tr class="loses">') == 1
+    assert "<svg" in impact and "Київ-Пас." in impact
+    # Only a preview: nothing is stored.
+    assert _ops(operator_app(operator)).list_flags(COMMAND_LINE) == []
+
+
+def operator_app(console):
+    return console.client.application
+
+
+def test_publish_needs_a_preview_of_exactly_this_flag(console_app, signed_in):
+    operator = signed_in("operator1")
+    _, digest = operator.preview("/operator/flags/new", LOZOVA_KRAMATORSK)
+    changed = {**LOZOVA_KRAMATORSK, "level": "suspended"}
+    response = operator.post(
+        "/operator/flags/new", {**changed, "action": "publish", "previewed": digest}
+    )
+    assert response.status_code == 200 and 'id="impact"' in _text(response)
+    assert _ops(console_app).list_flags(COMMAND_LINE) == []
+
+
+def test_published_flag_reroutes_passengers_and_withdrawal_restores(console_app, signed_in):
+    operator = signed_in("operator1")
+    before = _recommended_links(console_app, "kyiv", "kramatorsk")
+    assert "r-barvinkove-kramatorsk" in before
+    flag_id = operator.publish_new(LOZOVA_KRAMATORSK)
+    flag = _ops(console_app).get_flag(flag_id, COMMAND_LINE)
+    assert flag.status.value == "published" and flag.author == "operator1"
+    assert "r-barvinkove-kramatorsk" not in _recommended_links(console_app, "kyiv", "kramatorsk")
+
+    listed = _text(operator.get("/operator/flags?status=published&active=1&lang=en"))
+    assert flag_id in listed and "operator1" in listed
+
+    response = operator.post(f"/operator/flags/{flag_id}/withdraw", {"version": "1"})
+    assert response.status_code == 302
+    assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).status.value == "withdrawn"
+    assert _recommended_links(console_app, "kyiv", "kramatorsk") == before
+
+
+def test_draft_is_saved_without_preview_and_published_later(console_app, signed_in):
+    operator = signed_in("operator1")
+    response = operator.post("/operator/flags/new", {**LOZOVA_KRAMATORSK, "action": "save"})
+    flag_id = flag_id_of(response)
+    assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).status.value == "draft"
+    page = _text(operator.get(f"/operator/flags/{flag_id}"))
+    assert 'value="publish"' not in page  # not before a preview
+    fields = {**LOZOVA_KRAMATORSK, "version": "1"}
+    _, digest = operator.preview(f"/operator/flags/{flag_id}", fields)
+    response = operator.post(
+        f"/operator/flags/{flag_id}", {**fields, "action": "publish", "previewed": digest}
+    )
+    assert response.status_code == 302
+    flag = _ops(console_app).get_flag(flag_id, COMMAND_LINE)
+    assert (flag.status.value, flag.version) == ("published", 2)  # unchanged data: no edit
+
+
+def test_bad_input_is_named_next_to_the_field_and_kept(signed_in):
+    operator = signed_in("operator1")
+    fields = {
+        **LOZOVA_KRAMATORSK,
+        "reason_uk": "",
+        "reason_en": "",
+        "source": "Мій джерело",
+        "active_from": "2026-03-12T10:00",
+        "active_until": "2026-03-11T10:00",
+    }
+    response, _ = operator.preview("/operator/flags/new", fields)
+    page = _text(response)
+    assert response.status_code == 400
+    assert 'id="reason_uk-error"' in page and 'value="Мій джерело"' in page
+    fields["reason_en"] = "Strikes"
+    page = _text(operator.preview("/operator/flags/new", fields)[0])
+    assert 'id="active_until-error"' in page or 'id="active_from-error"' in page
+    assert 'value="2026-03-11T10:00"' in page
+
+
+def test_station_names_are_resolved_and_shown_as_matched(signed_in):
+    operator = signed_in("operator1")
+    fields = {**LOZOVA_KRAMATORSK, "kind": "station", "station": "Лозва"}  # typo
+    page = _text(operator.preview("/operator/flags/new", fields)[0])
+    assert 'name="station_id" value="lozova"' in page and 'value="Лозова"' in page
+
+
+def test_unknown_station_is_named_and_choices_can_be_picked(signed_in):
+    operator = signed_in("operator1")
+    fields = {
+        **LOZOVA_KRAMATORSK,
+        "kind": "bus_link",
+        "from_station": "Київ",
+        "to_station": "Qqqqzzzz",
+    }
+    page = _text(operator.preview("/operator/flags/new", fields)[0])
+    assert 'id="to_station-error"' in page and 'value="Qqqqzzzz"' in page
+    response = operator.post("/operator/flags/new", {**fields, "pick": "to_station:bus:kharkiv"})
+    page = _text(response)
+    assert 'name="to_station_id" value="bus:kharkiv"' in page
+    assert "to_station-error" not in page
+
+
+def test_target_search_finds_lines_stations_and_oblasts(signed_in):
+    operator = signed_in("operator1")
+    page = _text(operator.post("/operator/flags/new", {"action": "search", "query": "лозова"}))
+    assert 'value="line:kharkiv-lozova"' in page and 'value="station:lozova"' in page
+    page = _text(operator.post("/operator/flags/new", {"pick": "line:kharkiv-lozova"}))
+    assert '<option value="kharkiv-lozova" selected>' in page
+
+
+def test_section_between_two_stations_of_a_line(console_app, signed_in):
+    operator = signed_in("operator1")
+    page = _text(
+        operator.post(
+            "/operator/flags/new",
+            {"action": "stations", "kind": "section", "section_line_id": "lozova-kramatorsk"},
+        )
+    )
+    assert '<option value="barvinkove">' in page
+    fields = {
+        **LOZOVA_KRAMATORSK,
+        "kind": "section",
+        "section_line_id": "lozova-kramatorsk",
+        "section_from": "barvinkove",
+        "section_to": "kramatorsk",
+    }
+    response = operator.post("/operator/flags/new", {**fields, "action": "save"})
+    flag = _ops(console_app).get_flag(flag_id_of(response), COMMAND_LINE)
+    assert (flag.target.kind, flag.target.from_station) == ("section", "barvinkove")
+
+
+def test_a_stale_save_is_refused_and_shows_what_changed(console_app, signed_in):
+    first, second = signed_in("operator1"), signed_in("operator2")
+    flag_id = flag_id_of(first.post("/operator/flags/new", {**LOZOVA_KRAMATORSK, "action": "save"}))
+    opened = {**LOZOVA_KRAMATORSK, "version": "1"}
+    assert (
+        second.post(
+            f"/operator/flags/{flag_id}", {**opened, "level": "suspended", "action": "save"}
+        ).status_code
+        == 302
+    )
+    mine = {**opened, "reason_en": "Strikes on the track near Barvinkove"}
+    response = first.post(f"/operator/flags/{flag_id}?lang=en", {**mine, "action": "save"})
+    page = _text(response)
+    assert response.status_code == 409
+    assert "operator2" in page and 'class="conflict"' in page
+    conflict = page[page.index('class="conflict"') : page.index("</section>")]
+    assert re.search(r"<th scope=\"row\">Level</th><td>High risk</td><td>Suspended</td>", conflict)
+    assert "Strikes on the track near Barvinkove" in page  # my input is kept
+    assert 'name="version" value="2"' in page
+    assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).level.value == "suspended"
+    # Saving again, now knowingly over version 2, goes through.
+    assert (
+        first.post(
+            f"/operator/flags/{flag_id}", {**mine, "version": "2", "action": "save"}
+        ).status_code
+        == 302
+    )
+    assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).version == 3
+
+
+def test_history_shows_every_version_and_its_changes(signed_in):
+    operator = signed_in("operator1")
+    flag_id = flag_id_of(
+        operator.post("/operator/flags/new", {**LOZOVA_KRAMATORSK, "action": "save"})
+    )
+    operator.post(
+        f"/operator/flags/{flag_id}",
+        {**LOZOVA_KRAMATORSK, "version": "1", "source": "ДСНС", "action": "save"},
+    )
+    page = _text(operator.get(f"/operator/flags/{flag_id}/history?lang=en"))
+    assert "Version 2" in page and "Version 1" in page
+    assert "<del>Укрзалізниця</del> → ДСНС" in page
+
+
+def test_flag_list_filters(console_app, signed_in):
+    operator = signed_in("operator1")
+    operator.publish_new(LOZOVA_KRAMATORSK)
+    operator.post(
+        "/operator/flags/new",
+        {
+            **LOZOVA_KRAMATORSK,
+            "kind": "line",
+            "line_id": "kyiv-sumy",
+            "level": "elevated",
+            "action": "save",
+        },
+    )
+    ids = _listed(operator, "")
+    assert len(ids) == 2
+    assert len(_listed(operator, "status=draft")) == 1
+    assert len(_listed(operator, "level=high")) == 1
+    assert len(_listed(operator, "line=kyiv-sumy")) == 1
+    assert len(_listed(operator, "oblast=UA-14")) == 1  # Kramatorsk is in Donetsk oblast
+    assert len(_listed(operator, "active=1")) == 1
+
+
+def _listed(console, query) -> list[str]:
+    page = _text(console.get(f"/operator/flags?{query}"))
+    return re.findall(r'<a href="/operator/flags/(f-[0-9a-f]+)', page)
+
+
+def test_a_viewer_reads_but_cannot_publish_or_withdraw(console_app, signed_in):
+    operator, viewer = signed_in("operator1"), signed_in("viewer1")
+    flag_id = operator.publish_new(LOZOVA_KRAMATORSK)
+    page = _text(viewer.get(f"/operator/flags/{flag_id}"))
+    assert "Withdraw" not in page and "Відкликати" not in page
+    response, digest = viewer.preview(
+        "/operator/flags/new", {**LOZOVA_KRAMATORSK, "line_id": "kyiv-sumy"}
+    )
+    assert response.status_code == 200 and 'value="publish"' not in _text(response)
+    forced = viewer.post(
+        "/operator/flags/new",
+        {**LOZOVA_KRAMATORSK, "line_id": "kyiv-sumy", "action": "publish", "previewed": digest},
+    )
+    assert forced.status_code == 403
+    assert viewer.post(f"/operator/flags/{flag_id}/withdraw", {"version": "1"}).status_code == 403
+    assert viewer.get("/operator/audit").status_code == 403
+    flags = _ops(console_app).list_flags(COMMAND_LINE)
+    assert [(f.id, f.status.value) for f in flags] == [(flag_id, "published")]
+
+
+def test_audit_page_lists_who_did_what_from_where(signed_in):
+    operator = signed_in("operator1", address="192.0.2.10")
+    flag_id = operator.publish_new(LOZOVA_KRAMATORSK)
+    page = _text(operator.get(f"/operator/audit?object={flag_id}"))
+    assert "operator1" in page and "192.0.2.10" in page and "flag.create" in page
