@@ -439,6 +439,11 @@ class Services:
 # =========================================================================================
 
 TOKEN_PREFIX = "adv_"
+# The lifecycle: which states a flag may move to a state from (draft → published → withdrawn).
+_MOVES_TO = {
+    FlagStatus.PUBLISHED: frozenset({FlagStatus.DRAFT}),
+    FlagStatus.WITHDRAWN: frozenset({FlagStatus.DRAFT, FlagStatus.PUBLISHED}),
+}
 _TOKEN_TOUCH_SECONDS = 60.0
 API_FLAG_FIELDS = frozenset(
     {"id", "level", "target", "reason_uk", "reason_en", "source", "active_from", "active_until"}
@@ -552,7 +557,7 @@ class Operations:
     def list_flags(self, principal: Principal | None, status: str | None = None) -> list[Flag]:
         """Every flag (or those of one status), for viewers and up."""
         require_role(principal, Role.VIEWER)
-        return self.store.list_flags(_parse_status(status) if status else None)
+        return self.store.list_flags(_status_filter(status))
 
     def get_flag(self, flag_id: str, principal: Principal | None = None) -> Flag:
         """The current version of a flag; drafts and withdrawn flags only for viewers and up."""
@@ -583,14 +588,13 @@ class Operations:
     def create_flag(self, data: Mapping, principal: Principal | None) -> Flag:
         """Validate and store a new flag as a draft or published (``status``), version 1."""
         require_role(principal, Role.OPERATOR)
-        status = _parse_status(data.get("status", FlagStatus.DRAFT.value))
-        if status is FlagStatus.WITHDRAWN:
+        fields = _writable(data, API_FLAG_FIELDS | {"status"})
+        fields.setdefault("id", "f-" + secrets.token_hex(6))
+        flag = self._checked_flag({"status": "draft", **fields, "author": principal.name})
+        if flag.status is FlagStatus.WITHDRAWN:
             raise InvalidFlag(
                 "a new flag is a draft or published", field="status", value="withdrawn"
             )
-        fields = _writable(data, API_FLAG_FIELDS | {"status"})
-        fields.setdefault("id", "f-" + secrets.token_hex(6))
-        flag = self._checked_flag({**fields, "status": status.value, "author": principal.name})
         flag = self.store.add_flag(flag, actor=principal.actor, address=principal.address)
         if flag.status is FlagStatus.PUBLISHED:
             self._flags_changed()
@@ -625,25 +629,19 @@ class Operations:
         self, flag_id: str, expected_version: int, principal: Principal | None
     ) -> Flag:
         """Draft → published. Routing in this process sees it before this returns."""
-        require_role(principal, Role.OPERATOR)
-        flag = self._change(
-            flag_id, expected_version,
-            _transition(FlagStatus.PUBLISHED, {FlagStatus.DRAFT}, principal),
-            principal, "flag.publish",
-        )
-        self._flags_changed()
-        return flag
+        return self._move(flag_id, expected_version, principal, FlagStatus.PUBLISHED)
 
     def withdraw_flag(
         self, flag_id: str, expected_version: int, principal: Principal | None
     ) -> Flag:
         """Draft or published → withdrawn; kept for history, no effect on routing."""
+        return self._move(flag_id, expected_version, principal, FlagStatus.WITHDRAWN)
+
+    def _move(self, flag_id, expected_version, principal, to: FlagStatus) -> Flag:
         require_role(principal, Role.OPERATOR)
-        flag = self._change(
-            flag_id, expected_version,
-            _transition(FlagStatus.WITHDRAWN, {FlagStatus.DRAFT, FlagStatus.PUBLISHED}, principal),
-            principal, "flag.withdraw",
-        )
+        change = _transition(to, _MOVES_TO[to], principal)
+        action = "flag.publish" if to is FlagStatus.PUBLISHED else "flag.withdraw"
+        flag = self._change(flag_id, expected_version, change, principal, action)
         self._flags_changed()
         return flag
 
@@ -854,7 +852,7 @@ def _subset(data: Mapping, names) -> dict:
     return {k: v for k, v in data.items() if k in names}
 
 
-def _transition(to: FlagStatus, allowed_from: set[FlagStatus], principal: Principal):
+def _transition(to: FlagStatus, allowed_from: frozenset[FlagStatus], principal: Principal):
     def change(current: Flag) -> Flag:
         if current.status not in allowed_from:
             raise Conflict(
@@ -867,14 +865,15 @@ def _transition(to: FlagStatus, allowed_from: set[FlagStatus], principal: Princi
     return change
 
 
-def _parse_status(value) -> FlagStatus:
-    try:
-        return FlagStatus(str(value).strip().lower())
-    except ValueError:
-        names = ", ".join(s.value for s in FlagStatus)
-        raise InvalidFlag(
-            f"unknown flag status {value!r}; use one of {names}", field="status", value=value
-        ) from None
+def _status_filter(value) -> FlagStatus | None:
+    if not value:
+        return None
+    names = [status.value for status in FlagStatus]
+    if value not in names:
+        raise InvalidQuery(
+            f"status {value!r} is not one of {', '.join(names)}", field="status", value=value
+        )
+    return FlagStatus(value)
 
 
 def _version(value) -> int:

@@ -80,21 +80,13 @@ def update_flag(flag_id, principal):
     return _flag_response(flag)
 
 
-@bp.post("/flags/<flag_id>/publish")
+@bp.post("/flags/<flag_id>/<any(publish, withdraw):action>")
 @requires(Role.OPERATOR)
-def publish_flag(flag_id, principal):
-    """Draft → published; routing applies it from the next request."""
+def move_flag(flag_id, action, principal):
+    """Publish (draft → published) or withdraw (→ withdrawn); routing follows at once."""
     version, by_etag = _expected_version(_json_body({"version"}, optional=True))
-    flag = _versioned(by_etag, lambda: operations().publish_flag(flag_id, version, principal))
-    return _flag_response(flag)
-
-
-@bp.post("/flags/<flag_id>/withdraw")
-@requires(Role.OPERATOR)
-def withdraw_flag(flag_id, principal):
-    """Draft or published → withdrawn; routing stops applying it from the next request."""
-    version, by_etag = _expected_version(_json_body({"version"}, optional=True))
-    flag = _versioned(by_etag, lambda: operations().withdraw_flag(flag_id, version, principal))
+    move = operations().publish_flag if action == "publish" else operations().withdraw_flag
+    flag = _versioned(by_etag, lambda: move(flag_id, version, principal))
     return _flag_response(flag)
 
 
