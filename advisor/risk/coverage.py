@@ -38,6 +38,7 @@ True
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections import defaultdict
@@ -56,7 +57,7 @@ from advisor.errors import AdvisorError
 from advisor.network.model import Mode, Network
 from advisor.risk.model import Flag, RiskLevel
 
-__all__ = ["Coverage", "RiskIndex", "resolve"]
+__all__ = ["Coverage", "RiskIndex", "Shadows", "parallel_shadows", "resolve"]
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +82,82 @@ def resolve(
     station the network does not have covers nothing (validation is
     :func:`advisor.risk.parse.validate_against`'s job).
     """
-    return _RESOLVERS[flag.target.kind](flag.target, network, oblast_shapes or {})
+    coverage = _RESOLVERS[flag.target.kind](flag.target, network, oblast_shapes or {})
+    return _with_parallels(coverage, network)
+
+
+def _with_parallels(coverage: Coverage, network: Network) -> Coverage:
+    """Add every parallel link that runs beside a covered link: a train on the skip link
+    A–C passes through B too, so a flag on A–B or at B must not leave A–C open."""
+    beside = _shadows(network).beside
+    extra = {p for link_id in coverage.link_ids for p in beside.get(link_id, ())}
+    if extra <= coverage.link_ids:
+        return coverage
+    return Coverage(coverage.link_ids | extra, coverage.station_ids)
+
+
+@dataclass(frozen=True)
+class Shadows:
+    """Parallel ("skip") links and the chains of ordinary links they run beside.
+
+    ``chain[p]`` is the ordered link ids of the chain beside parallel link ``p``;
+    ``beside[l]`` the parallel links running beside ordinary link ``l``.
+    """
+
+    chain: Mapping[str, tuple[str, ...]]
+    beside: Mapping[str, tuple[str, ...]]
+
+
+# A chain counts as "beside" a parallel link when it is at most this much longer.
+_SHADOW_SLACK = 1.25
+_SHADOW_CACHE: dict[int, tuple[Network, Shadows]] = {}
+
+
+def parallel_shadows(network: Network) -> Shadows:
+    """The :class:`Shadows` of *network* (computed once per network snapshot).
+
+    >>> from advisor.network.model import Link, LinkSource, Station, StationKind
+    >>> st = [Station(i, i, i, 50.0, 30.0, "UA-32", StationKind.HALT) for i in "abc"]
+    >>> net = Network.build(st, [Link("ab", "a", "b", Mode.RAIL, 5, 5, LinkSource.OSM_TRACK),
+    ...     Link("bc", "b", "c", Mode.RAIL, 5, 5, LinkSource.OSM_TRACK),
+    ...     Link("ac", "a", "c", Mode.RAIL, 10, 9, LinkSource.OSM_TRACK, parallel=True)], [])
+    >>> parallel_shadows(net).chain["ac"], parallel_shadows(net).beside["bc"]
+    (('ab', 'bc'), ('ac',))
+    """
+    return _shadows(network)
+
+
+def _shadows(network: Network) -> Shadows:
+    cached = _SHADOW_CACHE.get(id(network))
+    if cached is not None and cached[0] is network:
+        return cached[1]
+    plain = nx.Graph()
+    for link in network.links.values():
+        if link.parallel or link.mode is not Mode.RAIL or link.from_id == link.to_id:
+            continue
+        known = plain.get_edge_data(link.from_id, link.to_id)
+        if known is None or link.distance_km < known["w"]:
+            plain.add_edge(link.from_id, link.to_id, w=link.distance_km, id=link.id)
+    chain, beside = {}, defaultdict(list)
+    for link in network.links.values():
+        if not link.parallel or link.from_id not in plain or link.to_id not in plain:
+            continue
+        try:
+            _km, path = nx.single_source_dijkstra(
+                plain, link.from_id, link.to_id,
+                cutoff=link.distance_km * _SHADOW_SLACK + 1.0, weight="w",
+            )
+        except nx.NetworkXNoPath:
+            continue
+        ids = tuple(plain.edges[u, v]["id"] for u, v in itertools.pairwise(path))
+        chain[link.id] = ids
+        for link_id in ids:
+            beside[link_id].append(link.id)
+    shadows = Shadows(MappingProxyType(chain),
+                      MappingProxyType({k: tuple(v) for k, v in beside.items()}))
+    _SHADOW_CACHE.clear()
+    _SHADOW_CACHE[id(network)] = (network, shadows)
+    return shadows
 
 
 def _line(target, network, _shapes) -> Coverage:

@@ -118,3 +118,22 @@ def test_unresolvable_flag_is_reported_not_fatal(tiny_network):
     index = RiskIndex.build([bad, good], tiny_network)
     assert index.problems[0][0] == "bad"
     assert index.link_level("r-kharkiv-lozova", NOW) is RiskLevel.HIGH
+
+
+def test_parallel_link_inherits_flags_of_the_chain_beside_it(tiny_network):
+    """A train on the poltava–kharkiv skip link passes Liubotyn: a flag there covers it."""
+    cov = resolve(make_flag(StationTarget("lubotyn")), tiny_network)
+    assert cov.link_ids == {"r-poltava-lubotyn", "r-lubotyn-kharkiv", "r-poltava-kharkiv"}
+
+
+def test_shadows_on_the_shipped_network(shipped_network):
+    from advisor.risk.coverage import parallel_shadows
+
+    shadows = parallel_shadows(shipped_network)
+    parallel = [lk.id for lk in shipped_network.links.values() if lk.parallel]
+    assert len(shadows.chain) >= 0.95 * len(parallel)
+    for link_id, chain in list(shadows.chain.items())[:200]:
+        link = shipped_network.links[link_id]
+        ends = [shipped_network.links[i] for i in (chain[0], chain[-1])]
+        assert link.from_id in (ends[0].from_id, ends[0].to_id)
+        assert link.to_id in (ends[-1].from_id, ends[-1].to_id)
