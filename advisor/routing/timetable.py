@@ -308,14 +308,57 @@ class TimetablePlanner:
 
     def earliest_arrival(
         self, origin: Iterable[int], destination: Iterable[int], day: date, seconds: int,
-        *, scan: _Scan | None = None,
+        *, scan: _Scan | None = None, max_transfers: int | None = None,
     ) -> Journey | None:  # fmt: skip
         """The journey arriving first at any *destination* place, leaving *origin* at or
-        after *seconds* on *day*; None if no connection reaches it that day."""
-        conns = self.day_connections(day)
-        return self._forward(
-            conns, set(origin), set(destination), seconds, scan or _Scan(None, None, frozenset())
-        )
+        after *seconds* on *day*, with at most *max_transfers* changes; None if no
+        connection reaches it that day."""
+        c, scan = self.day_connections(day), scan or _Scan(None, None, frozenset())
+        origin, targets = set(origin), set(destination)
+        journey = self._forward(c, origin, targets, seconds, scan)
+        if journey is None or max_transfers is None or len(journey.rides) <= max_transfers + 1:
+            return journey
+        # Rarely needed: the fastest journey changes too often; scan round by round.
+        return self._forward_rounds(c, origin, targets, seconds, scan, max_transfers + 1)
+
+    def _forward_rounds(self, c, origin, targets, t0, scan: _Scan, max_rides: int):
+        """Earliest arrival with at most *max_rides* rides: one scan per ride ("round"),
+        boarding only from places reached in the previous round (RAPTOR's rounds over a
+        connection scan). The elevated buffer is not applied here."""
+        ready = [INF] * len(self.timetable.stop_ids)
+        for p in origin:
+            ready[p] = t0
+        backs: list[list] = [[None] * len(ready)]
+        start = bisect_left(c.dep, t0)
+        best, best_ride, best_round = INF, None, 0
+        for rides in range(1, max_rides + 1):
+            previous, ready, back = ready, ready.copy(), backs[-1].copy()
+            enter = self._entry_states(c, scan.modes)
+            for i in range(start, len(c.dep)):
+                d = c.dep[i]
+                if d >= best:
+                    break
+                if scan.blocked is not None and scan.blocked[i]:
+                    continue
+                k = c.instance[i]
+                if enter[k] < 0:
+                    if enter[k] == -2 or previous[c.frm[i]] > d:
+                        continue
+                    enter[k] = i
+                a, p = c.arr[i], c.to[i]
+                if a < best and p in targets:
+                    best, best_ride, best_round = a, (enter[k], i), rides
+                if a + self.change[p] < ready[p]:
+                    ready[p], back[p] = a + self.change[p], (enter[k], i, rides)
+            backs.append(back)
+        if best_ride is None:
+            return None
+        chain, place, level = [Ride(*best_ride)], c.frm[best_ride[0]], best_round - 1
+        while level > 0 and backs[level][place] is not None:
+            enter, exit_, level = backs[level][place]
+            chain.append(Ride(enter, exit_))
+            place, level = c.frm[enter], level - 1
+        return Journey(c, tuple(reversed(chain)))
 
     def _forward(
         self, c: DayConnections, origin: set[int], targets: set[int], t0: int, scan: _Scan
@@ -759,15 +802,19 @@ class _OptionSearch:
     def _scan(self, blocked, modes) -> Journey | None:
         scan = _Scan(blocked, self.elevated, modes)
         p, day = self.p, self.c.day
+        limit = self.q.max_transfers
         if not self.q.arrive_by:
-            return p.earliest_arrival(self.origin, self.destination, day, self.seconds, scan=scan)
+            return p.earliest_arrival(
+                self.origin, self.destination, day, self.seconds, scan=scan, max_transfers=limit
+            )
         back = p.latest_departure(self.origin, self.destination, day, self.seconds, scan=scan)
         if back is None:
             return None
         # Re-plan forwards from the latest departure: same trips, buffers applied.
         return p.earliest_arrival(
-            self.origin, self.destination, day, back.departure_seconds, scan=scan
-        )
+            self.origin, self.destination, day, back.departure_seconds, scan=scan,
+            max_transfers=limit,
+        )  # fmt: skip
 
     def run(self) -> list[tuple[OptionKind, Verdict, Journey, tuple[OptionKind, ...]]]:
         modes, limit = self.q.modes, blocking_rank(self.q.tolerance)

@@ -59,3 +59,31 @@ def test_journeys_are_consistent_on_the_db_feed(db_timetable):
             stop = c.to[before.exit]
             assert c.frm[after.enter] == stop
             assert c.dep[after.enter] >= c.arr[before.exit] + planner.change[stop]
+
+
+@pytest.mark.slow
+def test_transfer_bound_on_the_db_feed(db_timetable):
+    """Bounded journeys keep the bound and are never earlier than the unbounded optimum."""
+    day = db_timetable.busiest_day()
+    planner = TimetablePlanner(db_timetable)
+    places = sorted(set(db_timetable.st_place))
+    rng = random.Random(99)
+    bounded_differs = 0
+    for _ in range(40):
+        origin, destination = rng.sample(places, 2)
+        seconds = rng.randrange(21600, 72000)
+        free = planner.earliest_arrival([origin], [destination], day, seconds)
+        bound = planner.earliest_arrival([origin], [destination], day, seconds, max_transfers=1)
+        if free is None:
+            assert bound is None
+            continue
+        if bound is not None:
+            assert len(bound.rides) <= 2
+            assert bound.arrival_seconds >= free.arrival_seconds
+            assert db_timetable.st_place[bound.day.row[bound.rides[0].enter]] == origin
+            assert bound.day.to[bound.rides[-1].exit] == destination
+        if len(free.rides) <= 2:
+            assert bound.arrival_seconds == free.arrival_seconds
+        else:
+            bounded_differs += 1
+    assert bounded_differs > 0  # the bound was exercised

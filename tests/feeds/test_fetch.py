@@ -77,7 +77,7 @@ def fetcher():
 def test_fetch_and_read(server, fetcher, tmp_path):
     path = fetcher.fetch(f"{server}/abstract.zip", tmp_path)
     timetable, report = read_feed(path)
-    assert report.feed_id == "abstract" and timetable.trip_count == 36
+    assert report.feed_id == "abstract" and timetable.trip_count == 37
 
 
 def test_retries_a_busy_server(server, fetcher, tmp_path):

@@ -188,3 +188,16 @@ def test_matches_reference_on_the_abstract_feed(planner):
         journey = planner.earliest_arrival([a], [b], DAY, t)
         got = math.inf if journey is None else journey.arrival_seconds
         assert got == reference.earliest_arrival(a, b, t), (tt.stop_ids[a], tt.stop_ids[b], t)
+
+
+def test_max_transfers_picks_a_slower_direct_trip(planner):
+    tt = planner.timetable
+    d, c = [tt.find_stop("D")], [tt.find_stop("C")]
+    fastest = planner.earliest_arrival(d, c, DAY, _hm("06:45"))
+    assert len(fastest.rides) == 2 and format_gtfs_time(fastest.arrival_seconds) == "12:00:00"
+    direct = planner.earliest_arrival(d, c, DAY, _hm("06:45"), max_transfers=0)
+    assert len(direct.rides) == 1 and format_gtfs_time(direct.arrival_seconds) == "14:00:00"
+    again = planner.earliest_arrival(d, c, DAY, _hm("06:45"), max_transfers=1)
+    assert again.rides == fastest.rides
+    query = Query("D", "C", datetime(2026, 3, 3, 6, 45, tzinfo=BERLIN), max_transfers=0)
+    assert planner.advise(query).options[0].transfers == 0
