@@ -43,7 +43,13 @@ from advisor.errors import (
 from advisor.network.model import Mode, Network
 from advisor.risk.coverage import RiskIndex, resolve
 from advisor.risk.model import Flag, FlagStatus, Tolerance, utcnow
-from advisor.risk.parse import flag_from_dict, flag_to_dict, parse_time, validate_against
+from advisor.risk.parse import (
+    enum_by_name,
+    flag_from_dict,
+    flag_to_dict,
+    parse_time,
+    validate_against,
+)
 from advisor.routing.engine import plan
 from advisor.routing.model import (
     Advice,
@@ -206,15 +212,7 @@ def _flag_entries(path: Path) -> list:
 
 def parse_tolerance(value) -> Tolerance:
     """A :class:`Tolerance` from its name; raises :class:`InvalidQuery` naming the value."""
-    if isinstance(value, Tolerance):
-        return value
-    try:
-        return Tolerance(str(value).strip().lower())
-    except ValueError:
-        names = ", ".join(t.value for t in Tolerance)
-        raise InvalidQuery(
-            f"unknown tolerance {value!r}; use one of {names}", field="tolerance", value=value
-        ) from None
+    return enum_by_name(Tolerance, value, what="tolerance", field="tolerance", error=InvalidQuery)
 
 
 def parse_modes(value) -> frozenset[Mode]:

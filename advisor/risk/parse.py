@@ -67,6 +67,7 @@ from advisor.risk.model import (
 __all__ = [
     "KYIV_TZ",
     "MAX_REASON_CHARS",
+    "enum_by_name",
     "flag_from_dict",
     "flag_to_dict",
     "parse_time",
@@ -296,14 +297,26 @@ def _flag_id(data: Mapping) -> str:
     return value
 
 
-def _status(value) -> FlagStatus:
+def enum_by_name(cls, value, *, what: str, field: str, error=InvalidFlag):
+    """The member of enum *cls* named *value* (case and spaces ignored), else *error*
+    naming the value and the choices.
+
+    >>> enum_by_name(FlagStatus, " Draft ", what="flag status", field="status").value
+    'draft'
+    """
+    if isinstance(value, cls):
+        return value
     try:
-        return FlagStatus(str(value).strip().lower())
+        return cls(str(value).strip().lower())
     except ValueError:
-        names = ", ".join(s.value for s in FlagStatus)
-        raise InvalidFlag(
-            f"unknown flag status {value!r}; use one of {names}", field="status", value=value
+        names = ", ".join(member.value for member in cls)
+        raise error(
+            f"unknown {what} {value!r}; use one of {names}", field=field, value=value
         ) from None
+
+
+def _status(value) -> FlagStatus:
+    return enum_by_name(FlagStatus, value, what="flag status", field="status")
 
 
 def _version(value) -> int:
