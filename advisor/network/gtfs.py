@@ -38,6 +38,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from advisor.errors import FeedError
+from advisor.network.importer import crowfly_km
 from advisor.network.model import Network
 from advisor.network.timetable import Timetable, format_gtfs_time, mode_of_route_type
 
@@ -700,13 +701,6 @@ def normalise_name(name: str) -> str:
     return _NON_WORD.sub("", text.replace("ʼ", "").replace("'", "").replace("’", ""))
 
 
-def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
-
-
 def read_stop_mapping(path) -> dict[str, str]:
     """An explicit ``stop_id,station_id`` CSV (with that header) as a dict."""
     path = Path(path)
@@ -780,10 +774,10 @@ class _StationLookup:
         lat, lon = timetable.stop_lat[place], timetable.stop_lon[place]
         has_point = not (math.isnan(lat) or math.isnan(lon))
         for station in self.by_name.get(normalise_name(timetable.stop_names[place]), ()):
-            if not has_point or _distance_km(lat, lon, station.lat, station.lon) <= NAME_MATCH_KM:
+            if not has_point or crowfly_km(lat, lon, station.lat, station.lon) <= NAME_MATCH_KM:
                 return station.id, "name"
         if has_point:
-            distance = {s.id: _distance_km(lat, lon, s.lat, s.lon) for s in self.near(lat, lon)}
+            distance = {s.id: crowfly_km(lat, lon, s.lat, s.lon) for s in self.near(lat, lon)}
             nearest = min(distance, key=distance.__getitem__, default=None)
             if nearest is not None and distance[nearest] <= NEAREST_MATCH_KM:
                 return nearest, "distance"

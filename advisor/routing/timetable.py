@@ -39,6 +39,7 @@ from threading import Lock
 import networkx as nx
 
 from advisor.errors import InvalidQuery
+from advisor.network.importer import crowfly_km
 from advisor.network.model import Mode, Network, TimeSource
 from advisor.network.timetable import Timetable
 from advisor.risk.model import Flag, RiskLevel, Tolerance
@@ -736,15 +737,8 @@ class TimetablePlanner:
 
 
 def _straight_km(tt: Timetable, a: int, b: int) -> float:
-    lat1, lon1, lat2, lon2 = tt.stop_lat[a], tt.stop_lon[a], tt.stop_lat[b], tt.stop_lon[b]
-    if any(math.isnan(x) for x in (lat1, lon1, lat2, lon2)):
-        return 0.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = (
-        math.sin((p2 - p1) / 2) ** 2
-        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    )
-    return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
+    points = (tt.stop_lat[a], tt.stop_lon[a], tt.stop_lat[b], tt.stop_lon[b])
+    return 0.0 if any(math.isnan(x) for x in points) else crowfly_km(*points)
 
 
 # -- choosing the options ----------------------------------------------------------------
