@@ -123,6 +123,13 @@ class Store:
         Raises :class:`NotFound`, or :class:`Conflict` (carrying ``current_version``) when
         *expected_version* is not the current one. *change* may raise to refuse the edit.
         """
+        try:
+            return self._change_flag(flag_id, expected_version, change, actor, address, action)
+        except IntegrityError as err:  # a concurrent writer added this version first
+            _check_version(self.get_flag(flag_id), expected_version)
+            raise Conflict(f"flag {flag_id!r} changed concurrently; reload it") from err
+
+    def _change_flag(self, flag_id, expected_version, change, actor, address, action) -> Flag:
         now = utcnow()
         with self._write.begin() as session:
             current = _current_flag(session, flag_id)
@@ -142,7 +149,9 @@ class Store:
                 .values(current_version=new.version, status=new.status.value, updated_at=now)
             ).rowcount
             if moved != 1:  # another writer moved the head between our read and write
+                session.expire_all()  # re-read the head, not the cached row
                 _check_version(_current_flag(session, flag_id), expected_version)
+                raise Conflict(f"flag {flag_id!r} changed concurrently; reload it")
             session.add(_version_row(new, action, now))
             _audit(session, now, actor, address, action, "flag", flag_id, current, new)
         return new

@@ -70,7 +70,7 @@ class FlagRow(Base):
 
     __tablename__ = "flags"
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
     current_version: Mapped[int] = mapped_column(Integer, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, index=True)
     baseline: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
@@ -87,7 +87,7 @@ class FlagVersionRow(Base):
         Index("ix_flag_versions_status_until", "status", "active_until"),
     )
 
-    flag_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    flag_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     version: Mapped[int] = mapped_column(Integer, primary_key=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     level: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -141,7 +141,7 @@ class AuditRow(Base):
     address: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     action: Mapped[str] = mapped_column(String(32), nullable=False)
     object_type: Mapped[str] = mapped_column(String(16), nullable=False)
-    object_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    object_id: Mapped[str] = mapped_column(String(80), nullable=False, index=True)
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
     note: Mapped[str] = mapped_column(Text, nullable=False, default="")

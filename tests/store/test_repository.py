@@ -250,3 +250,12 @@ def test_migrations_create_exactly_the_tables_the_models_describe(store):
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def test_longest_allowed_flag_id_fits_every_backend(store):
+    from advisor.risk.parse import MAX_ID_CHARS
+
+    flag = store.add_flag(make_flag(id="x" * MAX_ID_CHARS), actor="ops")
+    store.change_flag(flag.id, 1, _publish, actor="ops", action="flag.publish")
+    assert store.get_flag(flag.id).version == 2
+    assert store.list_audit(object_id=flag.id)[0].action == "flag.publish"

@@ -21,7 +21,7 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "flags",
-        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("id", sa.String(80), primary_key=True),
         sa.Column("current_version", sa.Integer, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("baseline", sa.Boolean, nullable=False),
@@ -31,7 +31,7 @@ def upgrade() -> None:
     op.create_index("ix_flags_status", "flags", ["status"])
     op.create_table(
         "flag_versions",
-        sa.Column("flag_id", sa.String(64), primary_key=True),
+        sa.Column("flag_id", sa.String(80), primary_key=True),
         sa.Column("version", sa.Integer, primary_key=True),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("level", sa.String(16), nullable=False),
@@ -82,7 +82,7 @@ def upgrade() -> None:
         sa.Column("address", sa.String(64), nullable=False),
         sa.Column("action", sa.String(32), nullable=False),
         sa.Column("object_type", sa.String(16), nullable=False),
-        sa.Column("object_id", sa.String(64), nullable=False),
+        sa.Column("object_id", sa.String(80), nullable=False),
         sa.Column("before", sa.JSON),
         sa.Column("after", sa.JSON),
         sa.Column("note", sa.Text, nullable=False),
