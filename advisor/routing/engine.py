@@ -274,23 +274,38 @@ def _candidates(search: _Search, query: Query):
         recommended = search.find(tolerance, modes)
     if recommended is not None:
         found.append((OptionKind.RECOMMENDED, recommended))
+        best = recommended
     else:
-        found.append((OptionKind.LEAST_RISKY, search.find(LEAST_RISKY, modes)))
+        # Nothing fits the tolerance, so no single-mode or mixed trip does either: skip
+        # those searches (each would explore the whole component before failing).
+        best = search.find(LEAST_RISKY, modes)
+        found.append((OptionKind.LEAST_RISKY, best))
         notices.append(notice(NoticeCode.NO_SAFE_ROUTE, tolerance=query.tolerance.value))
     for kind, mode in ((OptionKind.RAIL_ONLY, Mode.RAIL), (OptionKind.BUS_ONLY, Mode.BUS)):
         if mode in modes:
-            found.append((kind, _single_mode(search, recommended, tolerance, mode)))
-    if modes >= {Mode.RAIL, Mode.BUS}:
-        mixed = recommended if recommended and _riding_modes(recommended) == modes else None
+            found.append(
+                (kind, _single_mode(search, best, recommended is not None, tolerance, mode))
+            )
+    if modes >= {Mode.RAIL, Mode.BUS} and recommended is not None:
+        mixed = recommended if _riding_modes(recommended) == modes else None
         found.append((OptionKind.RAIL_THEN_BUS, mixed or search.find_mixed(tolerance)))
     found.append((OptionKind.FASTEST, fastest))
     return [(kind, trip) for kind, trip in found if trip is not None], notices
 
 
-def _single_mode(search: _Search, recommended: _Trip | None, tolerance, mode: Mode):
-    if recommended is not None and _riding_modes(recommended) <= {mode}:
-        return recommended
-    return search.find(tolerance, {mode}) or search.find(LEAST_RISKY, {mode})
+def _single_mode(search: _Search, best: _Trip | None, within: bool, tolerance, mode: Mode):
+    """The best trip by *mode* alone: within the tolerance if one exists, else least risky.
+
+    *best* is the best trip over all modes (within tolerance when *within*); when it uses
+    *mode* only, it is also the best of that mode under the same weights.
+    """
+    if best is not None and _riding_modes(best) <= {mode}:
+        return best
+    if within:
+        trip = search.find(tolerance, {mode})
+        if trip is not None:
+            return trip
+    return search.find(LEAST_RISKY, {mode})
 
 
 # --- building options ------------------------------------------------------------------

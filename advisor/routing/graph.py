@@ -7,10 +7,11 @@ graphs here; each builds its own small ``Weigher``.
 
 Two precomputed graphs:
 
-- ``graph``: a simple :class:`networkx.Graph` over station ids. Parallel links between two
+- ``graph``: a simple :class:`networkx.Graph` over station ids. Links between the same two
   stations become alternatives of one edge (``links``, cheapest first), because
   ``shortest_simple_paths`` and the bidirectional search want simple graphs and because
-  one relaxation per station pair is cheaper than one per link.
+  one relaxation per station pair is cheaper than one per link. Parallel "skip" links
+  whose chain is no slower are left out (see :func:`_dominated`): they can never win.
 - ``layered``: a :class:`networkx.DiGraph` with a rail layer and a bus layer joined by
   transfers from rail to bus only, so that one search from ``(origin, RAIL)`` to
   ``(destination, BUS)`` finds the best "train first, then bus" trip.
