@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from advisor.network.model import Mode, Network
+from advisor.network.model import Mode, Network, Station, StationKind
 from advisor.risk.model import Flag, RiskLevel
 from advisor.routing.model import Advice, Leg, NoticeCode, OptionKind, Verdict
 from advisor.web.i18n import format_age, format_minutes, local_time
 from advisor.web.svgmap import MapLine, MapPoint, render_map
 
-__all__ = ["LABELS", "Presenter"]
+__all__ = ["BANNER_NOTICES", "LABELS", "VERDICT_NOTICES", "Presenter"]
 
 LABELS = {
     OptionKind.RECOMMENDED: _l("Recommended"),
@@ -40,8 +40,31 @@ LABELS = {
     "bus": _l("Bus"),
 }
 
+# Oblast names for the "did you mean" list, where two places share a name. The network
+# carries English names only; these are the official Ukrainian ones (ISO 3166-2:UA).
+OBLASTS_UK = {
+    "UA-05": "Вінницька обл.", "UA-07": "Волинська обл.", "UA-09": "Луганська обл.",
+    "UA-12": "Дніпропетровська обл.", "UA-14": "Донецька обл.", "UA-18": "Житомирська обл.",
+    "UA-21": "Закарпатська обл.", "UA-23": "Запорізька обл.", "UA-26": "Івано-Франківська обл.",
+    "UA-30": "Київ", "UA-32": "Київська обл.", "UA-35": "Кіровоградська обл.",
+    "UA-40": "Севастополь", "UA-43": "АР Крим", "UA-46": "Львівська обл.",
+    "UA-48": "Миколаївська обл.", "UA-51": "Одеська обл.", "UA-53": "Полтавська обл.",
+    "UA-56": "Рівненська обл.", "UA-59": "Сумська обл.", "UA-61": "Тернопільська обл.",
+    "UA-63": "Харківська обл.", "UA-65": "Херсонська обл.", "UA-68": "Хмельницька обл.",
+    "UA-71": "Черкаська обл.", "UA-74": "Чернігівська обл.", "UA-77": "Чернівецька обл.",
+}  # fmt: skip
+
+KIND_LABELS = {
+    StationKind.RAIL_STATION: _l("railway station"),
+    StationKind.HALT: _l("railway halt"),
+    StationKind.BUS_STATION: _l("bus station"),
+    StationKind.CITY_STOP: _l("stop"),
+}
+
 # Notices shown elsewhere on the page (banner, labels), not repeated in the notice list.
 BANNER_NOTICES = {NoticeCode.RISK_DATA_STALE, NoticeCode.RISK_DATA_UNAVAILABLE}
+# Notices that are the verdict itself: shown in a box above the options.
+VERDICT_NOTICES = {NoticeCode.NO_SAFE_ROUTE, NoticeCode.NO_ROUTE, NoticeCode.ONLY_RISKY_ROUTES}
 
 
 class Presenter:
@@ -71,9 +94,19 @@ class Presenter:
         return format_minutes(option.travel_minutes, estimated=estimated)
 
     def flag_when(self, flag: Flag) -> str:
-        """ "since 2026-03-12 08:00 (3 days ago)" for a flag."""
-        since = flag.since
+        """When a flag started to apply (else when it was last changed), with its age."""
+        since = flag.since or flag.updated_at
         return f"{local_time(since)} ({format_age(since)})" if since else ""
+
+    def place_hint(self, station: Station) -> str:
+        """What tells two same-named places apart: kind and oblast, in the page language."""
+        oblast = self.network.oblasts.get(station.oblast_iso)
+        if self.locale == "uk":
+            region = OBLASTS_UK.get(station.oblast_iso, station.oblast_iso)
+        else:
+            region = oblast.name_en if oblast else station.oblast_iso
+        kind = str(KIND_LABELS[station.kind])
+        return f"{kind}, {region}" if region else kind
 
     @staticmethod
     def updated_text(freshness) -> str:

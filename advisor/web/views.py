@@ -18,7 +18,7 @@ from advisor.network.model import Station
 from advisor.web import bp
 from advisor.web.forms import MODES, TOLERANCES, JourneyForm
 from advisor.web.i18n import current_locale
-from advisor.web.present import BANNER_NOTICES, LABELS, Presenter
+from advisor.web.present import BANNER_NOTICES, LABELS, VERDICT_NOTICES, Presenter
 
 __all__ = ["index"]
 
@@ -51,7 +51,7 @@ def index():
         form.validate()
         context.update(_answer(form))
     status = 400 if form.errors else 200
-    return render_template("index.html", **context, **_form_context()), status
+    return render_template("index.html", **{**_form_context(), **context}), status
 
 
 def _answer(form: JourneyForm) -> dict:
@@ -149,6 +149,8 @@ def _form_context() -> dict:
         "modes": [(m, LABELS[m]) for m in MODES],
         "labels": LABELS,
         "banner_notices": BANNER_NOTICES,
+        "verdict_notices": VERDICT_NOTICES,
+        "p": Presenter(network, locale),
         "hub_names": sorted({s.display_name(locale) for s in hubs}),
         "network": network,
     }

@@ -9,7 +9,7 @@ import pytest
 
 from advisor.network.model import Network, Station, StationKind
 from advisor.services import FileFlagSource
-from tests.web.conftest import FailingSource, make_app
+from tests.web.conftest import LOZOVA_KRAMATORSK_HIGH, FailingSource, make_app, write_flags
 
 JOURNEY = "/?from=Київ&to=Краматорськ"
 MAX_PAGE_BYTES = 60 * 1024
@@ -215,3 +215,37 @@ def test_unavailable_flag_store_keeps_the_last_flags_and_says_so(tmp_path, tiny_
     assert "Дані про ризики зараз недоступні." in html
     assert "Високий ризик" in html  # the last known flag is still applied
     assert client.get("/readyz").status_code == 503
+
+
+def test_no_safe_route_is_said_plainly_and_the_bus_is_not_called_safe(
+    tmp_path, tiny_network, flag_file
+):
+    sumy_high = {
+        **LOZOVA_KRAMATORSK_HIGH,
+        "id": "sumy-oblast",
+        "target": {"kind": "oblast", "oblast_iso": "UA-59"},
+        "reason_uk": "Обстріли області",
+        "reason_en": "Strikes across the oblast",
+        "source": "ОВА",
+    }
+    flags = write_flags(tmp_path / "sumy.json", [sumy_high])
+    app = make_app(tmp_path, tiny_network, FileFlagSource([flags]))
+    html = app.test_client().get("/?from=Київ&to=Суми").text
+    box = re.search(r'<p class="verdict-box" role="status"><strong>(.*?)</strong>', html)
+    assert box, "no-safe-route must be a verdict above the options"
+    assert html.index('class="verdict-box"') < html.index("<article")
+    verdicts = re.findall(r'<article class="option verdict-(\w+)"', html)
+    assert verdicts and set(verdicts) == {"not_advised"}
+    bus_legs = re.findall(
+        r'<li class="leg mode-bus">(.*?)</li>\s*</ol>|<li class="leg mode-bus">(.*?)</li>',
+        html,
+        re.S,
+    )
+    assert bus_legs and all("Високий ризик" in "".join(leg) for leg in bus_legs)
+    assert "Позначок немає" not in "".join("".join(leg) for leg in bus_legs)
+
+
+def test_did_you_mean_tells_places_apart_by_oblast(two_lozovas):
+    html = two_lozovas.test_client().get("/?from=Київ&to=Лозова").text
+    assert "(залізнична станція, Харківська обл.)" in html
+    assert "(залізнична станція, Вінницька обл.)" in html
