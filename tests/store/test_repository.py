@@ -229,7 +229,8 @@ def _open_in_child(url, queue):
 def test_several_processes_migrating_at_once_all_succeed(database_url):
     import multiprocessing
 
-    ctx = multiprocessing.get_context("spawn")
+    # fork: the children start at once, so they really race for the migration lock.
+    ctx = multiprocessing.get_context("fork")
     queue = ctx.Queue()
     children = [ctx.Process(target=_open_in_child, args=(database_url, queue)) for _ in range(3)]
     for child in children:
