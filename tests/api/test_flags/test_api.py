@@ -384,3 +384,26 @@ def test_invalid_edits_get_a_clear_problem(client, tokens, body, headers, status
 def test_bad_audit_queries_are_400(client, tokens, query, text):
     assert text in _problem(client.get(f"/api/v1/audit?{query}", headers=tokens.operator),
                             400)["detail"]
+
+
+def test_baseline_flags_are_seeded_once_and_stay_editable(tmp_path, tiny_dataset):
+    from advisor import create_app
+    from advisor.settings import CONFIG_DIR
+    from tests.store.apptools import app_config, issue_tokens
+
+    config = app_config(tmp_path, tiny_dataset,
+                        baseline_flags_path=CONFIG_DIR / "baseline_flags.toml")
+    app = create_app(config)
+    client, headers = app.test_client(), issue_tokens(app)
+    seeded = client.get("/api/v1/flags", headers=headers.viewer).get_json()["flags"]
+    assert seeded and all(f["baseline"] and f["author"] == "baseline" for f in seeded)
+    assert all(f["status"] == "published" and f["version"] == 1 for f in seeded)
+    first = seeded[0]["id"]
+    resp = client.post(f"/api/v1/flags/{first}/withdraw", json={"version": 1},
+                       headers=headers.operator)
+    assert resp.status_code == 200
+    again = create_app(config).test_client()  # a restart seeds nothing twice
+    after = again.get("/api/v1/flags", headers=headers.viewer).get_json()["flags"]
+    assert len(after) == len(seeded) - 1 and first not in {f["id"] for f in after}
+    history = again.get(f"/api/v1/flags/{first}/history", headers=headers.viewer).get_json()
+    assert [v["status"] for v in history["versions"]] == ["published", "withdrawn"]
