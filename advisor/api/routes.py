@@ -9,7 +9,7 @@ from flask import current_app, jsonify, request
 from advisor.api import bp
 from advisor.api.schema import advice_to_json
 from advisor.errors import InvalidQuery, UnknownStation
-from advisor.web.forms import MAX_TEXT, MODES, TOLERANCES
+from advisor.web.forms import MAX_TEXT, MODES, TOLERANCES, same_place
 from advisor.web.i18n import KYIV, current_locale
 
 __all__ = ["plan_route"]
@@ -96,9 +96,7 @@ def _modes() -> list[str]:
 def plan_route():
     """Options (recommended first), legs, risk, notices and data freshness for one journey."""
     origin, destination = _station("from"), _station("to")
-    if origin.id == destination.id or (
-        origin.settlement and origin.settlement == destination.settlement
-    ):
+    if same_place(origin, destination):
         raise InvalidQuery(
             f"to is the same place as from ({destination.id})", field="to", value=request.args["to"]
         )

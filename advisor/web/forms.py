@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from advisor.web.i18n import KYIV
 
-__all__ = ["MODES", "TOLERANCES", "JourneyForm"]
+__all__ = ["MODES", "TOLERANCES", "JourneyForm", "same_place"]
 
 TOLERANCES = ("strict", "balanced", "accept-high")
 MODES = ("rail", "bus")
@@ -71,20 +72,18 @@ class JourneyForm:
         self._check_when()
 
     def _check_when(self) -> None:
-        if self.date:
+        not_a_date = _l("“%(value)s” is not a date; use the form 2026-03-12.")
+        not_a_time = _l("“%(value)s” is not a time of day; use the form 14:30.")
+        checks = (
+            ("date", self.date, date.fromisoformat, not_a_date),
+            ("time", self.time, time.fromisoformat, not_a_time),
+        )
+        for name, value, parse, message in checks:
             try:
-                date.fromisoformat(self.date)
+                if value:
+                    parse(value)
             except ValueError:
-                self.errors["date"] = gettext(
-                    "“%(value)s” is not a date; use the form 2026-03-12.", value=self.date
-                )
-        if self.time:
-            try:
-                time.fromisoformat(self.time)
-            except ValueError:
-                self.errors["time"] = gettext(
-                    "“%(value)s” is not a time of day; use the form 14:30.", value=self.time
-                )
+                self.errors[name] = message % {"value": value}
 
     def depart_at(self, now: datetime) -> datetime:
         """The departure as an aware datetime in Kyiv time (defaults: today, now)."""
@@ -107,3 +106,8 @@ class JourneyForm:
         }
         values.update(changes)
         return {k: v for k, v in values.items() if v not in ("", None, [])}
+
+
+def same_place(a, b) -> bool:
+    """True when two stations are one place: the same station or one settlement's stops."""
+    return a.id == b.id or bool(a.settlement and a.settlement == b.settlement)

@@ -16,7 +16,7 @@ from flask_babel import gettext
 from advisor.errors import InvalidQuery, UnknownStation
 from advisor.network.model import Station
 from advisor.web import bp
-from advisor.web.forms import MODES, TOLERANCES, JourneyForm
+from advisor.web.forms import MODES, TOLERANCES, JourneyForm, same_place
 from advisor.web.i18n import current_locale
 from advisor.web.present import BANNER_NOTICES, LABELS, VERDICT_NOTICES, Presenter
 
@@ -62,7 +62,7 @@ def _answer(form: JourneyForm) -> dict:
     }
     choices = {name: r.choices for name, r in found.items() if r.choices}
     origin, destination = found["from"].station, found["to"].station
-    if origin and destination and _same_place(origin, destination):
+    if origin and destination and same_place(origin, destination):
         form.errors["to"] = gettext("Destination is the same place as the origin.")
     if form.errors or choices or not (origin and destination):
         return {"choices": choices}
@@ -94,10 +94,6 @@ def _depart_at(form: JourneyForm) -> datetime | None:
         )
         return None
     return when
-
-
-def _same_place(a: Station, b: Station) -> bool:
-    return a.id == b.id or bool(a.settlement and a.settlement == b.settlement)
 
 
 def _resolve(form: JourneyForm, name: str, text: str, chosen_id: str) -> Resolution:
