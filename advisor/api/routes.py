@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import current_app, jsonify, request
 
 from advisor.api import bp
 from advisor.api.schema import advice_to_json
 from advisor.errors import InvalidQuery, UnknownStation
-from advisor.web.forms import MAX_TEXT, MODES, TOLERANCES, same_place
+from advisor.services import advise_timetable
+from advisor.web.forms import (
+    MAX_DAYS_FROM_TODAY,
+    MAX_TEXT,
+    MODES,
+    TOLERANCES,
+    same_place,
+    within_planning_window,
+)
 from advisor.web.i18n import KYIV, current_locale
 
 __all__ = ["plan_route"]
 
 # Flags change at any moment; a minute of caching spares repeated identical questions.
 CACHE_SECONDS = 60
-MAX_DAYS_AHEAD = 366
 
 
 def _services():
@@ -58,9 +65,9 @@ def _depart_at() -> datetime:
         ) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=KYIV)  # a time without offset is Kyiv local time
-    if not now - timedelta(days=1) <= when <= now + timedelta(days=MAX_DAYS_AHEAD):
+    if not within_planning_window(when, now):
         raise InvalidQuery(
-            f"at must lie between yesterday and {MAX_DAYS_AHEAD} days ahead, not {raw!r}",
+            f"at must lie within {MAX_DAYS_FROM_TODAY} days of today, not {raw!r}",
             field="at",
             value=raw,
         )
@@ -101,8 +108,9 @@ def plan_route():
             f"to is the same place as from ({destination.id})", field="to", value=request.args["to"]
         )
     services = _services()
-    advice = services.advise(
-        origin.id, destination.id, at=_depart_at(), tolerance=_tolerance(), modes=_modes()
+    # Timetabled trips where a feed covers the journey, else the estimated engine (it says so).
+    advice = advise_timetable(
+        services, origin.id, destination.id, at=_depart_at(), tolerance=_tolerance(), modes=_modes()
     )
     response = jsonify(advice_to_json(advice, services.network, current_locale()))
     response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"

@@ -8,17 +8,20 @@ the field with the user's text kept.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from advisor.web.i18n import KYIV
 
-__all__ = ["MODES", "TOLERANCES", "JourneyForm", "same_place"]
+__all__ = ["MODES", "TOLERANCES", "JourneyForm", "same_place", "within_planning_window"]
 
 TOLERANCES = ("strict", "balanced", "accept-high")
 MODES = ("rail", "bus")
+# A departure further than this from today is taken as a typo, not a plan: the network and
+# flags say nothing useful about it (past dates stay allowed for timetable look-ups).
+MAX_DAYS_FROM_TODAY = 366
 MAX_TEXT = 100  # the station search refuses longer text
 
 
@@ -111,3 +114,8 @@ class JourneyForm:
 def same_place(a, b) -> bool:
     """True when two stations are one place: the same station or one settlement's stops."""
     return a.id == b.id or bool(a.settlement and a.settlement == b.settlement)
+
+
+def within_planning_window(when: datetime, now: datetime) -> bool:
+    """True when *when* lies within :data:`MAX_DAYS_FROM_TODAY` days of *now*."""
+    return abs(when - now) <= timedelta(days=MAX_DAYS_FROM_TODAY)

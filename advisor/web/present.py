@@ -124,6 +124,13 @@ class Presenter:
         """CSS class of a risk badge."""
         return f"risk-{level.value}" if level else "risk-none"
 
+    @staticmethod
+    def notices(advice: Advice, *hidden) -> list:
+        """The notices to list: one per code (the last, most specific one), minus *hidden*."""
+        skip = set().union(*hidden)
+        by_code = {n.code: n for n in advice.notices if n.code not in skip}
+        return list(by_code.values())
+
     def nearby_flags(self, advice: Advice) -> list[Flag]:
         """Every distinct flag any shown option touches, highest level first."""
         seen: dict[str, Flag] = {}

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext
 
 from advisor.errors import InvalidQuery, UnknownStation
 from advisor.network.model import Station
+from advisor.services import advise_timetable
 from advisor.web import bp
-from advisor.web.forms import MODES, TOLERANCES, JourneyForm, same_place
+from advisor.web.forms import MODES, TOLERANCES, JourneyForm, same_place, within_planning_window
 from advisor.web.i18n import current_locale
 from advisor.web.present import BANNER_NOTICES, LABELS, VERDICT_NOTICES, Presenter
 
@@ -25,8 +26,6 @@ __all__ = ["index"]
 log = logging.getLogger(__name__)
 
 SUGGESTIONS = 6
-# How far ahead a passenger may plan; the network and flags say nothing useful beyond it.
-MAX_DAYS_AHEAD = 366
 
 
 @dataclass
@@ -66,7 +65,9 @@ def _answer(form: JourneyForm) -> dict:
         form.errors["to"] = gettext("Destination is the same place as the origin.")
     if form.errors or choices or not (origin and destination):
         return {"choices": choices}
-    advice = _services().advise(
+    # Timetabled trips where a feed covers the journey, else the estimated engine (it says so).
+    advice = advise_timetable(
+        _services(),
         origin.id,
         destination.id,
         at=depart_at,
@@ -87,10 +88,9 @@ def _depart_at(form: JourneyForm) -> datetime | None:
         return None
     now = datetime.now(UTC)
     when = form.depart_at(now)
-    if when < now - timedelta(days=1) or when > now + timedelta(days=MAX_DAYS_AHEAD):
+    if not within_planning_window(when, now):
         form.errors["date"] = gettext(
-            "“%(value)s” is too far from today; plan between yesterday and a year ahead.",
-            value=form.date,
+            "“%(value)s” is too far from today; plan within a year either way.", value=form.date
         )
         return None
     return when
