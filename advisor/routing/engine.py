@@ -193,17 +193,14 @@ class _Search:
     def find(self, factors, modes: Collection[Mode]) -> _Trip | None:
         """The cheapest trip under *factors* using *modes* (plus transfers), or None."""
         weigher = Weigher(self.levels, factors, modes, self.hidden)
+        graph = self.rg.graph_for(self.query.origin, self.query.destination)
         try:
             _cost, path = nx.bidirectional_dijkstra(
-                self.rg.graph, self.query.origin, self.query.destination, weight=weigher
+                graph, self.query.origin, self.query.destination, weight=weigher
             )
         except nx.NetworkXNoPath:
             return None
-        links = [
-            weigher.best_link(self.rg.graph.edges[u, v]["links"])[0]
-            for u, v in itertools.pairwise(path)
-        ]
-        return _Trip(tuple(path), tuple(links))
+        return _expand(graph, path, weigher)
 
     def unpenalised(self, trip: _Trip, factors) -> bool:
         """True if every link of *trip* costs its plain minutes under *factors*."""
@@ -229,8 +226,7 @@ class _Search:
         except (nx.NetworkXNoPath, nx.NodeNotFound):
             return None
         links = [
-            weigher.best_link(self.rg.layered.edges[u, v]["links"])[0]
-            for u, v in itertools.pairwise(path)
+            weigher.best_way(self.rg.layered.edges[u, v])[1][0] for u, v in itertools.pairwise(path)
         ]
         stations = [node for node, _layer in path]
         if bus_first:
@@ -239,15 +235,28 @@ class _Search:
         return _Trip(tuple(stations), tuple(links))
 
 
+def _expand(graph, path, weigher: Weigher) -> _Trip:
+    """Stations and links of a found path, opening contracted chains of halts."""
+    stations, links = [path[0]], []
+    for u, v in itertools.pairwise(path):
+        inner, way, _cost = weigher.best_way(graph.edges[u, v])
+        if inner and u > v:  # alternatives are stored from the smaller id to the larger
+            inner, way = inner[::-1], way[::-1]
+        stations.extend(inner or ())
+        stations.append(v)
+        links.extend(way)
+    return _Trip(tuple(stations), tuple(links))
+
+
 def _hidden_links(rg: RoutingGraph, query: Query) -> frozenset[str]:
     hidden: set[str] = set()
     for line_id in query.avoid_lines:
         hidden |= rg.line_links.get(line_id, frozenset())
     ends = {query.origin, query.destination}
+    graph = rg.network.graph
     for station_id in query.avoid_stations - ends:
-        if station_id in rg.graph:
-            for _u, _v, data in rg.graph.edges(station_id, data=True):
-                hidden.update(link.id for link in data["links"])
+        if station_id in graph:
+            hidden.update(key for _u, _v, key in graph.edges(station_id, keys=True))
     return frozenset(hidden)
 
 

@@ -23,7 +23,7 @@ Examples
 >>> net = Network.build(st, [Link("x", "a", "b", Mode.RAIL, 10, 9, LinkSource.OSM_TRACK),
 ...                          Link("y", "a", "b", Mode.RAIL, 10, 7, LinkSource.OSM_TRACK)], [])
 >>> rg = RoutingGraph.of(net)
->>> [link.id for link in rg.graph.edges["a", "b"]["links"]]
+>>> [link.id for link in rg.graph.edges["a", "b"]["alts"][0][1][0]]
 ['y', 'x']
 >>> w = Weigher(levels={"y": RiskLevel.SUSPENDED}, factors=FACTORS["balanced"])
 >>> w("a", "b", rg.graph.edges["a", "b"])
@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Collection, Mapping
@@ -39,7 +40,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 
-from advisor.network.model import Link, Mode, Network
+from advisor.network.model import Link, Mode, Network, StationKind
 from advisor.risk.coverage import parallel_shadows
 from advisor.risk.model import RiskLevel
 
@@ -102,6 +103,14 @@ class RoutingGraph:
     graph: nx.Graph
     layered: nx.DiGraph
     line_links: Mapping[str, frozenset[str]]
+    core: nx.Graph | None = None
+
+    def graph_for(self, origin: str, destination: str) -> nx.Graph:
+        """The contracted ``core`` when both ends are nodes of it, else the full graph."""
+        core = self.core
+        if core is not None and origin in core and destination in core:
+            return core
+        return self.graph
 
     @classmethod
     def of(cls, network: Network) -> RoutingGraph:
@@ -120,18 +129,21 @@ class RoutingGraph:
     def _build(cls, network: Network) -> RoutingGraph:
         graph = _simple_graph(network)
         layered = _layered_graph(graph)
+        core = _contracted(graph, network)
         line_links = {line.id: frozenset(line.link_ids) for line in network.lines.values()}
         for link in network.links.values():
             for line_id in link.line_ids:
                 line_links[line_id] = line_links.get(line_id, frozenset()) | {link.id}
-        nx.freeze(graph)
-        nx.freeze(layered)
+        for g in (graph, layered, core):
+            nx.freeze(g)
         log.info(
-            "routing graph: %d stations, %d station pairs",
+            "routing graph: %d stations, %d station pairs; core %d stations, %d edges",
             graph.number_of_nodes(),
             graph.number_of_edges(),
+            core.number_of_nodes(),
+            core.number_of_edges(),
         )
-        return cls(network, graph, layered, line_links)
+        return cls(network, graph, layered, line_links, core)
 
 
 _CACHE: dict[int, RoutingGraph] = {}
@@ -170,22 +182,83 @@ def _simple_graph(network: Network) -> nx.Graph:
 
 
 def _edge_data(links) -> dict:
-    """Edge attributes: the links (cheapest first) plus what the weight's fast path reads."""
+    """Attributes of an edge between two adjacent stations (one hop, one alternative)."""
     links = tuple(sorted(links, key=lambda lk: (lk.travel_minutes, lk.id)))
-    modes = {link.mode for link in links}
+    return _alts_data(((None, (links,)),))
+
+
+def _alts_data(alts) -> dict:
+    """Edge attributes from alternatives ``(inner_nodes, hops)``: each hop is a tuple of
+    links (cheapest first) joining two consecutive stations; ``inner_nodes`` are the halts
+    between the edge's ends in the order from ``min(u, v)`` (None for a single hop).
+
+    ``ids``, ``minutes`` and ``mode`` serve the weight's fast path.
+    """
+    modes = {link.mode for _nodes, hops in alts for hop in hops for link in hop}
     return {
-        "links": links,
-        "ids": frozenset(link.id for link in links),
-        "minutes": links[0].travel_minutes,
+        "alts": alts,
+        "ids": frozenset(link.id for _nodes, hops in alts for hop in hops for link in hop),
+        "minutes": min(sum(hop[0].travel_minutes for hop in hops) for _nodes, hops in alts),
         "mode": modes.pop() if len(modes) == 1 else None,
     }
+
+
+def _contracted(graph: nx.Graph, network: Network) -> nx.Graph:
+    """*graph* with chains of halts (degree 2, rail on both sides) replaced by one edge.
+
+    Halts are rarely where a trip starts or ends, and a chain of them only passes a train
+    along; the engine searches this smaller graph whenever both ends of a trip are in it
+    and the full graph otherwise. Each edge keeps every way between its ends (a direct link
+    and any number of chains) as alternatives, so a flag on one link inside a chain still
+    weighs on it: a chain costs the sum of its links under the request's weights.
+    """
+    inner = {
+        node
+        for node, degree in graph.degree()
+        if degree == 2
+        and network.stations[node].kind is StationKind.HALT
+        and all(data["mode"] is Mode.RAIL for _u, _v, data in graph.edges(node, data=True))
+    }
+    core = nx.Graph()
+    core.add_nodes_from(node for node in graph if node not in inner)
+    alts: dict[tuple[str, str], list] = {}
+    for u, v, data in graph.edges(data=True):
+        if u not in inner and v not in inner:
+            alts.setdefault(_pair(u, v), []).extend(data["alts"])
+    seen = set()
+    for start in core:
+        for first in graph[start]:
+            if first in inner:
+                _walk_chain(graph, inner, start, first, alts, seen)
+    for (a, b), ways in alts.items():
+        core.add_edge(a, b, **_alts_data(tuple(ways)))
+    return core
+
+
+def _walk_chain(graph, inner, start, first, alts, seen) -> None:
+    nodes, prev, cur = [start, first], start, first
+    while cur in inner:
+        prev, cur = cur, next(n for n in graph[cur] if n != prev)
+        nodes.append(cur)
+        if cur == start or len(nodes) > len(inner) + 2:
+            return  # a loop back to where it started: never a shortcut
+    key = tuple(nodes) if nodes[0] < nodes[-1] else tuple(reversed(nodes))
+    if key in seen:
+        return
+    seen.add(key)
+    hops = tuple(graph.edges[x, y]["alts"][0][1][0] for x, y in itertools.pairwise(key))
+    alts.setdefault((key[0], key[-1]), []).append((key[1:-1], hops))
+
+
+def _pair(u: str, v: str) -> tuple[str, str]:
+    return (u, v) if u < v else (v, u)
 
 
 def _layered_graph(graph: nx.Graph) -> nx.DiGraph:
     layered = nx.DiGraph()
     for a, b, data in graph.edges(data=True):
         by_mode: dict[Mode, list[Link]] = {}
-        for link in data["links"]:
+        for link in data["alts"][0][1][0]:
             by_mode.setdefault(link.mode, []).append(link)
         for mode, links in by_mode.items():
             data = _edge_data(links)
@@ -256,8 +329,24 @@ class Weigher:
                 best, best_cost = link, cost
         return best, best_cost
 
+    def best_way(self, data) -> tuple[tuple | None, tuple[Link, ...], float | None]:
+        """The cheapest usable alternative of an edge: (inner nodes, links, cost)."""
+        best = (None, (), None)
+        for nodes, hops in data["alts"]:
+            links, total = [], 0.0
+            for hop in hops:
+                link, cost = self.best_link(hop)
+                if link is None:
+                    break
+                links.append(link)
+                total += cost
+            else:
+                if best[2] is None or total < best[2]:
+                    best = (nodes, tuple(links), total)
+        return best
+
     def __call__(self, _u, _v, data) -> float | None:
         mode = data["mode"]
         if mode is not None and self._affected.isdisjoint(data["ids"]):
             return data["minutes"] if mode in self._modes else None
-        return self.best_link(data["links"])[1]
+        return self.best_way(data)[2]
