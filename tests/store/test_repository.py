@@ -260,3 +260,20 @@ def test_longest_allowed_flag_id_fits_every_backend(store):
     store.change_flag(flag.id, 1, _publish, actor="ops", action="flag.publish")
     assert store.get_flag(flag.id).version == 2
     assert store.list_audit(object_id=flag.id)[0].action == "flag.publish"
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE flag_versions SET level = 'advisory'",
+        "DELETE FROM flag_versions",
+        "UPDATE audit_log SET actor = 'someone else'",
+        "DELETE FROM audit_log",
+    ],
+)
+def test_history_is_append_only_in_the_database(store, statement):
+    flag = store.add_flag(make_flag(), actor="ops")
+    with pytest.raises(sa.exc.DBAPIError, match="append-only"), store.engine.begin() as conn:
+        conn.exec_driver_sql(statement)
+    assert store.get_flag(flag.id).level is RiskLevel.HIGH
+    assert store.list_audit()[0].actor == "ops"
