@@ -1,0 +1,47 @@
+"""The store as routing's flag source: what routing sees, and what it keeps when the store fails."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from advisor.risk.model import FlagStatus
+from advisor.routing.model import NoticeCode
+from advisor.services import Services
+from advisor.settings import load_settings
+from advisor.store import Store, StoreFlagSource, make_engine
+from tests.store.factories import make_flag
+
+UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
+
+
+def _services(store, tiny_network, tmp_path):
+    source = StoreFlagSource(store)
+    settings = load_settings({"instance_path": tmp_path})
+    return Services(settings, network=tiny_network, flag_source=source), source
+
+
+def test_routing_sees_published_flags_only(store, tiny_network, tmp_path):
+    line = {"kind": "line", "line_id": "dnipro-zaporizhzhia"}
+    live = store.add_flag(make_flag(status="published", target=line), actor="ops")
+    store.add_flag(make_flag(status="draft", target=line), actor="ops")
+    services, _ = _services(store, tiny_network, tmp_path)
+    assert [f.id for f in services.refresh_flags().flags] == [live.id]
+    assert services.advise("dnipro", "zaporizhzhia").recommended.modes != {"rail"}
+    store.change_flag(live.id, 1, lambda f: replace(f, status=FlagStatus.WITHDRAWN),
+                      actor="ops", action="flag.withdraw")
+    assert services.refresh_flags().flags == ()
+    assert services.advise("dnipro", "zaporizhzhia").recommended.modes == {"rail"}
+
+
+def test_a_failing_store_keeps_the_last_flags_and_says_so(store, tiny_network, tmp_path):
+    line = {"kind": "line", "line_id": "dnipro-zaporizhzhia"}
+    live = store.add_flag(make_flag(status="published", target=line), actor="ops")
+    services, source = _services(store, tiny_network, tmp_path)
+    assert services.refresh_flags().available
+    source.store = Store(make_engine(UNREACHABLE))  # the database goes away
+    state = services.refresh_flags()
+    assert not state.available and state.stale
+    assert [f.id for f in state.flags] == [live.id]
+    advice = services.advise("dnipro", "zaporizhzhia")
+    assert advice.has_notice(NoticeCode.RISK_DATA_UNAVAILABLE)
+    assert advice.recommended.modes != {"rail"}  # the known flag still applies
