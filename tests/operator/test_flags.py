@@ -255,3 +255,42 @@ def test_audit_page_lists_who_did_what_from_where(signed_in):
     flag_id = operator.publish_new(LOZOVA_KRAMATORSK)
     page = _text(operator.get(f"/operator/audit?object={flag_id}"))
     assert "operator1" in page and "192.0.2.10" in page and "flag.create" in page
+
+
+def test_admin_creates_accounts_and_tokens_shown_once(console_app, signed_in):
+    admin = signed_in("admin1")
+    assert signed_in("operator1").get("/operator/accounts").status_code == 403
+    response = admin.post(
+        "/operator/accounts", {"username": "new-op", "password": "short", "role": "operator"}
+    )
+    assert response.status_code == 400 and 'value="new-op"' in _text(response)
+    response = admin.post(
+        "/operator/accounts",
+        {"username": "new-op", "password": "long enough password", "role": "operator"},
+    )
+    assert response.status_code == 302
+    page = _text(admin.post("/operator/tokens", {"username": "new-op", "name": "feed"}))
+    secret = re.search(r'<code id="token-secret">([^<]+)</code>', page).group(1)
+    bearer = {"Authorization": f"Bearer {secret}"}
+    client = console_app.test_client()
+    assert client.get("/api/v1/audit", headers=bearer).status_code == 200
+    listing = _text(admin.get("/operator/tokens"))
+    assert secret not in listing and secret[:12] in listing  # only the prefix, ever again
+    token_id = re.search(r'action="/operator/tokens/(\d+)/revoke', listing).group(1)
+    assert admin.post(f"/operator/tokens/{token_id}/revoke", {}).status_code == 302
+    assert client.get("/api/v1/audit", headers=bearer).status_code == 401
+
+
+def test_admin_changes_a_role_and_it_applies_to_the_open_session(signed_in):
+    admin, operator = signed_in("admin1"), signed_in("operator1")
+    assert operator.get("/operator/audit").status_code == 200
+    admin.post("/operator/accounts/operator1", {"role": "viewer"})
+    assert operator.get("/operator/audit").status_code == 403
+
+
+def test_pages_speak_ukrainian_by_default_and_english_on_request(signed_in):
+    operator = signed_in("operator1")
+    uk = _text(operator.get("/operator/flags/new"))
+    en = _text(operator.get("/operator/flags/new?lang=en"))
+    assert 'lang="uk"' in uk and "Попередній перегляд впливу" in uk
+    assert 'lang="en"' in en and "Preview the impact" in en

@@ -7,9 +7,13 @@ call a use case of :mod:`advisor.services` and render.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Blueprint
 
 __all__ = ["bp", "register"]
+
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 
 bp = Blueprint(
     "operator",
@@ -40,4 +44,6 @@ def register(app) -> None:
         # Secure outside tests: the console must be served over HTTPS.
         SESSION_COOKIE_SECURE=not settings.testing,
     )
+    # The console keeps its own catalogue; Flask-Babel merges every listed directory.
+    app.extensions["babel"].translation_directories.append(str(TRANSLATIONS))
     app.register_blueprint(bp)
