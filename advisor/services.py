@@ -77,6 +77,7 @@ __all__ = [
     # flags, accounts, tokens, audit (issue 4)
     "API_FLAG_FIELDS",
     "COMMAND_LINE",
+    "ActiveFlags",
     "AuditEntry",
     "ConsoleSessions",
     "FailureLimiter",
@@ -467,6 +468,17 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class ActiveFlags:
+    """The flags in force at a moment, and how fresh the flag data behind them is."""
+
+    at: datetime
+    flags: tuple[Flag, ...]
+    updated_at: datetime | None
+    available: bool = True
+    stale: bool = False
+
+
+@dataclass(frozen=True)
 class IssuedToken:
     """A new API token: ``secret`` is shown once and never stored."""
 
@@ -547,10 +559,17 @@ class Operations:
 
     # --- flags: reading ------------------------------------------------------------------
 
-    def list_active_flags(self, at: datetime | None = None) -> list[Flag]:
-        """Published flags in force at *at* (default now): what passengers are routed around."""
+    def list_active_flags(self, at: datetime | None = None) -> ActiveFlags:
+        """Published flags in force at *at* (default now), from the very snapshot routing
+        uses: a passenger sees the flags the advice applies, and the last known ones (said
+        to be stale) while the store is unreachable."""
         at = at or utcnow()
-        return [f for f in self.store.list_flags(FlagStatus.PUBLISHED) if f.is_active_at(at)]
+        if self.services is None:
+            flags = self.store.list_flags(FlagStatus.PUBLISHED)
+            return ActiveFlags(at, tuple(f for f in flags if f.is_active_at(at)), utcnow())
+        state = self.services.risk_state
+        active = tuple(f for f in state.flags if f.is_active_at(at))
+        return ActiveFlags(at, active, state.updated_at, state.available, state.stale)
 
     def list_flags(self, principal: Principal | None, status: str | None = None) -> list[Flag]:
         """Every flag (or those of one status), for viewers and up."""

@@ -20,7 +20,13 @@ from werkzeug.exceptions import (
 
 from advisor.api import bp
 from advisor.api.auth import current_principal, operations, requires
-from advisor.api.schema import audit_json, flag_json, flag_public_json, impact_json
+from advisor.api.schema import (
+    active_flags_json,
+    audit_json,
+    flag_json,
+    flag_public_json,
+    impact_json,
+)
 from advisor.errors import Conflict, InvalidFlag, InvalidQuery, UnknownLine, UnknownStation
 from advisor.risk.model import utcnow
 from advisor.risk.parse import parse_time
@@ -40,10 +46,9 @@ def list_flags():
     if status:
         flags = operations().list_flags(current_principal(), status)
         return _json({"flags": [flag_json(f) for f in flags], "count": len(flags)})
-    at = _query_time("at")
-    flags = operations().list_active_flags(at)
+    active = operations().list_active_flags(_query_time("at"))
     shape = flag_json if current_principal() else flag_public_json
-    return _json({"at": at.isoformat(), "flags": [shape(f) for f in flags], "count": len(flags)})
+    return _json(active_flags_json(active, shape))
 
 
 @bp.get("/flags/<flag_id>")

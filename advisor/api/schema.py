@@ -16,6 +16,7 @@ from advisor.routing.model import Advice, DataFreshness, Leg, Notice, Option
 
 __all__ = [
     "PROVENANCE",
+    "active_flags_json",
     "advice_to_json",
     "audit_json",
     "flag_json",
@@ -207,6 +208,20 @@ def flag_json(flag: Flag) -> dict:
     for name in ("active_from", "active_until", "published_at", "updated_at"):
         data.setdefault(name, None)
     return data
+
+
+def active_flags_json(active, shape=flag_public_json) -> dict:
+    """The flags in force at a moment (each in *shape*) and how fresh the flag data is."""
+    return {
+        "at": _iso(active.at),
+        "flags": [shape(flag) for flag in active.flags],
+        "count": len(active.flags),
+        "freshness": {
+            "flags_updated_at": _iso(active.updated_at),
+            "flags_available": active.available,
+            "flags_stale": active.stale,
+        },
+    }
 
 
 def audit_json(entry) -> dict:

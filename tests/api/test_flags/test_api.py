@@ -231,6 +231,7 @@ def test_flags_at_a_given_time(client, tokens):
     assert client.get("/api/v1/flags").get_json()["count"] == 0
     inside = client.get("/api/v1/flags?at=2030-01-01T12:00:00Z").get_json()
     assert inside["count"] == 1 and inside["at"].startswith("2030-01-01T12:00")
+    assert inside["freshness"]["flags_available"] and inside["freshness"]["flags_updated_at"]
     assert client.get("/api/v1/flags?at=2030-01-02T00:00:00Z").get_json()["count"] == 0
     _problem(client.get("/api/v1/flags?at=yesterday"), 400)
 
@@ -407,3 +408,17 @@ def test_baseline_flags_are_seeded_once_and_stay_editable(tmp_path, tiny_dataset
     assert len(after) == len(seeded) - 1 and first not in {f["id"] for f in after}
     history = again.get(f"/api/v1/flags/{first}/history", headers=headers.viewer).get_json()
     assert [v["status"] for v in history["versions"]] == ["published", "withdrawn"]
+
+
+def test_public_flags_survive_a_store_outage_and_say_so(flag_app, client, tokens):
+    from advisor.store import Store, make_engine
+
+    flag = _new(client, tokens.operator, status="published")
+    services = flag_app.extensions["advisor.services"]
+    services.flag_source.store = Store(
+        make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+    )
+    services.refresh_flags()
+    body = client.get("/api/v1/flags").get_json()
+    assert [f["id"] for f in body["flags"]] == [flag["id"]]
+    assert body["freshness"]["flags_available"] is False and body["freshness"]["flags_stale"]
