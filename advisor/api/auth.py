@@ -13,6 +13,7 @@ from flask import current_app, g, request
 
 from advisor.api import bp, problems
 from advisor.errors import AuthenticationFailed, RateLimited
+from advisor.services import require_role
 
 __all__ = ["client_address", "current_principal", "operations", "requires"]
 
@@ -50,7 +51,6 @@ def current_principal():
 
 def requires(role):
     """View decorator: the caller must hold *role* or higher; passes ``principal=``."""
-    from advisor.services import require_role
 
     def decorator(view):
         @functools.wraps(view)
