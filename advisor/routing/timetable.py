@@ -43,6 +43,7 @@ from advisor.network.importer import crowfly_km
 from advisor.network.model import Mode, Network, TimeSource
 from advisor.network.timetable import Timetable
 from advisor.risk.model import Flag, RiskLevel, Tolerance
+from advisor.routing.explain import format_time, notice
 from advisor.routing.model import (
     Advice,
     DataFreshness,
@@ -549,19 +550,22 @@ class TimetablePlanner:
         """
         origin, destination = self.places(query.origin), self.places(query.destination)
         day, seconds = self._day_and_seconds(query.depart_at)
+        freshness = freshness or DataFreshness(
+            None, False, risk is not None, "", "", self.timetable.feed_ids
+        )
+        if set(origin) & set(destination):
+            same = (notice(NoticeCode.SAME_ORIGIN_DESTINATION),)
+            return Advice(query=query, options=(), notices=same, freshness=freshness)
         c = self.day_connections(day)
         start = bisect_left(c.dep, seconds) if not query.arrive_by else 0
         codes = self.risk_ranks(c, risk, start)
         avoid = self._avoided(c, query)
         plans = _OptionSearch(self, query, c, codes, avoid, origin, destination, seconds).run()
-        notices = self._notices(query, plans, day)
-        freshness = freshness or DataFreshness(
-            None, False, risk is not None, "", "", self.timetable.feed_ids
-        )
         options = tuple(
             self._option(kind, verdict, journey, risk, also, query)
             for kind, verdict, journey, also in plans
         )
+        notices = self._notices(query, options, day, freshness)
         return Advice(query=query, options=options, notices=notices, freshness=freshness)
 
     def _avoided(self, c: DayConnections, query: Query) -> bytearray | None:
@@ -582,9 +586,9 @@ class TimetablePlanner:
                 mask[i] = 1
         return mask
 
-    def _notices(self, query: Query, plans, day: date) -> tuple[Notice, ...]:
+    def _notices(self, query: Query, options, day: date, freshness) -> tuple[Notice, ...]:
         notices = []
-        if not plans:
+        if not options:
             days = self.timetable.service_days()
             span = f"{days[0]}–{days[-1]}" if days else "—"
             notices.append(Notice(
@@ -593,14 +597,17 @@ class TimetablePlanner:
                 f"No timetabled connection on {day}; the timetable covers {span}.",
                 {"day": day.isoformat(), "timetable_span": span},
             ))  # fmt: skip
-        elif all(verdict is Verdict.NOT_ADVISED for _k, verdict, _j, _a in plans):
-            notices.append(Notice(
-                NoticeCode.NO_SAFE_ROUTE,
-                "Безпечного маршруту за розкладом немає; найменш ризиковий показано "
-                "як не рекомендований.",
-                "No timetabled route within your risk tolerance; the least risky one is shown "
-                "as not advised.",
-            ))  # fmt: skip
+        elif all(option.verdict is Verdict.NOT_ADVISED for option in options):
+            notices.append(notice(NoticeCode.NO_SAFE_ROUTE, tolerance=query.tolerance.value))
+        if options and all(
+            o.risk_level is not None and o.risk_level >= RiskLevel.ELEVATED for o in options
+        ):
+            notices.append(notice(NoticeCode.ONLY_RISKY_ROUTES))
+        updated = format_time(freshness.flags_updated_at)
+        if not freshness.flags_available:
+            notices.append(notice(NoticeCode.RISK_DATA_UNAVAILABLE, updated_at=updated))
+        elif freshness.flags_stale:
+            notices.append(notice(NoticeCode.RISK_DATA_STALE, updated_at=updated))
         return tuple(notices)
 
     def _option(self, kind, verdict, journey: Journey, risk, also, query: Query) -> Option:

@@ -21,7 +21,7 @@ from advisor.risk.model import (
     StationTarget,
     Tolerance,
 )
-from advisor.routing.model import NoticeCode, OptionKind, Query, Verdict
+from advisor.routing.model import DataFreshness, NoticeCode, OptionKind, Query, Verdict
 
 KYIV = ZoneInfo("Europe/Kyiv")
 MORNING = datetime(2026, 3, 9, 6, 0, tzinfo=KYIV)
@@ -184,3 +184,14 @@ def test_feed_transfer_time_overrides_configuration(ua_planner):
     tt = ua_planner.timetable
     assert ua_planner.change[tt.find_stop("poltava-kyivska")] == 600  # transfers.txt
     assert ua_planner.change[tt.find_stop("kharkiv-pas")] == 20 * 60  # configuration default
+
+
+def test_notices_only_risky_and_stale_data(ua_planner, national_network):
+    flag = _flag(RiskLevel.ELEVATED, target=CircleTarget(50.2, 31.5, 400.0))  # covers both
+    index = RiskIndex.build([flag], national_network)
+    stale = DataFreshness(MORNING, True, True, "", "", ("ua-rail",))
+    advice = ua_planner.advise(Query("kyiv", "kharkiv", MORNING), index, freshness=stale)
+    assert advice.has_notice(NoticeCode.ONLY_RISKY_ROUTES)
+    assert advice.has_notice(NoticeCode.RISK_DATA_STALE)
+    same = ua_planner.advise(Query("kyiv", "kyiv", MORNING), index)
+    assert same.options == () and same.has_notice(NoticeCode.SAME_ORIGIN_DESTINATION)

@@ -1,0 +1,22 @@
+"""The examples in the timetable modules' docstrings run."""
+
+from __future__ import annotations
+
+import doctest
+
+import pytest
+
+import advisor.network.gtfs
+import advisor.network.timetable
+import advisor.routing.timetable
+
+
+@pytest.mark.parametrize(
+    "module",
+    [advisor.network.gtfs, advisor.network.timetable, advisor.routing.timetable],
+    ids=lambda m: m.__name__,
+)
+def test_docstring_examples(module):
+    result = doctest.testmod(module, verbose=False)
+    assert result.attempted > 0
+    assert result.failed == 0
