@@ -29,6 +29,7 @@ import random
 import resource
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -63,6 +64,7 @@ def _timed(fn, *args, **kw):
 
 
 def _import_figures(feed: Path, runs: int) -> None:
+    rss_before = _maxrss_mb()
     times = []
     for _ in range(runs):
         gc.collect()
@@ -83,7 +85,8 @@ def _import_figures(feed: Path, runs: int) -> None:
     )
     print(
         f"  peak Python allocations during one import: {peak / 1e6:.1f} MB; "
-        f"process peak RSS so far: {_maxrss_mb():.0f} MB (target < 300 MB)"
+        f"process peak RSS {rss_before:.0f} MB before, {_maxrss_mb():.0f} MB after "
+        f"(target < 300 MB)"
     )
 
 
@@ -150,7 +153,11 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=2019)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scale", type=int, default=0, help="also import N copies of the feed")
+    parser.add_argument("--import-only", type=Path, help="only import this feed (fresh process)")
     args = parser.parse_args(argv)
+    if args.import_only:
+        _import_figures(args.import_only, 1)
+        return 0
 
     _import_figures(args.feed, args.runs)
     timetable, _ = read_feed(args.feed)
@@ -210,7 +217,9 @@ def main(argv=None) -> int:
 
     if args.scale:
         with tempfile.TemporaryDirectory() as tmp:
-            _import_figures(_scaled_feed(args.feed, args.scale, Path(tmp)), 1)
+            scaled = _scaled_feed(args.feed, args.scale, Path(tmp))
+            # A fresh process, so its peak RSS is the import's own.
+            subprocess.run([sys.executable, __file__, "--import-only", str(scaled)], check=True)
     print(f"process peak RSS at the end: {_maxrss_mb():.0f} MB")
     print(f"run at {datetime.now().isoformat(timespec='seconds')}")
     return 0
