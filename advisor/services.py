@@ -51,6 +51,7 @@ from advisor.risk.parse import (
     validate_against,
 )
 from advisor.routing.engine import plan
+from advisor.routing.graph import RoutingGraph
 from advisor.routing.model import (
     Advice,
     DataFreshness,
@@ -303,7 +304,11 @@ class Services:
                 if self._network is None:
                     from advisor.network.dataset import load_network
 
-                    self._network = load_network(self.settings.network_dataset)
+                    network = load_network(self.settings.network_dataset)
+                    # Build the routing graph now (about a second), not in the first
+                    # passenger's request; readiness probes touch this property.
+                    RoutingGraph.of(network)
+                    self._network = network
         return self._network
 
     @property
@@ -438,7 +443,8 @@ class Services:
 # =========================================================================================
 
 TOKEN_PREFIX = "adv_"
-# The lifecycle: which states a flag may move to a state from (draft → published → withdrawn).
+# The lifecycle draft → published → withdrawn: for each target state, the states it is
+# reached from.
 _MOVES_TO = {
     FlagStatus.PUBLISHED: frozenset({FlagStatus.DRAFT}),
     FlagStatus.WITHDRAWN: frozenset({FlagStatus.DRAFT, FlagStatus.PUBLISHED}),
@@ -463,7 +469,7 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        """The name written to the audit log (``token:<id>`` tells a token's writes apart)."""
+        """The name written to the audit log (``"ann (token 7)"`` tells a token's writes apart)."""
         return self.name if self.token_id is None else f"{self.name} (token {self.token_id})"
 
 
