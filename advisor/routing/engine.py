@@ -96,7 +96,12 @@ def plan(
     levels = risk_index.link_levels(query.depart_at)
     search = _Search(RoutingGraph.of(network), levels, query)
     candidates, search_notices = _candidates(search, query)
-    options = _options(candidates, search, network, risk_index, query)
+    allowed = [(k, t) for k, t in candidates if _transfers(t) <= query.max_transfers]
+    if len(allowed) < len(candidates):
+        search_notices.append(
+            notice(NoticeCode.TOO_MANY_TRANSFERS, max_transfers=query.max_transfers)
+        )
+    options = _options(allowed, search, network, risk_index, query)
     notices.extend(search_notices)
     notices.extend(_content_notices(options, query))
     return Advice(query, tuple(options), tuple(notices), freshness)
@@ -324,8 +329,6 @@ def _options(candidates, search: _Search, network: Network, risk_index: RiskInde
     options: list[Option] = []
     seen: list[_Trip] = []
     for kind, trip in candidates:
-        if _transfers(trip) > query.max_transfers:
-            continue
         legs = _legs(trip, risk_index, query)
         verdict = _verdict(legs, query.tolerance)
         if kind is OptionKind.LEAST_RISKY:

@@ -169,6 +169,10 @@ _NOTICE_TEXT = {
         "Автобусні сполучення взято з реєстру 2019 року (довоєнні дані); перевірте у перевізника.",
         "Bus links come from the 2019 register (pre-war data); check with the carrier.",
     ),
+    NoticeCode.TOO_MANY_TRANSFERS: (
+        "Варіанти з більш ніж {max_transfers} пересадками не показано.",
+        "Options with more than {max_transfers} transfers are not shown.",
+    ),
     NoticeCode.ORIGIN_NOT_FOUND: (
         "Пункт відправлення «{text}» не знайдено.",
         "Origin “{text}” was not found.",

@@ -195,7 +195,9 @@ def test_max_transfers_drops_options_with_more_changes(tiny_network):
     section = flag(SectionTarget("lozova-kramatorsk", "lozova", "kramatorsk"))
     advice = ask(tiny_network, [section], "kyiv", "kramatorsk", max_transfers=0)
     assert all(o.transfers == 0 for o in advice.options)
-    assert advice.recommended is None or advice.recommended.transfers == 0
+    assert advice.recommended is None  # rail + bus needs a change
+    assert advice.has_notice(NoticeCode.TOO_MANY_TRANSFERS)
+    assert [o.verdict for o in advice.options] == [Verdict.NOT_ADVISED]  # the direct rail
 
 
 def test_bus_link_flag(tiny_network):
