@@ -43,6 +43,7 @@ from advisor.network.importer import crowfly_km
 from advisor.network.model import Mode, Network, TimeSource
 from advisor.network.timetable import Timetable
 from advisor.risk.model import Flag, RiskLevel, Tolerance
+from advisor.routing.engine import allowed_level
 from advisor.routing.explain import format_time, notice
 from advisor.routing.model import (
     Advice,
@@ -77,12 +78,10 @@ _RANKS = {level: level.rank for level in RiskLevel}
 
 
 def blocking_rank(tolerance: Tolerance) -> int:
-    """The lowest :attr:`RiskLevel.rank` a passenger with *tolerance* never uses."""
-    return {
-        Tolerance.STRICT: RiskLevel.ELEVATED.rank,
-        Tolerance.BALANCED: RiskLevel.HIGH.rank,
-        Tolerance.ACCEPT_HIGH: RiskLevel.SUSPENDED.rank,
-    }[tolerance]
+    """The lowest :attr:`RiskLevel.rank` a passenger with *tolerance* never uses: one above
+    what the estimated engine allows (:func:`advisor.routing.engine.allowed_level`), so both
+    apply the same rule."""
+    return allowed_level(tolerance).rank + 1
 
 
 # -- one service day as sorted connections -----------------------------------------------
