@@ -101,7 +101,7 @@ def plan(
         search_notices.append(
             notice(NoticeCode.TOO_MANY_TRANSFERS, max_transfers=query.max_transfers)
         )
-    options = _options(allowed, search, network, risk_index, query)
+    options = _options(allowed, network, risk_index, query)
     notices.extend(search_notices)
     notices.extend(_content_notices(options, query))
     return Advice(query, tuple(options), tuple(notices), freshness)
@@ -325,7 +325,7 @@ def _single_mode(search: _Search, best: _Trip | None, within: bool, tolerance, m
 # --- building options ------------------------------------------------------------------
 
 
-def _options(candidates, search: _Search, network: Network, risk_index: RiskIndex, query: Query):
+def _options(candidates, network: Network, risk_index: RiskIndex, query: Query):
     options: list[Option] = []
     seen: list[_Trip] = []
     for kind, trip in candidates:
