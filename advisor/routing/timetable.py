@@ -693,11 +693,20 @@ class TimetablePlanner:
         lo, hi = bisect_left(c.dep, c.dep[ride.enter]), bisect_right(c.dep, c.dep[ride.exit])
         return [i for i in range(lo, hi) if c.instance[i] == k and first <= c.row[i] <= last]
 
-    def unmatched_places(self, journey: Journey) -> list[int]:
-        """Places the journey passes that are not matched to a network station (risk unknown)."""
+    def risk_unknown(self, journey: Journey) -> bool:
+        """True if some hop of the journey cannot be checked against flags: a stop not
+        matched to a network station, or two stations with no network path of that mode."""
         tt, c = self.timetable, journey.day
-        rows = (r for ride in journey.rides for r in range(c.row[ride.enter], c.row[ride.exit] + 2))
-        return [tt.st_place[r] for r in rows if tt.st_place[r] not in tt.station_by_place]
+        for ride in journey.rides:
+            mode = tt.trip_mode(c.instance_trip[c.instance[ride.enter]])
+            for row in range(c.row[ride.enter], c.row[ride.exit] + 1):
+                a, b = tt.st_place[row], tt.st_place[row + 1]
+                first, second = tt.station_by_place.get(a), tt.station_by_place.get(b)
+                if first is None or second is None:
+                    return True
+                if first != second and not self.hop_links(a, b, mode)[0]:
+                    return True
+        return False
 
     # -- departures board --
 
@@ -877,8 +886,8 @@ class _OptionSearch:
         )
         if worst >= limit:
             return Verdict.NOT_ADVISED
-        if worst >= RiskLevel.ADVISORY.rank or self.p.unmatched_places(journey):
-            # Stops we could not match to stations carry unknown risk, never "safe".
+        if worst >= RiskLevel.ADVISORY.rank or self.p.risk_unknown(journey):
+            # Hops we cannot place on the network carry unknown risk, never "safe".
             return Verdict.CAUTION
         return Verdict.ADVISED
 
