@@ -6,6 +6,8 @@ decides anything: verdicts, explanations and notices come from the engine.
 
 from __future__ import annotations
 
+import math
+
 from flask_babel import lazy_gettext as _l
 
 from advisor.network.model import Mode, Network, Station, StationKind
@@ -61,6 +63,10 @@ KIND_LABELS = {
     StationKind.CITY_STOP: _l("stop"),
 }
 
+NEAR_KM = 30.0
+"""How far from a route a flag counts as near it (the width of a typical shelling zone)."""
+MAX_NEAR = 8
+
 # Notices shown elsewhere on the page (banner, labels), not repeated in the notice list.
 BANNER_NOTICES = {NoticeCode.RISK_DATA_STALE, NoticeCode.RISK_DATA_UNAVAILABLE}
 # Notices that are the verdict itself: shown in a box above the options.
@@ -70,12 +76,19 @@ VERDICT_NOTICES = {NoticeCode.NO_SAFE_ROUTE, NoticeCode.NO_ROUTE, NoticeCode.ONL
 class Presenter:
     """Station names, durations, flag ages and the map for one page in one language."""
 
-    def __init__(self, network: Network, locale: str, link_level=None):
+    near_km = NEAR_KM
+
+    def __init__(self, network: Network, locale: str, risk_index=None, at=None):
         self.network = network
         self.locale = locale
-        # link id -> risk level at the asked time; lets the map highlight only the flagged
-        # links of a leg, not the whole leg.
-        self.link_level = link_level
+        # The flag snapshot the answer was planned with: lets the map band only the flagged
+        # links of a leg, and finds flags near (not on) the route.
+        self.risk_index = risk_index
+        self.at = at
+
+    def link_level(self, link_id: str) -> RiskLevel | None:
+        """The highest flag level on *link_id* at the asked time."""
+        return self.risk_index.link_level(link_id, self.at)
 
     def station(self, station_id: str) -> str:
         """The station's name in the page language (the id if it is unknown)."""
@@ -131,13 +144,37 @@ class Presenter:
         by_code = {n.code: n for n in advice.notices if n.code not in skip}
         return list(by_code.values())
 
-    def nearby_flags(self, advice: Advice) -> list[Flag]:
+    def route_flags(self, advice: Advice) -> list[Flag]:
         """Every distinct flag any shown option touches, highest level first."""
         seen: dict[str, Flag] = {}
         for option in advice.options:
             for flag in option.flags:
                 seen.setdefault(flag.id, flag)
         return sorted(seen.values(), key=lambda f: f.level, reverse=True)
+
+    def flags_near(self, advice: Advice) -> list[tuple[Flag, float]]:
+        """Flags in force within :data:`NEAR_KM` of a shown route but not on it, with the
+        distance in km, highest level first."""
+        if self.risk_index is None:
+            return []
+        on_route = {f.id for f in self.route_flags(advice)}
+        grid = _Grid(
+            self.network.find_station(sid)
+            for option in advice.options
+            for leg in option.legs
+            for sid in leg.station_ids
+        )
+        near = []
+        for flag in self.risk_index.active_flags(self.at):
+            coverage = self.risk_index.coverage.get(flag.id)
+            if flag.id in on_route or coverage is None:
+                continue
+            found = (self.network.find_station(sid) for sid in coverage.station_ids)
+            distance = grid.nearest_km(s for s in found if s is not None)
+            if distance <= NEAR_KM:
+                near.append((flag, distance))
+        near.sort(key=lambda fd: (-fd[0].level.rank, fd[1]))
+        return near[:MAX_NEAR]
 
     def map_svg(self, advice: Advice, title: str):
         """The inline SVG map of the options (recommended drawn on top)."""
@@ -175,7 +212,7 @@ class Presenter:
     def _runs(self, leg: Leg) -> list[tuple[RiskLevel | None, tuple[str, ...]]]:
         """The leg cut into runs of consecutive links with the same risk level."""
         stations, links = leg.station_ids, leg.link_ids
-        if self.link_level is None or len(links) != len(stations) - 1 or not leg.flags:
+        if self.risk_index is None or len(links) != len(stations) - 1 or not leg.flags:
             return [(leg.risk_level, stations)]
         runs: list[tuple[RiskLevel | None, list[str]]] = []
         for i, link_id in enumerate(links):
@@ -195,3 +232,39 @@ class Presenter:
         return (
             f"{LABELS[leg.mode]}: {self.station(leg.from_id)} – {self.station(leg.to_id)} ({risk})"
         )
+
+
+class _Grid:
+    """Route stations bucketed by cells of about 33 × 37 km, so distances to flagged places
+    are computed only for stations in neighbouring cells."""
+
+    LAT_STEP, LON_STEP = 0.3, 0.5
+
+    def __init__(self, stations):
+        self.cells: dict[tuple[int, int], list] = {}
+        for station in stations:
+            if station is not None:
+                self.cells.setdefault(self._cell(station), []).append(station)
+
+    def _cell(self, station) -> tuple[int, int]:
+        return (math.floor(station.lat / self.LAT_STEP), math.floor(station.lon / self.LON_STEP))
+
+    def nearest_km(self, stations) -> float:
+        """Distance from the nearest of *stations* to the route (inf when none is close)."""
+        best = math.inf
+        for station in stations:
+            row, col = self._cell(station)
+            for dr in (-1, 0, 1):
+                for dc in (-1, 0, 1):
+                    for other in self.cells.get((row + dr, col + dc), ()):
+                        best = min(best, _haversine_km(station, other))
+            if best == 0.0:
+                break
+        return best
+
+
+def _haversine_km(a, b) -> float:
+    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
+    dlat, dlon = lat2 - lat1, math.radians(b.lon - a.lon)
+    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))

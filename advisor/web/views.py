@@ -75,11 +75,7 @@ def _answer(form: JourneyForm) -> dict:
         modes=list(form.modes),
     )
     index = _services().risk_state.index
-    presenter = Presenter(
-        _services().network,
-        current_locale(),
-        lambda lid: index.link_level(lid, advice.query.depart_at),
-    )
+    presenter = Presenter(_services().network, current_locale(), index, advice.query.depart_at)
     return {"advice": advice, "p": presenter, "choices": {}}
 
 

@@ -249,3 +249,29 @@ def test_did_you_mean_tells_places_apart_by_oblast(two_lozovas):
     html = two_lozovas.test_client().get("/?from=Київ&to=Лозова").text
     assert "(залізнична станція, Харківська обл.)" in html
     assert "(залізнична станція, Вінницька обл.)" in html
+
+
+def test_flags_near_the_route_are_listed_with_their_distance(tmp_path, tiny_network):
+    """A flagged station 10 km from Kharkiv, on no link of the route, is shown as nearby."""
+    near = Station("pisochyn", "Пісочин", "Pisochyn", 49.96, 36.08, "UA-63", StationKind.HALT)
+    network = Network.build(
+        [*tiny_network.stations.values(), near],
+        tiny_network.links.values(),
+        tiny_network.lines.values(),
+    )
+    flag = {
+        **LOZOVA_KRAMATORSK_HIGH,
+        "id": "pisochyn",
+        "level": "elevated",
+        "target": {"kind": "station", "station_id": "pisochyn"},
+        "reason_uk": "Удар по станції",
+    }
+    far = {**flag, "id": "barvinkove", "target": {"kind": "station", "station_id": "barvinkove"}}
+    flags = write_flags(tmp_path / "near.json", [flag, far])
+    app = make_app(tmp_path, network, FileFlagSource([flags]))
+    html = app.test_client().get("/?from=Київ&to=Харків&modes=rail").text
+    section = re.search(r'<ul class="flags nearby">(.*?)</ul>', html, re.S).group(1)
+    assert "Удар по станції" in section and "Підвищений ризик" in section
+    km = int(re.search(r"≈ (\d+) км від маршруту", section).group(1))
+    assert 5 <= km <= 15
+    assert section.count("<li>") == 1  # Barvinkove is ~100 km away: not near
