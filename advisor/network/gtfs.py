@@ -600,10 +600,12 @@ def _finish(build, columns, calendar, added, removed, transfers, footpaths) -> T
 
 # -- several feeds -----------------------------------------------------------------------
 
-_TUPLE_COLUMNS = (
-    "stop_ids", "stop_names", "route_ids", "route_names", "route_modes", "route_agencies",
-    "trip_ids", "trip_headsigns", "service_ids",
-)  # fmt: skip
+# Columns copied as they are, prefixed with the feed id, or shifted by an index offset.
+_PLAIN = ("stop_names", "route_names", "route_modes", "route_agencies", "trip_headsigns",
+          "stop_lat", "stop_lon", "st_arrival", "st_departure")  # fmt: skip
+_PREFIXED = ("stop_ids", "route_ids", "trip_ids", "service_ids")
+_SHIFTED = {"stop_place": "stops", "st_place": "stops", "trip_route": "routes",
+            "trip_service": "services", "trip_offsets": "rows"}  # fmt: skip
 
 
 def combine(timetables: Sequence[Timetable]) -> Timetable:
@@ -615,67 +617,56 @@ def combine(timetables: Sequence[Timetable]) -> Timetable:
     if len(timetables) == 1:
         return timetables[0]
     parts: dict[str, list] = defaultdict(list)
-    stops = routes = trips = services = rows = 0
-    calendar, added, removed = [], defaultdict(set), defaultdict(set)
-    same_place, walks = {}, {}
-    offsets = array("i", [0])
+    parts["trip_offsets"].append(0)
+    calendar: dict[str, dict] = {"added": defaultdict(set), "removed": defaultdict(set)}
+    shift = dict.fromkeys(("stops", "routes", "services", "rows"), 0)
     for tt in timetables:
-        prefix = f"{tt.feed_ids[0]}:"
-        parts["stop_ids"].extend(prefix + s for s in tt.stop_ids)
-        parts["route_ids"].extend(prefix + r for r in tt.route_ids)
-        parts["trip_ids"].extend(prefix + t for t in tt.trip_ids)
-        parts["service_ids"].extend(prefix + s for s in tt.service_ids)
-        for name in (
-            "stop_names",
-            "route_names",
-            "route_modes",
-            "route_agencies",
-            "trip_headsigns",
-        ):
-            parts[name].extend(getattr(tt, name))
-        for name in ("stop_lat", "stop_lon"):
-            parts[name].extend(getattr(tt, name))
-        parts["stop_place"].extend(p + stops for p in tt.stop_place)
-        parts["st_place"].extend(p + stops for p in tt.st_place)
-        parts["st_arrival"].extend(tt.st_arrival)
-        parts["st_departure"].extend(tt.st_departure)
-        parts["trip_route"].extend(r + routes for r in tt.trip_route)
-        parts["trip_service"].extend(s + services for s in tt.trip_service)
-        offsets.extend(o + rows for o in tt.trip_offsets[1:])
-        calendar.extend((s + services, a, b, m) for s, a, b, m in tt.calendar)
-        for day, ss in tt.added.items():
-            added[day].update(s + services for s in ss)
-        for day, ss in tt.removed.items():
-            removed[day].update(s + services for s in ss)
-        same_place.update({p + stops: v for p, v in tt.transfer_seconds.items()})
-        walks.update(
-            {
-                p + stops: tuple((q + stops, v) for q, v in pairs)
-                for p, pairs in tt.footpaths.items()
-            }
-        )
-        stops += len(tt.stop_ids)
-        routes += len(tt.route_ids)
-        trips += len(tt.trip_ids)
-        services += len(tt.service_ids)
-        rows += tt.stop_time_count
+        _append_columns(parts, tt, shift)
+        _append_calendar(parts, calendar, tt, shift)
+        shift["stops"] += len(tt.stop_ids)
+        shift["routes"] += len(tt.route_ids)
+        shift["services"] += len(tt.service_ids)
+        shift["rows"] += tt.stop_time_count
     feed_ids = tuple(f for tt in timetables for f in tt.feed_ids)
+    columns = {k: tuple(parts[k]) for k in (*_PLAIN, *_PREFIXED)}
+    for name in ("stop_lat", "stop_lon"):
+        columns[name] = array("d", parts[name])
+    for name in ("st_arrival", "st_departure", *_SHIFTED):
+        columns[name] = array("i", parts[name])
     return Timetable(
         feed_ids=feed_ids,
         timezone=timetables[0].timezone,
-        **{k: tuple(parts[k]) for k in _TUPLE_COLUMNS},
-        stop_lat=array("d", parts["stop_lat"]),
-        stop_lon=array("d", parts["stop_lon"]),
-        **{k: array("i", parts[k]) for k in ("stop_place", "st_place", "st_arrival", "st_departure",
-                                             "trip_route", "trip_service")},
-        trip_offsets=offsets,
-        calendar=tuple(calendar),
-        added=_freeze(added),
-        removed=_freeze(removed),
-        transfer_seconds=MappingProxyType(same_place),
-        footpaths=MappingProxyType(walks),
+        **columns,
+        calendar=tuple(parts["calendar"]),
+        added=_freeze(calendar["added"]),
+        removed=_freeze(calendar["removed"]),
+        transfer_seconds=MappingProxyType(dict(parts["transfer_seconds"])),
+        footpaths=MappingProxyType(dict(parts["footpaths"])),
         metadata=MappingProxyType({"feeds": feed_ids}),
-    )  # fmt: skip
+    )
+
+
+def _append_columns(parts: dict[str, list], tt: Timetable, shift: dict[str, int]) -> None:
+    prefix = f"{tt.feed_ids[0]}:"
+    for name in _PLAIN:
+        parts[name].extend(getattr(tt, name))
+    for name in _PREFIXED:
+        parts[name].extend(prefix + value for value in getattr(tt, name))
+    for name, by in _SHIFTED.items():
+        values = getattr(tt, name)[1:] if name == "trip_offsets" else getattr(tt, name)
+        parts[name].extend(v + shift[by] for v in values)
+
+
+def _append_calendar(parts, calendar, tt: Timetable, shift: dict[str, int]) -> None:
+    stops, services = shift["stops"], shift["services"]
+    parts["calendar"].extend((s + services, a, b, m) for s, a, b, m in tt.calendar)
+    for kind in ("added", "removed"):
+        for day, ss in getattr(tt, kind).items():
+            calendar[kind][day].update(s + services for s in ss)
+    parts["transfer_seconds"].extend((p + stops, v) for p, v in tt.transfer_seconds.items())
+    parts["footpaths"].extend(
+        (p + stops, tuple((q + stops, v) for q, v in pairs)) for p, pairs in tt.footpaths.items()
+    )
 
 
 # -- matching stops to network stations --------------------------------------------------

@@ -166,6 +166,15 @@ def test_combine_prefixes_ids(abstract_feed, ua_feed):
     assert both.trip_count == abstract_feed[0].trip_count + ua_feed[0].trip_count
     n063 = both.trip_ids.index("ua-rail:n063-t")
     assert both.stop_names[both.st_place[both.trip_offsets[n063]]].startswith("Київ")
+    assert both.stop_names[both.st_place[both.trip_offsets[n063 + 1] - 1]] == "Харків-Пас."
+
+    def services(day):
+        return {both.service_ids[s] for s in both.active_services(day)}
+
+    assert services(date(2026, 3, 8)) == {"ua-rail:daily", "ua-rail:extra"}
+    assert services(date(2026, 3, 3)) == {"ua-rail:daily", "abstract:wk"}
+    assert both.transfer_seconds[both.find_stop("ua-rail:poltava-kyivska")] == 600
+    assert both.trip_route_name(n063) == "063"
 
 
 def test_normalise_name():
