@@ -7,6 +7,8 @@ would be recommended instead (thick line).
 
 from __future__ import annotations
 
+import networkx as nx
+
 from advisor.network.model import Mode
 from advisor.web.present import LABELS, Presenter
 from advisor.web.svgmap import MapLine, MapPoint, render_map
@@ -60,8 +62,7 @@ class ImpactView:
 
     def map_svg(self, title: str):
         """The inline SVG: flagged links and the replacement routes of changed pairs."""
-        lines = [self._link_line(link_id) for link_id in self.impact.link_ids[:MAX_DRAWN_LINKS]]
-        lines = [line for line in lines if line is not None]
+        lines = self._flagged_lines()
         points: dict[str, str] = {}
         for pair in self.impact.pairs_losing_rail:
             option = pair.recommended_after
@@ -76,14 +77,21 @@ class ImpactView:
         desc = ", ".join(self.line_names) or ", ".join(self.station_names[:5])
         return render_map(lines, [m for m in marks if m is not None], title, desc)
 
-    def _link_line(self, link_id: str) -> MapLine | None:
-        link = self.network.links.get(link_id)
-        if link is None:
-            return None
-        coords = self._coords((link.from_id, link.to_id))
-        if len(coords) < 2:
-            return None
-        return MapLine(tuple(coords), link.mode, 1, self.impact.flag.level)
+    def _flagged_lines(self) -> list[MapLine]:
+        """The covered links joined into as few polylines as possible (one band and one
+        "!" marker per stretch, not per link)."""
+        links = (self.network.links.get(i) for i in self.impact.link_ids[:MAX_DRAWN_LINKS])
+        graph = nx.Graph()
+        for link in links:
+            if link is not None:
+                graph.add_edge(link.from_id, link.to_id, mode=link.mode)
+        lines = []
+        for path in _walks(graph):
+            coords = self._coords(path)
+            if len(coords) >= 2:
+                mode = graph.edges[path[0], path[1]]["mode"]
+                lines.append(MapLine(tuple(coords), mode, 1, self.impact.flag.level))
+        return lines
 
     def _coords(self, station_ids) -> list[tuple[float, float]]:
         found = (self.network.find_station(i) for i in station_ids)
@@ -94,3 +102,27 @@ class ImpactView:
         if station is None:
             return None
         return MapPoint(station.lat, station.lon, station.display_name(self.locale), role)
+
+
+def _walks(graph: nx.Graph) -> list[list[str]]:
+    """Cover every edge of *graph* with walks, each starting at a dead end where possible.
+
+    >>> g = nx.Graph([("a", "b"), ("b", "c"), ("b", "d")])
+    >>> sorted(len(w) for w in _walks(g))
+    [2, 3]
+    """
+    unused = {frozenset(edge) for edge in graph.edges}
+    walks = []
+    for start in sorted(graph.nodes, key=graph.degree):
+        while any(frozenset((start, n)) in unused for n in graph[start]):
+            walk = [start]
+            while True:
+                step = next(
+                    (n for n in graph[walk[-1]] if frozenset((walk[-1], n)) in unused), None
+                )
+                if step is None:
+                    break
+                unused.discard(frozenset((walk[-1], step)))
+                walk.append(step)
+            walks.append(walk)
+    return walks

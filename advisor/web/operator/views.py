@@ -28,6 +28,7 @@ from advisor.web.operator.forms import (
     flag_changes,
 )
 from advisor.web.operator.preview import ImpactView
+from advisor.web.operator.words import LABELS
 
 __all__ = ["audit", "flag_history", "flag_page", "flags", "new_flag", "withdraw"]
 
@@ -337,8 +338,9 @@ def _station_name(station_id: str) -> str:
 
 
 def _station_label(station) -> str:
-    """A name that tells stations apart: "Куп’янськ-Вузловий (rail, UA-63)"."""
-    return f"{station.display_name(current_locale())} ({station.kind.value}, {station.oblast_iso})"
+    """A name that tells stations apart: "Куп’янськ-Вузловий (railway station, UA-63)"."""
+    kind = LABELS.get(station.kind.value, station.kind.value)
+    return f"{station.display_name(current_locale())} ({kind}, {station.oblast_iso})"
 
 
 # --- rendering -------------------------------------------------------------------------------
