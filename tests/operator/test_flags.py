@@ -70,6 +70,21 @@ def test_published_flag_reroutes_passengers_and_withdrawal_restores(console_app,
     assert _recommended_links(console_app, "kyiv", "kramatorsk") == before
 
 
+def test_edits_of_a_published_flag_need_a_preview_too(console_app, signed_in):
+    operator = signed_in("operator1")
+    flag_id = operator.publish_new(LOZOVA_KRAMATORSK)
+    edited = {**LOZOVA_KRAMATORSK, "version": "1", "level": "suspended"}
+    response = operator.post(f"/operator/flags/{flag_id}", {**edited, "action": "save"})
+    assert response.status_code == 200 and 'id="impact"' in _text(response)
+    assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).level.value == "high"
+    digest = re.search(r'name="previewed" value="([^"]+)"', _text(response)).group(1)
+    response = operator.post(
+        f"/operator/flags/{flag_id}", {**edited, "action": "save", "previewed": digest}
+    )
+    assert response.status_code == 302
+    assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).level.value == "suspended"
+
+
 def test_draft_is_saved_without_preview_and_published_later(console_app, signed_in):
     operator = signed_in("operator1")
     response = operator.post("/operator/flags/new", {**LOZOVA_KRAMATORSK, "action": "save"})

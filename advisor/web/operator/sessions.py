@@ -6,6 +6,7 @@ and the row is deleted at sign-out; an expired or unknown id gives a fresh, empt
 
 from __future__ import annotations
 
+from flask import request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -56,6 +57,8 @@ class StoreSessionInterface(SessionInterface):
                 self.sessions.end(session.session_id)
                 response.delete_cookie(name, path=path, domain=self.get_cookie_domain(app))
             return
+        if not session.modified and request.endpoint == "operator.static":
+            return  # a stylesheet fetch is no activity worth a write
         new = session.session_id is None
         if new:
             session.session_id = self.sessions.new_id()

@@ -151,9 +151,12 @@ def _flag_form(flag: Flag | None, principal):
 
 def _act(action, form, flag, data, principal, context):
     digest = _digest(data)
-    if action == "publish" and request.form.get("previewed") != digest:
-        # Publishing is only offered after the operator has seen the impact of exactly
-        # this flag; if anything changed since, show the preview again first.
+    goes_live = action == "publish" or (
+        action == "save" and flag is not None and flag.status is FlagStatus.PUBLISHED
+    )
+    if goes_live and request.form.get("previewed") != digest:
+        # Whatever reaches passengers is only saved after the operator has seen the impact
+        # of exactly this flag; if anything changed since, show the preview again first.
         flash(gettext("The flag changed since the preview; check the impact, then publish."))
         action = "preview"
     if action == "preview":
