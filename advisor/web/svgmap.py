@@ -121,7 +121,7 @@ def _point_svg(point: MapPoint, project) -> str:
     dx = 9 if anchor == "start" else -9
     return (
         f'<circle cx="{x}" cy="{y}" r="{radius}" fill="#fff" stroke="#000" stroke-width="2"/>'
-        f'<text x="{x + dx}" y="{y - 7}" text-anchor="{anchor}" font-size="13"'
+        f'<text x="{x + dx}" y="{y - 8}" text-anchor="{anchor}" font-size="17"'
         f' paint-order="stroke" stroke="#fff" stroke-width="3" fill="#000">'
         f"{escape(point.label)}</text>"
     )
