@@ -1,7 +1,8 @@
 """The passenger pages: one GET form that shows its own results.
 
 Thin views: parse the form, resolve the two station texts (with a "did you mean" step when
-a text is ambiguous or unknown), call ``Services.advise`` and render.
+a text is ambiguous or unknown), call ``advise_timetable`` (timetabled trips where a feed
+covers the journey, else the estimated engine) and render.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ def _answer(form: JourneyForm) -> dict:
         tolerance=form.tolerance,
         modes=list(form.modes),
     )
+    # The current flag snapshot: normally the one the answer was planned with; after a swap
+    # in between, only the map bands and the nearby list may be one refresh newer.
     index = _services().risk_state.index
     presenter = Presenter(_services().network, current_locale(), index, advice.query.depart_at)
     return {"advice": advice, "p": presenter, "choices": {}}
@@ -111,8 +114,8 @@ def _resolve(form: JourneyForm, name: str, text: str, chosen_id: str) -> Resolut
     except UnknownStation:
         form.errors[name] = gettext("No station matches “%(value)s”.", value=text)
         return Resolution(choices=_stations(index.suggest(text, limit=SUGGESTIONS)))
-    except InvalidQuery as err:
-        form.errors[name] = err.message
+    except InvalidQuery:  # no letters or digits at all, or too long
+        form.errors[name] = gettext("“%(value)s” is not a station name.", value=text)
         return Resolution()
 
 
@@ -144,7 +147,6 @@ def _form_context() -> dict:
         "verdict_notices": VERDICT_NOTICES,
         "p": Presenter(network, locale),
         "hub_names": sorted({s.display_name(locale) for s in hubs}),
-        "network": network,
     }
 
 

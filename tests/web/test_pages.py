@@ -131,6 +131,7 @@ def test_results_page_is_small_and_self_contained(client):
         ("/?from=&to=Київ", "from", "Вкажіть, звідки ви їдете.", 'value="Київ"'),
         ("/?from=Київ&to=", "to", "Вкажіть, куди ви їдете.", 'value="Київ"'),
         ("/?from=Київ&to=Qwxzzy", "to", "Жодна станція не відповідає «Qwxzzy».", 'value="Qwxzzy"'),
+        ("/?from=%21%21%21&to=Київ", "from", "«!!!» — не назва станції.", 'value="!!!"'),
         (
             "/?from=Київ&to=Київ-Пас.",
             "to",
