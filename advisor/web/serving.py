@@ -48,8 +48,9 @@ def init_serving(app: Flask, api_blueprint: Blueprint) -> None:
 def _init_rate_limit(app: Flask, api_blueprint: Blueprint) -> None:
     per_minute = app.extensions["advisor.settings"].rate_limit_per_minute
     # In-process memory: each gunicorn worker counts on its own, so a client gets at most
-    # workers × the limit. Good enough against a runaway script; a shared store (Redis)
-    # would make it exact and can be named by RATELIMIT_STORAGE_URI.
+    # workers × the limit. Good enough against a runaway script, and it needs no other
+    # service; a shared store (e.g. "redis://…" in app.config["RATELIMIT_STORAGE_URI"],
+    # set before this runs) would make it exact.
     limiter = Limiter(
         get_remote_address,
         app=app,
