@@ -1073,11 +1073,16 @@ def advise_timetable(
     planner = timetable_planner(services)
     state = services._fresh(services.risk_state)
     freshness = services._freshness(state)
-    if planner is not None and _covers(planner, query):
-        freshness = replace(freshness, timetable_feeds=planner.timetable.feed_ids)
-        advice = planner.advise(query, state.index, freshness=freshness)
-        if advice.options:
-            return advice
+    if planner is not None:
+        access = _estimated_ends(services, planner, query, state.index, "from")
+        egress = _estimated_ends(services, planner, query, state.index, "to")
+        if access is not None and egress is not None:
+            freshness = replace(freshness, timetable_feeds=planner.timetable.feed_ids)
+            advice = planner.advise(
+                query, state.index, freshness=freshness, access=access, egress=egress
+            )
+            if advice.options:
+                return advice
     advice = plan(services.network, state.index, query, freshness)
     notice = Notice(
         NoticeCode.ESTIMATED_TIMES,
@@ -1087,13 +1092,23 @@ def advise_timetable(
     return replace(advice, notices=(*advice.notices, notice))
 
 
-def _covers(planner, query: Query) -> bool:
-    try:
-        planner.places(query.origin)
-        planner.places(query.destination)
-    except InvalidQuery:
-        return False
-    return True
+def _estimated_ends(services, planner, query: Query, index, side: str):
+    """{} when the trip's *side* ("from" / "to") has timetabled departures; else estimated
+    legs between it and the nearest timetabled stations (recommended options of the
+    estimated engine); None when there are none."""
+    station, other = (
+        (query.origin, query.destination) if side == "from" else (query.destination, query.origin)
+    )
+    if planner.covers(station):
+        return {}
+    ends = {}
+    for hub in planner.nearest_timetabled(station, other_end=other):
+        pair = (station, hub) if side == "from" else (hub, station)
+        leg_query = replace(query, origin=pair[0], destination=pair[1], arrive_by=False)
+        best = plan(services.network, index, leg_query).recommended
+        if best is not None:
+            ends[hub] = best.legs
+    return ends or None
 
 
 def departures(services: Services, station_text, at=None, limit: int = 10):

@@ -30,7 +30,7 @@ import logging
 import math
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from itertools import pairwise
@@ -299,6 +299,31 @@ class TimetablePlanner:
             f"no timetabled stop for {station_or_stop!r}", field="station", value=station_or_stop
         )
 
+    def covers(self, station_id: str) -> bool:
+        """True if *station_id* (or a stop of its settlement) has timetabled departures."""
+        try:
+            return bool(self.places(station_id))
+        except InvalidQuery:
+            return False
+
+    def nearest_timetabled(
+        self, station_id: str, count: int = 3, within_km: float = 250.0, *, other_end: str = ""
+    ) -> list[str]:
+        """Up to *count* timetabled stations nearest to network station *station_id* (by
+        straight line, within *within_km*), nearest first; stations of *other_end*'s
+        settlement (the trip's other end) are left out."""
+        here = self.network.find_station(station_id) if self.network else None
+        if here is None:
+            return []
+        skip = {station_id, *self._same_settlement(other_end)} if other_end else {station_id}
+        distance = {
+            sid: crowfly_km(here.lat, here.lon, st.lat, st.lon)
+            for sid in set(self.timetable.station_by_place.values()) - skip
+            if (st := self.network.find_station(sid)) is not None
+        }
+        near = sorted((d, sid) for sid, d in distance.items() if d <= within_km)
+        return [sid for _d, sid in near[:count]]
+
     def _same_settlement(self, station_id: str) -> tuple[str, ...]:
         station = self.network.find_station(station_id) if self.network else None
         if station is None or not station.settlement:
@@ -308,14 +333,18 @@ class TimetablePlanner:
     # -- the scans --
 
     def earliest_arrival(
-        self, origin: Iterable[int], destination: Iterable[int], day: date, seconds: int,
+        self, origin: Places, destination: Places, day: date, seconds: int,
         *, scan: _Scan | None = None, max_transfers: int | None = None,
     ) -> Journey | None:  # fmt: skip
         """The journey arriving first at any *destination* place, leaving *origin* at or
         after *seconds* on *day*, with at most *max_transfers* changes; None if no
-        connection reaches it that day."""
+        connection reaches it that day.
+
+        *origin* and *destination* are places, or mappings place → seconds: the time needed
+        to reach that place before boarding (an estimated access leg) or to go on from it
+        after arriving (an egress leg); the best journey minimises arrival plus egress."""
         c, scan = self.day_connections(day), scan or _Scan(None, None, frozenset())
-        origin, targets = set(origin), set(destination)
+        origin, targets = _extras(origin), _extras(destination)
         journey = self._forward(c, origin, targets, seconds, scan)
         if journey is None or max_transfers is None or len(journey.rides) <= max_transfers + 1:
             return journey
@@ -327,8 +356,8 @@ class TimetablePlanner:
         boarding only from places reached in the previous round (RAPTOR's rounds over a
         connection scan). The elevated buffer is not applied here."""
         ready = [INF] * len(self.timetable.stop_ids)
-        for p in origin:
-            ready[p] = t0
+        for p, extra in origin.items():
+            ready[p] = t0 + extra
         backs: list[list] = [[None] * len(ready)]
         start = bisect_left(c.dep, t0)
         best, best_ride, best_round = INF, None, 0
@@ -347,8 +376,8 @@ class TimetablePlanner:
                         continue
                     enter[k] = i
                 a, p = c.arr[i], c.to[i]
-                if a < best and p in targets:
-                    best, best_ride, best_round = a, (enter[k], i), rides
+                if p in targets and a + targets[p] < best:
+                    best, best_ride, best_round = a + targets[p], (enter[k], i), rides
                 if a + self.change[p] < ready[p]:
                     ready[p], back[p] = a + self.change[p], (enter[k], i, rides)
             backs.append(back)
@@ -362,14 +391,15 @@ class TimetablePlanner:
         return Journey(c, tuple(reversed(chain)))
 
     def _forward(
-        self, c: DayConnections, origin: set[int], targets: set[int], t0: int, scan: _Scan
-    ):
+        self, c: DayConnections, origin: dict[int, int], targets: dict[int, int], t0: int,
+        scan: _Scan,
+    ):  # fmt: skip
         ready = [INF] * len(self.timetable.stop_ids)  # earliest time a new trip may board here
         back: list = [None] * len(ready)  # (enter, exit) of the ride that made `ready`
         # enter[k]: first connection of trip instance k ridden; -1 not yet; -2 mode excluded.
         enter = self._entry_states(c, scan.modes)
-        for p in origin:
-            ready[p] = t0
+        for p, extra in origin.items():
+            ready[p] = t0 + extra
         dep, arr, frm, to, inst = c.dep, c.arr, c.frm, c.to, c.instance
         blocked, elevated, change, walks = scan.blocked, scan.elevated, self.change, self.footpaths
         buffer = self.elevated_buffer_seconds
@@ -391,8 +421,8 @@ class TimetablePlanner:
             if elevated is not None and elevated[i]:
                 elevated_trip[k] = 1
             extra = buffer if elevated_trip[k] else 0
-            if a < best and p in targets:
-                best, best_ride = a, (e, i)
+            if p in targets and a + targets[p] < best:
+                best, best_ride = a + targets[p], (e, i)
             r = a + change[p] + extra
             if r < ready[p]:
                 ready[p], back[p] = r, (e, i)
@@ -419,7 +449,7 @@ class TimetablePlanner:
         return tuple(reversed(rides))
 
     def latest_departure(
-        self, origin: Iterable[int], destination: Iterable[int], day: date, seconds: int,
+        self, origin: Places, destination: Places, day: date, seconds: int,
         *, scan: _Scan | None = None,
     ) -> Journey | None:  # fmt: skip
         """The journey leaving *origin* as late as possible and arriving at a *destination*
@@ -427,12 +457,12 @@ class TimetablePlanner:
         applied backwards; the caller re-plans forwards from the departure found."""
         c = self.day_connections(day)
         scan = scan or _Scan(None, None, frozenset())
-        origin, targets = set(origin), set(destination)
+        origin, targets = _extras(origin), _extras(destination)
         n_places = len(self.timetable.stop_ids)
         need = [-INF] * n_places  # latest time a vehicle may arrive here and still make it
         onward = [None] * n_places
-        for p in targets:
-            need[p] = seconds
+        for p, extra in targets.items():
+            need[p] = seconds - extra
         exit_of = self._entry_states(c, scan.modes)
         best, best_ride = -INF, None
         for i in c.by_arrival[bisect_left(c.arr_sorted_desc, -seconds) :]:
@@ -446,8 +476,8 @@ class TimetablePlanner:
                     continue
                 exit_of[k] = i
             d, p = c.dep[i], c.frm[i]
-            if p in origin and d > best:
-                best, best_ride = d, Ride(i, exit_of[k])
+            if p in origin and d - origin[p] > best:
+                best, best_ride = d - origin[p], Ride(i, exit_of[k])
             if d - self.change[p] > need[p]:
                 need[p], onward[p] = d - self.change[p], Ride(i, exit_of[k])
         if best_ride is None:
@@ -541,18 +571,29 @@ class TimetablePlanner:
 
     # -- the answer --
 
-    def advise(self, query: Query, risk=None, *, freshness: DataFreshness | None = None) -> Advice:
-        """The risk-aware answer for *query* using timetabled trips only.
+    def advise(
+        self, query: Query, risk=None, *, freshness: DataFreshness | None = None,
+        access: Mapping[str, tuple[Leg, ...]] | None = None,
+        egress: Mapping[str, tuple[Leg, ...]] | None = None,
+    ) -> Advice:  # fmt: skip
+        """The risk-aware answer for *query* using timetabled trips.
 
         Options: recommended, then rail only, bus only, rail then bus where they differ, and
         the fastest regardless of risk (not advised when it crosses risk above tolerance).
+        *access* / *egress* map a timetabled station to estimated network legs from the
+        origin to it / from it to the destination, for when the origin or destination has no
+        timetable of its own; such legs keep their estimated time source.
         """
-        origin, destination = self.places(query.origin), self.places(query.destination)
+        access, egress = dict(access or {}), dict(egress or {})
+        origin = self._endpoint(query.origin, access)
+        destination = self._endpoint(query.destination, egress)
         day, seconds = self._day_and_seconds(query.depart_at)
         freshness = freshness or DataFreshness(
             None, False, risk is not None, "", "", self.timetable.feed_ids
         )
-        if set(origin) & set(destination):
+        if query.origin == query.destination or (
+            set(self._own_places(query.origin)) & set(self._own_places(query.destination))
+        ):
             same = (notice(NoticeCode.SAME_ORIGIN_DESTINATION),)
             return Advice(query=query, options=(), notices=same, freshness=freshness)
         c = self.day_connections(day)
@@ -560,8 +601,9 @@ class TimetablePlanner:
         codes = self.risk_ranks(c, risk, start)
         avoid = self._avoided(c, query)
         plans = _OptionSearch(self, query, c, codes, avoid, origin, destination, seconds).run()
+        ends = (access, egress)
         options = tuple(
-            self._option(kind, verdict, journey, risk, also, query)
+            self._option(kind, verdict, journey, risk, also, query, ends)
             for kind, verdict, journey, also in plans
         )
         notices = self._notices(query, options, day, freshness)
@@ -602,6 +644,11 @@ class TimetablePlanner:
             o.risk_level is not None and o.risk_level >= RiskLevel.ELEVATED for o in options
         ):
             notices.append(notice(NoticeCode.ONLY_RISKY_ROUTES))
+        legs = [leg for option in options for leg in option.legs if leg.mode is not Mode.TRANSFER]
+        if any(leg.is_estimated for leg in legs):
+            notices.append(notice(NoticeCode.ESTIMATED_TIMES))
+        if any(leg.mode is Mode.BUS and leg.is_estimated for leg in legs):
+            notices.append(notice(NoticeCode.BUS_DATA_2019))
         updated = format_time(freshness.flags_updated_at)
         if not freshness.flags_available:
             notices.append(notice(NoticeCode.RISK_DATA_UNAVAILABLE, updated_at=updated))
@@ -609,8 +656,31 @@ class TimetablePlanner:
             notices.append(notice(NoticeCode.RISK_DATA_STALE, updated_at=updated))
         return tuple(notices)
 
-    def _option(self, kind, verdict, journey: Journey, risk, also, query: Query) -> Option:
-        legs = self.legs(journey, risk)
+    def _own_places(self, station: str) -> tuple[int, ...]:
+        return self.places(station) if self.covers(station) else ()
+
+    def _endpoint(self, station: str, extra: Mapping[str, tuple[Leg, ...]]) -> dict[int, int]:
+        """Places of an origin or destination (0 s) and of stations reached by estimated
+        legs (their minutes plus a change)."""
+        try:
+            places = dict.fromkeys(self.places(station), 0)
+        except InvalidQuery:
+            if not extra:
+                raise
+            places = {}
+        for station_id, legs in extra.items():
+            seconds = round(sum(leg.travel_minutes for leg in legs) * 60)
+            for place in self.timetable.places_of_station(station_id):
+                places.setdefault(place, seconds + self.change[place])
+        return places
+
+    def _option(self, kind, verdict, journey: Journey, risk, also, query: Query, ends) -> Option:
+        legs = self._with_estimated_ends(journey, self.legs(journey, risk), query, ends)
+        if any(leg.risk_level is not None and leg.risk_level.rank >= blocking_rank(query.tolerance)
+               for leg in legs):  # fmt: skip
+            verdict = Verdict.NOT_ADVISED
+        elif verdict is Verdict.ADVISED and any(leg.flags for leg in legs):
+            verdict = Verdict.CAUTION
         flags = {f.id: f for leg in legs for f in leg.flags}
         uk, en = _explain(kind, verdict, flags.values(), query.tolerance)
         return Option(
@@ -621,6 +691,17 @@ class TimetablePlanner:
             explanation_en=en,
             also_kinds=also,
         )
+
+    def _with_estimated_ends(self, journey: Journey, legs, query: Query, ends) -> tuple[Leg, ...]:
+        """Legs with the estimated access / egress legs the journey starts or ends with."""
+        access, egress = ends
+        first = self.place_label(journey.day.frm[journey.rides[0].enter])
+        last = self.place_label(journey.day.to[journey.rides[-1].exit])
+        own_start = set(self._same_settlement(query.origin)) | {query.origin}
+        own_end = set(self._same_settlement(query.destination)) | {query.destination}
+        before = access.get(first, ()) if first not in own_start else ()
+        after = egress.get(last, ()) if last not in own_end else ()
+        return (*before, *legs, *after)
 
     def legs(self, journey: Journey, risk=None) -> tuple[Leg, ...]:
         """The journey's legs: one per ride, and a transfer leg for each change (its wait)."""
@@ -751,6 +832,16 @@ class TimetablePlanner:
         return next(j for j in range(lo, hi) if c.instance[j] == k and c.row[j] == end_row - 1)
 
 
+Places = Iterable[int] | Mapping[int, int]
+
+
+def _extras(places: Places) -> dict[int, int]:
+    """Places as a mapping place → extra seconds (0 when only places are given)."""
+    if isinstance(places, Mapping):
+        return dict(places)
+    return dict.fromkeys(places, 0)
+
+
 def _straight_km(tt: Timetable, a: int, b: int) -> float:
     points = (tt.stop_lat[a], tt.stop_lon[a], tt.stop_lat[b], tt.stop_lon[b])
     return 0.0 if any(math.isnan(x) for x in points) else crowfly_km(*points)
@@ -820,10 +911,10 @@ class _OptionSearch:
         if back is None:
             return None
         # Re-plan forwards from the latest departure: same trips, buffers applied.
+        start = back.departure_seconds - self.origin.get(back.day.frm[back.rides[0].enter], 0)
         return p.earliest_arrival(
-            self.origin, self.destination, day, back.departure_seconds, scan=scan,
-            max_transfers=limit,
-        )  # fmt: skip
+            self.origin, self.destination, day, start, scan=scan, max_transfers=limit
+        )
 
     def run(self) -> list[tuple[OptionKind, Verdict, Journey, tuple[OptionKind, ...]]]:
         modes, limit = self.q.modes, blocking_rank(self.q.tolerance)

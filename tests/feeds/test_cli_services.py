@@ -98,3 +98,16 @@ def test_a_foreign_file_is_refused(tmp_path):
     junk.write_bytes(b"not gzip")
     with pytest.raises(DataError, match="cannot read timetable"):
         load_timetable(junk)
+
+
+def test_estimated_leg_to_the_nearest_timetabled_station(instance, national_network):
+    assert _import(FIXTURES / "ua-rail").exit_code == 0
+    services = _services(instance, national_network)
+    myrhorod = next(s.id for s in national_network.stations.values() if s.name_uk == "Миргород")
+    advice = advise_timetable(services, myrhorod, "kharkiv", "2026-03-09T05:00+02:00")
+    legs = advice.recommended.legs
+    assert legs[0].from_id == myrhorod and legs[0].is_estimated
+    timetabled = [leg for leg in legs if leg.time_source is TimeSource.TIMETABLE and leg.trip_id]
+    assert timetabled and timetabled[-1].to_id == "kharkiv"
+    assert advice.has_notice(NoticeCode.ESTIMATED_TIMES)
+    assert advice.freshness.timetable_feeds == ("ua-rail",)

@@ -11,7 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from advisor.network.model import Mode
+from advisor.errors import InvalidQuery
+from advisor.network.model import Mode, TimeSource
 from advisor.risk.coverage import RiskIndex
 from advisor.risk.model import (
     CircleTarget,
@@ -21,7 +22,7 @@ from advisor.risk.model import (
     StationTarget,
     Tolerance,
 )
-from advisor.routing.model import DataFreshness, NoticeCode, OptionKind, Query, Verdict
+from advisor.routing.model import DataFreshness, Leg, NoticeCode, OptionKind, Query, Verdict
 
 KYIV = ZoneInfo("Europe/Kyiv")
 MORNING = datetime(2026, 3, 9, 6, 0, tzinfo=KYIV)
@@ -195,3 +196,38 @@ def test_notices_only_risky_and_stale_data(ua_planner, national_network):
     assert advice.has_notice(NoticeCode.RISK_DATA_STALE)
     same = ua_planner.advise(Query("kyiv", "kyiv", MORNING), index)
     assert same.options == () and same.has_notice(NoticeCode.SAME_ORIGIN_DESTINATION)
+
+
+def _estimated(origin, destination, minutes):
+    return Leg(
+        mode=Mode.RAIL, from_id=origin, to_id=destination, station_ids=(origin, destination),
+        link_ids=(), line_ids=(), distance_km=570.0, travel_minutes=minutes,
+        time_source=TimeSource.SPEED_MODEL,
+    )  # fmt: skip
+
+
+def test_estimated_access_leg_where_no_timetable_covers_the_origin(ua_planner, national_network):
+    evening = datetime(2026, 3, 10, 22, 0, tzinfo=KYIV)
+    query = Query("lviv", "kharkiv", evening, modes=frozenset({Mode.RAIL}))
+    with pytest.raises(InvalidQuery, match="'lviv'"):
+        ua_planner.advise(query)
+    access = {"kyiv": (_estimated("lviv", "kyiv", 441),)}
+    advice = ua_planner.advise(query, RiskIndex.build([], national_network), access=access)
+    legs = advice.recommended.legs
+    assert legs[0].is_estimated and legs[0].to_id == "kyiv"
+    assert [leg.route_name for leg in legs[1:]] == ["IC 711"]  # 05:21 + 20 min change < 06:00
+    assert legs[1].departure.isoformat() == "2026-03-11T06:00:00+02:00"
+    assert advice.has_notice(NoticeCode.ESTIMATED_TIMES)
+    # A longer access leg misses the 06:00 and takes the afternoon train.
+    slow = {"kyiv": (_estimated("lviv", "kyiv", 470),)}
+    later = ua_planner.advise(query, RiskIndex.build([], national_network), access=slow)
+    assert later.recommended.legs[1].route_name == "IC 713"
+
+
+def test_estimated_egress_leg(ua_planner, national_network):
+    query = Query("kyiv", "lozova", MORNING, modes=frozenset({Mode.RAIL}))
+    egress = {"kharkiv": (_estimated("kharkiv", "lozova", 95),)}
+    advice = ua_planner.advise(query, RiskIndex.build([], national_network), egress=egress)
+    legs = advice.recommended.legs
+    assert legs[0].route_name == "IC 711" and legs[-1].to_id == "lozova"
+    assert legs[-1].is_estimated
