@@ -14,17 +14,20 @@ from tests.feeds.reference import TimeExpandedReference
 QUERIES = 120
 
 
+def _queries(timetable, seed: int, count: int):
+    """Seeded (origin, destination, seconds) with departures between 06:00 and 20:00."""
+    places = sorted(set(timetable.st_place))
+    rng = random.Random(seed)
+    return [(*rng.sample(places, 2), rng.randrange(6 * 3600, 20 * 3600)) for _ in range(count)]
+
+
 @pytest.mark.slow
 def test_identical_earliest_arrivals_on_the_busiest_day(db_timetable):
     day = db_timetable.busiest_day()
     planner = TimetablePlanner(db_timetable)
     reference = TimeExpandedReference(db_timetable, day, planner.change.__getitem__)
-    places = sorted(set(db_timetable.st_place))
-    rng = random.Random(2019)
     reached = 0
-    for _ in range(QUERIES):
-        origin, destination = rng.sample(places, 2)
-        seconds = rng.randrange(6 * 3600, 20 * 3600)
+    for origin, destination, seconds in _queries(db_timetable, 2019, QUERIES):
         journey = planner.earliest_arrival([origin], [destination], day, seconds)
         got = math.inf if journey is None else journey.arrival_seconds
         expected = reference.earliest_arrival(origin, destination, seconds)
@@ -43,13 +46,8 @@ def test_journeys_are_consistent_on_the_db_feed(db_timetable):
     """Every ride boards after the previous one arrives plus the change time."""
     day = db_timetable.busiest_day()
     planner = TimetablePlanner(db_timetable)
-    places = sorted(set(db_timetable.st_place))
-    rng = random.Random(15)
-    for _ in range(50):
-        origin, destination = rng.sample(places, 2)
-        journey = planner.earliest_arrival(
-            [origin], [destination], day, rng.randrange(21600, 72000)
-        )
+    for origin, destination, seconds in _queries(db_timetable, 15, 50):
+        journey = planner.earliest_arrival([origin], [destination], day, seconds)
         if journey is None:
             continue
         c = journey.day
@@ -66,12 +64,8 @@ def test_transfer_bound_on_the_db_feed(db_timetable):
     """Bounded journeys keep the bound and are never earlier than the unbounded optimum."""
     day = db_timetable.busiest_day()
     planner = TimetablePlanner(db_timetable)
-    places = sorted(set(db_timetable.st_place))
-    rng = random.Random(99)
     bounded_differs = 0
-    for _ in range(40):
-        origin, destination = rng.sample(places, 2)
-        seconds = rng.randrange(21600, 72000)
+    for origin, destination, seconds in _queries(db_timetable, 99, 40):
         free = planner.earliest_arrival([origin], [destination], day, seconds)
         bound = planner.earliest_arrival([origin], [destination], day, seconds, max_transfers=1)
         if free is None:
