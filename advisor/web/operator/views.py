@@ -235,7 +235,6 @@ def _conflict(err: Conflict, form: FlagForm, flag: Flag | None, data: dict) -> d
         "current_version": form.version,
         "current_author": current.get("author", ""),
         "rows": [(name, old, new, data.get(name)) for name, old, new in theirs],
-        "status_changed": current.get("status") != (flag.status.value if flag else None),
     }
 
 
