@@ -721,12 +721,24 @@ class Operations:
             self._important_pairs = read_important_pairs(self.settings.important_pairs_path)
         return self._important_pairs
 
+    def _pair_station(self, name: str) -> str | None:
+        """A pair's station: an exact id, else the place name resolved by station search
+        (a city's main station), else None."""
+        if self.services.network.find_station(name) is not None:
+            return name
+        try:
+            return self.services.station_index.resolve(name).id
+        except AdvisorError:
+            return None
+
     def _pair_impact(self, origin, destination, at, before: RiskIndex, after: RiskIndex):
         network = self.services.network
-        missing = [s for s in (origin, destination) if network.find_station(s) is None]
-        if missing:
-            note = f"station {missing[0]!r} is not in the network dataset; pair not checked"
+        ends = [self._pair_station(name) for name in (origin, destination)]
+        if None in ends:
+            missing = (origin, destination)[ends.index(None)]
+            note = f"no station {missing!r} in the network dataset; pair not checked"
             return PairImpact(origin, destination, checked=False, note=note)
+        origin, destination = ends
         query = Query(origin, destination, at, parse_tolerance(self.settings.default_tolerance))
         advice_before = plan(network, before, query)
         advice_after = plan(network, after, query)

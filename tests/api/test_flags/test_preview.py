@@ -46,3 +46,15 @@ def test_preview_needs_a_token_and_validates_like_create(client, tokens):
     assert _preview(client, {}).status_code == 401
     resp = _preview(client, tokens.viewer, target={"kind": "line", "line_id": "nope"})
     assert resp.status_code == 422 and resp.get_json()["code"] == "unknown-line"
+
+
+def test_pairs_may_name_places_which_search_resolves(flag_app, tmp_path, client, tokens):
+    pairs = tmp_path / "named.toml"
+    pairs.write_text('pairs = [["Київ", "Kramatorsk"]]\n', encoding="utf-8")
+    ops = flag_app.extensions["advisor.operations"]
+    ops.settings = ops.settings.with_overrides(important_pairs_path=pairs)
+    impact = _preview(client, tokens.operator,
+                      target={"kind": "line", "line_id": "lozova-kramatorsk"}).get_json()
+    (pair,) = impact["pairs"]
+    assert (pair["from"]["id"], pair["to"]["id"], pair["checked"]) == ("kyiv", "kramatorsk", True)
+    assert pair["loses_best_rail"] is True
