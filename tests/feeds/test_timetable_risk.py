@@ -23,6 +23,7 @@ from advisor.risk.model import (
     Tolerance,
 )
 from advisor.routing.model import DataFreshness, Leg, NoticeCode, OptionKind, Query, Verdict
+from advisor.routing.timetable import TimetablePlanner
 
 KYIV = ZoneInfo("Europe/Kyiv")
 MORNING = datetime(2026, 3, 9, 6, 0, tzinfo=KYIV)
@@ -231,3 +232,22 @@ def test_estimated_egress_leg(ua_planner, national_network):
     legs = advice.recommended.legs
     assert legs[0].route_name == "IC 711" and legs[-1].to_id == "lozova"
     assert legs[-1].is_estimated
+
+
+def test_elevated_buffer_after_a_trip_through_an_elevated_section(
+    ua_feed, ua_planner, national_network
+):
+    """IC 711 reaches Poltava 08:30; the 09:00 to Myrhorod needs 10 min (transfers.txt) —
+    or 40 min after a trip through an elevated section, which misses it (and tomorrow's)."""
+    query = Query("kyiv", "osm-node-2420805814", MORNING, Tolerance.ACCEPT_HIGH)
+    before = ua_planner.advise(query, RiskIndex.build([], national_network))
+    assert before.recommended.legs[-1].arrival.isoformat() == "2026-03-09T10:30:00+02:00"
+    line = _line(national_network, "kyiv-hrebinka-poltava")
+    flag = _flag(RiskLevel.ELEVATED, target=SectionTarget(line.id, "kyiv", "poltava"))
+    index = RiskIndex.build([flag], national_network)
+    after = ua_planner.advise(query, index)
+    assert after.options == () and after.has_notice(NoticeCode.NO_ROUTE)
+    no_buffer = TimetablePlanner(ua_feed[0], national_network, elevated_buffer_seconds=0)
+    best = no_buffer.advise(query, index).recommended
+    assert best.legs[-1].arrival.isoformat() == "2026-03-09T10:30:00+02:00"
+    assert best.verdict is Verdict.CAUTION and best.risk_level is RiskLevel.ELEVATED
