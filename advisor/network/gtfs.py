@@ -24,8 +24,6 @@ import csv
 import io
 import logging
 import math
-import re
-import unicodedata
 import zipfile
 from array import array
 from collections import Counter, defaultdict
@@ -40,6 +38,7 @@ from types import MappingProxyType
 from advisor.errors import FeedError
 from advisor.network.importer import crowfly_km
 from advisor.network.model import Network
+from advisor.network.search import city_key
 from advisor.network.timetable import Timetable, format_gtfs_time, mode_of_route_type
 
 __all__ = [
@@ -671,25 +670,20 @@ def _append_calendar(parts, calendar, tt: Timetable, shift: dict[str, int]) -> N
 
 # -- matching stops to network stations --------------------------------------------------
 
-_SUFFIXES = re.compile(
-    r"[\s\-–]*(пас(ажирський|\.)?|pas(\.|azhyrskyi)?|hbf|головний|main|центральний)$"
-)
-_NON_WORD = re.compile(r"[^\w]+")
 NAME_MATCH_KM = 5.0
 NEAREST_MATCH_KM = 1.0
 
 
 def normalise_name(name: str) -> str:
-    """A station name reduced for comparison: case, accents, apostrophes, "-Пас." suffixes.
+    """A station name reduced for comparison: the station search's city key (case,
+    apostrophes, transliteration, "-Пас." / "-Головна" / "-1" suffixes).
 
-    >>> normalise_name("Київ-Пас.") == normalise_name("київ")
+    >>> normalise_name("Київ-Пас.") == normalise_name("київ") == normalise_name("Kyiv")
     True
     >>> normalise_name("Кам'янець-Подільський") == normalise_name("Камʼянець Подільський")
     True
     """
-    text = unicodedata.normalize("NFKC", name).casefold().strip()
-    text = _SUFFIXES.sub("", text)
-    return _NON_WORD.sub("", text.replace("ʼ", "").replace("'", "").replace("’", ""))
+    return city_key(name)
 
 
 def read_stop_mapping(path) -> dict[str, str]:
@@ -764,9 +758,15 @@ class _StationLookup:
             return self.mapping[stop_id], "mapping"
         lat, lon = timetable.stop_lat[place], timetable.stop_lon[place]
         has_point = not (math.isnan(lat) or math.isnan(lon))
-        for station in self.by_name.get(normalise_name(timetable.stop_names[place]), ()):
-            if not has_point or crowfly_km(lat, lon, station.lat, station.lon) <= NAME_MATCH_KM:
-                return station.id, "name"
+        named = self.by_name.get(normalise_name(timetable.stop_names[place]), ())
+        if named and not has_point:
+            return named[0].id, "name"
+        if named:
+            # Same key, several stations (Фастів-1 / Фастів-2): the nearest within 5 km.
+            distance = {s.id: crowfly_km(lat, lon, s.lat, s.lon) for s in named}
+            nearest = min(distance, key=distance.__getitem__)
+            if distance[nearest] <= NAME_MATCH_KM:
+                return nearest, "name"
         if has_point:
             distance = {s.id: crowfly_km(lat, lon, s.lat, s.lon) for s in self.near(lat, lon)}
             nearest = min(distance, key=distance.__getitem__, default=None)
