@@ -23,7 +23,6 @@ from advisor.web.i18n import KYIV, current_locale
 __all__ = ["plan_route"]
 
 # Flags change at any moment; a minute of caching spares repeated identical questions.
-CACHE_SECONDS = 60
 
 
 def _services():
@@ -113,6 +112,8 @@ def plan_route():
         services, origin.id, destination.id, at=_depart_at(), tolerance=_tolerance(), modes=_modes()
     )
     response = jsonify(advice_to_json(advice, services.network, current_locale()))
-    response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    # Advice must reflect a flag the moment it is published: caches keep a copy but revalidate
+    # it on every use (the ETag makes that a 304 when nothing changed).
+    response.headers["Cache-Control"] = "public, no-cache"
     response.headers["Vary"] = "Accept-Language"
     return response

@@ -79,12 +79,25 @@ def _finish_response(response):
     if request.path.startswith("/api/"):
         _api_headers(response)
     elif response.mimetype == "text/html":
+        # Advice changes the moment a flag is published: a browser may keep a copy for a weak
+        # connection, but must revalidate it every time (a 304 costs a few bytes).
         headers.setdefault(
-            "Cache-Control", "no-store" if response.status_code >= 400 else "private, max-age=60"
+            "Cache-Control", "no-store" if response.status_code >= 400 else "private, no-cache"
         )
         headers.add("Vary", "Accept-Language")
+        _conditional(response)
     _log_request(response)
     return response
+
+
+def _conditional(response) -> None:
+    """Answer a revalidation with 304 when the body has not changed (ETag of the body)."""
+    cacheable = response.status_code == 200 and request.method in ("GET", "HEAD")
+    if cacheable and not response.direct_passthrough and "no-store" not in (
+        response.headers.get("Cache-Control") or ""
+    ):
+        response.add_etag()
+        response.make_conditional(request)
 
 
 def _api_headers(response) -> None:
@@ -100,6 +113,8 @@ def _api_headers(response) -> None:
         response.headers["Access-Control-Max-Age"] = "600"
     if response.status_code >= 400:
         response.headers["Cache-Control"] = "no-store"
+    else:
+        _conditional(response)
 
 
 def _log_request(response) -> None:

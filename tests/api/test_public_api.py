@@ -55,7 +55,8 @@ def test_routes_full_answer(client):  # noqa: F811
     assert body["freshness"]["flags_updated_at"]
     assert "2019" in body["provenance"]["bus"] and "OpenStreetMap" in body["provenance"]["rail"]
     assert {n["code"] for n in body["notices"]} >= {"estimated_times", "bus_data_2019"}
-    assert response.headers["Cache-Control"] == "public, max-age=60"
+    assert response.headers["Cache-Control"] == "public, no-cache"
+    assert response.headers["ETag"]
 
 
 @pytest.mark.parametrize(
@@ -116,3 +117,14 @@ def test_rate_limit_per_client_address(tmp_path, tiny_network, flag_file):  # no
     assert int(response.headers["Retry-After"]) > 0
     other = limited_client.get("/api/v1/stations?q=Київ", environ_base={"REMOTE_ADDR": "10.0.0.9"})
     assert other.status_code == 200  # another address has its own budget
+
+
+def test_route_revalidation_answers_304_only_while_the_answer_is_unchanged(client):  # noqa: F811
+    """Caches must revalidate advice; an unchanged answer costs a 304, a changed one a 200."""
+    url = "/api/v1/routes?from=kyiv&to=kharkiv&at=2026-03-10T08:00%2B02:00"
+    first = client.get(url)
+    assert first.status_code == 200
+    again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and not again.data
+    stale = client.get(url, headers={"If-None-Match": '"not-the-current-answer"'})
+    assert stale.status_code == 200 and stale.json["options"]

@@ -111,3 +111,13 @@ def test_openapi_document_is_served(bare_app):
     assert document["openapi"].startswith("3.")
     assert {"/stations", "/routes"} <= set(document["paths"])
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_results_page_is_revalidated_not_kept(client):
+    """A flag published a second ago must reach the next page view: no max-age, an ETag."""
+    url = "/?from=Київ&to=Харків&date=2026-03-10&time=08:00"
+    page = client.get(url)
+    assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "private, no-cache"
+    again = client.get(url, headers={"If-None-Match": page.headers["ETag"]})
+    assert again.status_code == 304
