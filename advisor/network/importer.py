@@ -509,6 +509,7 @@ def _main_station(sids, stations, rows, component, town="", override="") -> str:
             bool(stations[sid].uz_code),
             component.get(sid, 0),
             name_root(stations[sid].name_uk) == town,  # Бердянськ, not the nearby Берда
+            _plain_name(stations[sid].name_uk) == town,  # Слов'янськ, not Слов'янськ-Гілка
             int(_number(row.get("osm_degree", "0"))),
             sid,
         )
@@ -518,6 +519,11 @@ def _main_station(sids, stations, rows, component, town="", override="") -> str:
 
     best = max(sids, key=score)
     return best if stations[best].kind is StationKind.RAIL_STATION else ""
+
+
+def _plain_name(name: str) -> str:
+    """*name* in lower case with one apostrophe: compares a station's whole name to its town."""
+    return " ".join(name.replace("’", "'").replace("ʼ", "'").split()).lower()
 
 
 def _settlement(key, bus_stops, stations, anchor_id, has_main) -> Settlement:

@@ -1,0 +1,69 @@
+"""Network data fixes for the 2026 scenarios: main stations, names, replacement buses.
+
+Small purpose-written sources check the importer's rules; the shipped dataset checks the
+places the scenarios name (Lozova, Barvinkove, Sloviansk, Kramatorsk).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.network.dataset import load_network
+from advisor.network.importer import build_network
+from advisor.network.sources import RAIL_STATIONS
+from tests.network import sources_fixture as fx
+
+SLOVIANSK = "osm-node-1065061073"
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_network()
+
+
+def _with_stations(tmp_path, extra, edges=()):
+    """Write the fixture sources with *extra* station rows (and rail *edges*) added."""
+    rows = fx.stations() + list(extra)
+    tables = {RAIL_STATIONS: (fx.STATION_COLUMNS, rows)}
+    if edges:
+        tables[fx.RAIL_EDGES] = (fx.EDGE_COLUMNS, fx.edges() + list(edges))
+    return build_network(**fx.write_sources(tmp_path, **tables))
+
+
+# --- main stations ------------------------------------------------------------------------
+
+
+def test_station_named_exactly_after_its_town_beats_a_suffixed_one(tmp_path):
+    # Біла Церква has no hub: the plain-named station wins although the other has more track.
+    plain = fx._station("bc", "station", "Біла Церква", "49.79", "30.11")
+    branch = fx._station("bc-h", "station", "Біла Церква-Гілка", "49.80", "30.12")
+    branch["osm_degree"] = "5"
+    net, _ = _with_stations(
+        tmp_path, [plain, branch], [fx._edge("bc", "bc-h", "1.0"), fx._edge("bc-h", "a", "60")]
+    )
+    assert net.get_station("bc").is_main and not net.get_station("bc-h").is_main
+    assert net.settlements["3210300000"].main_station_ids == ("bc",)
+
+
+@pytest.mark.parametrize(
+    ("settlement", "station", "name"),
+    [
+        ("1414100000", SLOVIANSK, "Слов'янськ"),
+        ("1412900000", "osm-node-13072326058", "Краматорськ"),
+        ("6310700000", "osm-node-1576981974", "Куп’янськ-Вузловий"),
+        ("rail:izium", "izium", "Ізюм"),
+        ("1413200000", "osm-node-12351757193", "Покровськ"),
+        ("6311000000", "lozova", "Лозова-Пас."),
+    ],
+)
+def test_main_station_of_eastern_towns(shipped, settlement, station, name):
+    s = shipped.get_station(station)
+    assert s.name_uk == name and s.is_main and s.settlement == settlement
+    assert shipped.settlements[settlement].main_station_ids == (station,)
+    others = [x.id for x in shipped.stations.values() if x.settlement == settlement and x.is_main]
+    assert others == [station]
+
+
+def test_sloviansk_transfer_starts_at_sloviansk_not_the_branch(shipped):
+    assert f"transfer:{SLOVIANSK}:bus:1414100000" in shipped.links
+    assert "transfer:osm-node-6534738037:bus:1414100000" not in shipped.links
