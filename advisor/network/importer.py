@@ -27,7 +27,7 @@ from pathlib import Path
 import networkx as nx
 import shapely
 from shapely.geometry import Point, shape
-from translitua import translit
+from translitua import RussianICAO, translit
 
 from advisor.errors import DataError
 from advisor.network import sources as src
@@ -45,7 +45,9 @@ from advisor.network.model import (
     TimeSource,
 )
 
-__all__ = ["BuildReport", "build_network", "crowfly_km", "name_root"]
+__all__ = [
+    "BuildReport", "build_network", "crowfly_km", "english_name", "latin_name", "name_root",
+]  # fmt: skip
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ class BuildReport:
     settlements: int = 0
     main_stations: int = 0
     main_stations_cut_off: list[str] = field(default_factory=list)
+    english_names_cleaned: list[str] = field(default_factory=list)
 
     def format(self, limit: int = 12) -> str:
         """A plain-text report; long lists are cut to *limit* items with a count."""
@@ -102,6 +105,7 @@ class BuildReport:
             ("stations outside Ukraine (kept, oblast empty)", self.outside_ukraine),
             ("main stations outside the largest rail component", self.main_stations_cut_off),
             ("hand-added links", self.hand_added),
+            ("English names with Cyrillic letters, cleaned", self.english_names_cleaned),
             ("duplicate ids (first kept)", self.duplicate_ids),
             ("dangling ids (link dropped)", self.dangling),
         ):
@@ -235,6 +239,7 @@ def _rail_stations(rows, report: BuildReport):
             continue
         stations[sid] = _rail_station(row, sid)
         kept_rows[sid] = row
+        _clean_english_name(stations, sid, row["name_en_osm"].strip(), report)
         if not stations[sid].oblast_iso:
             report.outside_ukraine.append(f"{sid} {row['name_uk']}")
     return stations, kept_rows
@@ -249,7 +254,7 @@ def _rail_station(row: dict, sid: str) -> Station:
     return Station(
         id=sid,
         name_uk=row["name_uk"].strip(),
-        name_latin=row["name_latin_kmu2010"].strip() or translit(row["name_uk"].strip()),
+        name_latin=latin_name(row["name_uk"].strip(), row["name_latin_kmu2010"].strip()),
         lat=lat,
         lon=lon,
         oblast_iso=row["oblast_iso"].strip(),
@@ -258,6 +263,56 @@ def _rail_station(row: dict, sid: str) -> Station:
         name_ru=row["name_ru_osm"].strip(),
         uz_code=row["uz_express_code"].strip(),
     )
+
+
+#: Cyrillic letters that look like Latin ones: OSM English names sometimes carry them
+#: ("Kharkіv" with a Cyrillic і), which a reader cannot see but search and sorting can.
+_LOOKALIKES = str.maketrans("аеіорсухАВЕІКМНОРСТХ", "aeiopcyxABEIKMHOPCTX")
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+
+
+def english_name(name_en: str, name_latin: str) -> str:
+    """*name_en* in Latin letters only: lookalike Cyrillic letters replaced, else *name_latin*.
+
+    A name that still has Cyrillic letters after the lookalikes are replaced is not shown at
+    all: the official transliteration stands in for it.
+
+    >>> english_name("Kharkіv-Pasazhyrsky", "Kharkiv-Pas.")  # a Cyrillic і
+    'Kharkiv-Pasazhyrsky'
+    >>> english_name("Kharkiv Пасажирський", "Kharkiv-Pas.")
+    'Kharkiv-Pas.'
+    >>> english_name("Lviv", "Lviv")
+    'Lviv'
+    """
+    if not _CYRILLIC.search(name_en):
+        return name_en
+    cleaned = name_en.translate(_LOOKALIKES)
+    return name_latin if _CYRILLIC.search(cleaned) else cleaned
+
+
+def latin_name(name_uk: str, given: str = "") -> str:
+    """The official Latin form of *name_uk*: *given* when it is all Latin, else transliterated.
+
+    Stations abroad and in occupied Crimea bear Russian names whose letters (э, ы, ё) the
+    Ukrainian rules of 2010 do not cover; those are transliterated by the ICAO Russian table.
+
+    >>> latin_name("Ізюм", "Izium"), latin_name("Лозова-Пас.")
+    ('Izium', 'Lozova-Pas.')
+    >>> latin_name("Эриванский", "Эryvanskyi")
+    'Erivanskii'
+    """
+    if given and not _CYRILLIC.search(given):
+        return given
+    name = translit(name_uk)
+    return translit(name_uk, RussianICAO) if _CYRILLIC.search(name) else name
+
+
+def _clean_english_name(stations, sid: str, raw: str, report: BuildReport) -> None:
+    station = stations[sid]
+    name = english_name(raw, station.name_latin)
+    if name != raw:
+        stations[sid] = replace(station, name_en=name)
+        report.english_names_cleaned.append(f"{sid} {raw!r} → {name!r}")
 
 
 _RAIL_SOURCE = {"osm": LinkSource.OSM_TRACK, "connector-estimated": LinkSource.REPAIR_CONNECTOR}
@@ -358,7 +413,7 @@ def _bus_stops(rows, locate, report: BuildReport) -> dict[str, Station]:
         stops[sid] = Station(
             id=sid,
             name_uk=name,
-            name_latin=translit(name),
+            name_latin=latin_name(name),
             lat=lat,
             lon=lon,
             oblast_iso=locate(lat, lon),
@@ -533,7 +588,7 @@ def _settlement(key, bus_stops, stations, anchor_id, has_main) -> Settlement:
     return Settlement(
         id=key,
         name_uk=name,
-        name_latin=translit(name),
+        name_latin=latin_name(name),
         lat=anchor.lat,
         lon=anchor.lon,
         oblast_iso=anchor.oblast_iso,

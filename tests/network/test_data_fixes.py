@@ -6,8 +6,12 @@ places the scenarios name (Lozova, Barvinkove, Sloviansk, Kramatorsk).
 
 from __future__ import annotations
 
+import doctest
+import re
+
 import pytest
 
+import advisor.network.importer
 from advisor.network.dataset import load_network
 from advisor.network.importer import build_network
 from advisor.network.sources import RAIL_STATIONS
@@ -67,3 +71,37 @@ def test_main_station_of_eastern_towns(shipped, settlement, station, name):
 def test_sloviansk_transfer_starts_at_sloviansk_not_the_branch(shipped):
     assert f"transfer:{SLOVIANSK}:bus:1414100000" in shipped.links
     assert "transfer:osm-node-6534738037:bus:1414100000" not in shipped.links
+
+
+# --- English names ------------------------------------------------------------------------
+
+CYRILLIC = re.compile("[\u0400-\u04ff]")
+
+
+def test_importer_docstring_examples():
+    result = doctest.testmod(advisor.network.importer)
+    assert result.attempted > 0 and result.failed == 0
+
+
+def test_mixed_script_english_names_are_cleaned_and_reported(tmp_path):
+    lookalike = fx._station("x", "station", "Ірпінь", "50.52", "30.25")
+    lookalike["name_en_osm"] = "Іrpіn"  # two Cyrillic І/і
+    foreign = fx._station("y", "station", "Буча", "50.55", "30.21")
+    foreign["name_en_osm"] = "Bucha Пасажирська"
+    foreign["name_latin_kmu2010"] = "Bucha"
+    net, report = _with_stations(tmp_path, [lookalike, foreign])
+    assert net.get_station("x").name_en == "Irpin"
+    assert net.get_station("y").name_en == "Bucha"
+    assert net.get_station("kyiv").name_en == ""  # missing stays missing: display falls back
+    assert net.get_station("kyiv").display_name("en") == net.get_station("kyiv").name_latin
+    assert len(report.english_names_cleaned) == 2
+    assert "English names with Cyrillic letters, cleaned: 2" in report.format()
+
+
+def test_no_shipped_english_or_latin_name_mixes_scripts(shipped):
+    for station in shipped.stations.values():
+        for name in (station.name_en, station.name_latin, station.display_name("en")):
+            assert not CYRILLIC.search(name), (station.id, name)
+    for settlement in shipped.settlements.values():
+        assert not CYRILLIC.search(settlement.name_latin), settlement.id
+    assert shipped.get_station("kharkiv").name_en == "Kharkiv-Pasazhyrsky"
