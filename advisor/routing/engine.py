@@ -58,7 +58,7 @@ from advisor.routing.model import (
     Verdict,
 )
 
-__all__ = ["OVERLAP_LIMIT", "allowed_level", "plan"]
+__all__ = ["OVERLAP_LIMIT", "allowed_level", "judge", "plan"]
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +77,37 @@ def allowed_level(tolerance: Tolerance) -> RiskLevel:
     'elevated'
     """
     return _ALLOWED[tolerance]
+
+
+def judge(
+    worst: RiskLevel | None,
+    tolerance: Tolerance,
+    *,
+    recommended: bool = False,
+    unknown: bool = False,
+) -> Verdict:
+    """The verdict on an option whose worst flag is *worst*, for a passenger's *tolerance*.
+
+    ``high`` means the operator urges passengers not to travel that way, so an option
+    crossing it is not advised even to a passenger who accepts high risk (SCENARIOS 1: "may
+    see the direct rail option, marked not advised") — except the one option recommended to
+    that passenger because nothing less risky exists within reason, which carries a caution.
+    *unknown* risk (a hop the network cannot place) is never advised without a caution.
+
+    >>> judge(RiskLevel.HIGH, Tolerance.ACCEPT_HIGH).value
+    'not_advised'
+    >>> judge(RiskLevel.HIGH, Tolerance.ACCEPT_HIGH, recommended=True).value
+    'caution'
+    >>> judge(RiskLevel.ELEVATED, Tolerance.BALANCED).value, judge(None, Tolerance.STRICT).value
+    ('caution', 'advised')
+    """
+    if worst is not None and worst > allowed_level(tolerance):
+        return Verdict.NOT_ADVISED
+    if worst is not None and worst >= RiskLevel.HIGH and not recommended:
+        return Verdict.NOT_ADVISED
+    if worst is not None or unknown:
+        return Verdict.CAUTION
+    return Verdict.ADVISED
 
 
 def plan(
@@ -330,7 +361,7 @@ def _options(candidates, network: Network, risk_index: RiskIndex, query: Query):
     seen: list[_Trip] = []
     for kind, trip in candidates:
         legs = _legs(trip, risk_index, query)
-        verdict = _verdict(legs, query.tolerance)
+        verdict = _verdict(legs, query.tolerance, kind)
         if kind is OptionKind.LEAST_RISKY:
             verdict = Verdict.NOT_ADVISED  # nothing fit the tolerance: never advised
         twin = _twin(trip, verdict, seen, options)
@@ -349,8 +380,11 @@ def _explained(option: Option, fastest: Option | None, network: Network) -> Opti
 
 
 def _twin(trip: _Trip, verdict: Verdict, seen: list[_Trip], options: list[Option]):
-    """Index of an earlier option with the same verdict that *trip* mostly repeats."""
+    """Index of an earlier option with the same verdict that *trip* mostly repeats, or that
+    *trip* repeats exactly (one trip is shown once, with the earlier slot's verdict)."""
     for i, (other, option) in enumerate(zip(seen, options, strict=True)):
+        if other.links == trip.links:
+            return i
         if option.verdict is verdict and _overlap(trip, other) > OVERLAP_LIMIT:
             return i
     return None
@@ -369,11 +403,9 @@ def _transfers(trip: _Trip) -> int:
     return max(0, len([m for m in runs if m is not Mode.TRANSFER]) - 1)
 
 
-def _verdict(legs: Sequence[Leg], tolerance: Tolerance) -> Verdict:
+def _verdict(legs: Sequence[Leg], tolerance: Tolerance, kind: OptionKind) -> Verdict:
     worst = max((leg.risk_level for leg in legs if leg.risk_level is not None), default=None)
-    if worst is None:
-        return Verdict.ADVISED
-    return Verdict.CAUTION if worst <= allowed_level(tolerance) else Verdict.NOT_ADVISED
+    return judge(worst, tolerance, recommended=kind is OptionKind.RECOMMENDED)
 
 
 def _legs(trip: _Trip, risk_index: RiskIndex, query: Query) -> tuple[Leg, ...]:

@@ -43,7 +43,7 @@ from advisor.network.importer import crowfly_km
 from advisor.network.model import Mode, Network, TimeSource
 from advisor.network.timetable import Timetable
 from advisor.risk.model import Flag, RiskLevel, Tolerance
-from advisor.routing.engine import allowed_level
+from advisor.routing.engine import allowed_level, judge
 from advisor.routing.explain import format_time, notice
 from advisor.routing.model import (
     Advice,
@@ -925,7 +925,7 @@ class _OptionSearch:
             candidates.append((OptionKind.BUS_ONLY, self.journey(limit, frozenset({Mode.BUS}))))
         fastest = self.journey(RiskLevel.SUSPENDED.rank, modes)
         candidates.append((OptionKind.FASTEST, fastest))
-        return self._distinct(candidates, limit)
+        return self._distinct(candidates)
 
     def _recommended(self, modes, limit) -> Journey | None:
         best = self.journey(limit, modes)
@@ -944,7 +944,7 @@ class _OptionSearch:
         allowance = max(DETOUR_MIN_SECONDS, DETOUR_ALLOWANCE * span)
         return calm if calm.arrival_seconds - best.arrival_seconds <= allowance else best
 
-    def _distinct(self, candidates, limit):
+    def _distinct(self, candidates):
         chosen: list[list] = []
         for kind, journey in candidates:
             if journey is None:
@@ -959,14 +959,14 @@ class _OptionSearch:
             if same is not None:
                 same[3].append(kind)
                 continue
-            chosen.append([kind, self._verdict(journey, limit), journey, also])
+            chosen.append([kind, self._verdict(journey, kind), journey, also])
         return [(k, v, j, tuple(a)) for k, v, j, a in chosen]
 
     def _modes_of(self, journey: Journey) -> frozenset[Mode]:
         c, tt = journey.day, self.p.timetable
         return frozenset(tt.trip_mode(c.instance_trip[c.instance[r.enter]]) for r in journey.rides)
 
-    def _verdict(self, journey: Journey, limit: int) -> Verdict:
+    def _verdict(self, journey: Journey, kind: OptionKind) -> Verdict:
         worst = max(
             (
                 self.codes[i] - 1
@@ -975,12 +975,13 @@ class _OptionSearch:
             ),
             default=_NO_RISK,
         )
-        if worst >= limit:
-            return Verdict.NOT_ADVISED
-        if worst >= RiskLevel.ADVISORY.rank or self.p.risk_unknown(journey):
-            # Hops we cannot place on the network carry unknown risk, never "safe".
-            return Verdict.CAUTION
-        return Verdict.ADVISED
+        # Hops we cannot place on the network carry unknown risk, never "safe".
+        return judge(
+            list(RiskLevel)[worst] if worst >= RiskLevel.ADVISORY.rank else None,
+            self.q.tolerance,
+            recommended=kind is OptionKind.RECOMMENDED,
+            unknown=self.p.risk_unknown(journey),
+        )
 
 
 def _explain(kind: OptionKind, verdict: Verdict, flags: Iterable[Flag], tolerance: Tolerance):

@@ -85,13 +85,34 @@ def test_kramatorsk_high_section_rail_then_bus(tiny_network):
     assert advice.has_notice(NoticeCode.BUS_DATA_2019)
 
 
-def test_kramatorsk_accept_high_may_use_the_direct_rail(tiny_network):
+def test_kramatorsk_accept_high_sees_the_direct_rail_marked_not_advised(tiny_network):
+    """SCENARIOS 1: accepting high risk shows the direct rail, still marked not advised,
+    while the rail-then-bus option stays recommended (the detour is reasonable)."""
     section = flag(SectionTarget("lozova-kramatorsk", "lozova", "kramatorsk"))
     advice = ask(tiny_network, [section], "kyiv", "kramatorsk", tolerance=Tolerance.ACCEPT_HIGH)
     direct = option(advice, OptionKind.FASTEST)
     assert path(direct) == [("rail", "kyiv", "kramatorsk")]
-    assert direct.verdict is Verdict.CAUTION  # the passenger accepted high risk
+    assert direct.verdict is Verdict.NOT_ADVISED
     assert "high risk" in direct.explanation_en
+    assert advice.recommended.modes == {Mode.RAIL, Mode.BUS}
+
+
+def test_accept_high_recommends_high_risk_rail_with_caution_when_nothing_else_is_reasonable(
+    tiny_network,
+):
+    """With the bus gone too, the high-risk rail is the accepted choice: recommended, with a
+    caution, and shown once (not again as a not-advised "fastest")."""
+    section = flag(SectionTarget("lozova-kramatorsk", "lozova", "kramatorsk"))
+    no_bus = flag(StationTarget("bus:kramatorsk"), RiskLevel.SUSPENDED, flag_id="no-bus")
+    advice = ask(
+        tiny_network, [section, no_bus], "kyiv", "kramatorsk", tolerance=Tolerance.ACCEPT_HIGH
+    )
+    rec = advice.recommended
+    assert rec is not None and rec.verdict is Verdict.CAUTION
+    assert section in rec.flags
+    assert not [o for o in advice.options if o is not rec and o.legs == rec.legs]
+    balanced = ask(tiny_network, [section, no_bus], "kyiv", "kramatorsk")
+    assert balanced.recommended is None and balanced.has_notice(NoticeCode.NO_SAFE_ROUTE)
 
 
 def test_dnipro_zaporizhzhia_line_high_recommends_bus(tiny_network):
