@@ -180,11 +180,12 @@ def _progress(name: str, rows: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def departures_command(station, at, limit, as_json):
     """Next timetabled departures from STATION with their risk badges."""
-    from advisor.services import Services, departures
+    from advisor.services import departures
     from advisor.settings import load_settings
 
     try:
-        board = departures(Services(load_settings()), station, at, limit)
+        # The published flags in the store, as for routing (baseline only if none given).
+        board = departures(_route_services(load_settings(), ()), station, at, limit)
     except AdvisorError as err:
         raise click.ClickException(err.message) from err
     _echo_rows(

@@ -111,3 +111,27 @@ def test_estimated_leg_to_the_nearest_timetabled_station(instance, national_netw
     assert timetabled and timetabled[-1].to_id == "kharkiv"
     assert advice.has_notice(NoticeCode.ESTIMATED_TIMES)
     assert advice.freshness.timetable_feeds == ("ua-rail",)
+
+
+def test_departures_command_reads_the_published_flags_in_the_store(instance):
+    """The board shows the flags routing applies (the store), not just the baseline file."""
+    from advisor.services import COMMAND_LINE, connect_store
+
+    assert _import(FIXTURES / "ua-rail").exit_code == 0
+    at = ["--at", "2026-03-09T06:00+02:00", "--json"]
+    before = json.loads(CliRunner().invoke(main, ["departures", "kyiv", *at]).output)
+    assert before[0]["risk_level"] is None
+    _services, operations = connect_store(load_settings())
+    operations.create_flag(
+        {
+            "status": "published",
+            "level": "high",
+            "target": {"kind": "station", "station_id": "poltava"},
+            "reason_uk": "Обстріл",
+            "source": "Укрзалізниця",
+        },
+        COMMAND_LINE,
+    )
+    after = json.loads(CliRunner().invoke(main, ["departures", "kyiv", *at]).output)
+    assert after[0]["route_name"] == before[0]["route_name"]
+    assert after[0]["risk_level"] == "high"
