@@ -44,6 +44,7 @@ from advisor.network.model import (
     StationKind,
     TimeSource,
 )
+from advisor.network.search import PlaceAliases, city_key, load_aliases
 
 __all__ = [
     "BuildReport", "build_network", "crowfly_km", "english_name", "latin_name", "name_root",
@@ -87,6 +88,7 @@ class BuildReport:
     main_stations: int = 0
     main_stations_cut_off: list[str] = field(default_factory=list)
     english_names_cleaned: list[str] = field(default_factory=list)
+    with_historic_names: list[str] = field(default_factory=list)
 
     def format(self, limit: int = 12) -> str:
         """A plain-text report; long lists are cut to *limit* items with a count."""
@@ -106,6 +108,7 @@ class BuildReport:
             ("main stations outside the largest rail component", self.main_stations_cut_off),
             ("hand-added links", self.hand_added),
             ("English names with Cyrillic letters, cleaned", self.english_names_cleaned),
+            ("stations given historic names (station aliases)", self.with_historic_names),
             ("duplicate ids (first kept)", self.duplicate_ids),
             ("dangling ids (link dropped)", self.dangling),
         ):
@@ -153,10 +156,13 @@ def build_network(
     speed_model_path: Path,
     lines_path: Path,
     hand_links_path: Path,
+    aliases_path: Path | None = None,
 ) -> tuple[Network, BuildReport]:
     """Read every source, repair, resolve the named lines and return the network and a report.
 
-    Raises :class:`DataError` naming the file and column when a source is missing or
+    *aliases_path* is the station search's aliases file (default
+    ``config/station_aliases.toml``); its historic names go to the main stations of their
+    places. Raises :class:`DataError` naming the file and column when a source is missing or
     malformed, and naming the line and hub when a named line cannot be resolved.
     """
     sources = Path(sources)
@@ -185,6 +191,7 @@ def build_network(
     stations.update(bus_stops)
     links += _bus_links(rows[src.BUS_LINKS], bus_stops, speed, report)
     links += _transfer_links(settlements, stations, speed)
+    _historic_names(stations, settlements, load_aliases(aliases_path), report)
     lines, links = _resolve_lines(lines_config, stations, links)
     metadata = _metadata(manifest, sources, speed)
     network = Network.build(
@@ -621,6 +628,43 @@ def _transfer_links(settlements, stations, speed: src.SpeedModel) -> list[Link]:
                 )
             )
     return links
+
+
+def _historic_names(stations, settlements, aliases: tuple[PlaceAliases, ...], report) -> None:
+    """Give the former names of each aliased place to its main station (or stations named).
+
+    The aliases file is the search helper's; reading it here keeps one copy of the data.
+    """
+    places: dict[str, list[Settlement]] = defaultdict(list)
+    for settlement in settlements.values():
+        places[city_key(settlement.name_uk)].append(settlement)
+    for alias in aliases:
+        if not alias.historic:
+            continue
+        targets = [sid for sid in alias.stations if sid in stations]
+        for settlement in places.get(city_key(alias.name), ()):
+            if not alias.oblast or settlement.oblast_iso == alias.oblast:
+                targets += settlement.main_station_ids or [settlement.bus_stop_id]
+        if not targets:  # a town with neither bus stop nor settlement: its named rail station
+            targets = _stations_named(stations, alias)
+        for sid in dict.fromkeys(filter(None, targets)):
+            old = stations[sid].historic_names
+            names = tuple(dict.fromkeys((*old, *alias.historic)))
+            stations[sid] = replace(stations[sid], historic_names=names)
+            if not old:
+                report.with_historic_names.append(f"{sid} {stations[sid].name_uk}: {names[0]} …")
+
+
+def _stations_named(stations, alias: PlaceAliases) -> list[str]:
+    key = city_key(alias.name)
+    return [
+        sid
+        for sid, station in stations.items()
+        if station.kind is StationKind.RAIL_STATION
+        and (not alias.oblast or station.oblast_iso == alias.oblast)
+        and name_root(station.name_uk) == name_root(alias.name)
+        and city_key(station.name_uk) == key
+    ]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -105,3 +105,44 @@ def test_no_shipped_english_or_latin_name_mixes_scripts(shipped):
     for settlement in shipped.settlements.values():
         assert not CYRILLIC.search(settlement.name_latin), settlement.id
     assert shipped.get_station("kharkiv").name_en == "Kharkiv-Pasazhyrsky"
+
+
+# --- historic names -----------------------------------------------------------------------
+
+ALIASES = """
+[[place]]
+name = "Фастів"
+names = ["Fastov"]
+historic = ["Старий Фастів"]
+
+[[place]]
+name = "Самотня"
+historic = ["Колишня"]
+
+[[place]]
+name = "Київ"
+names = ["Kiev"]
+"""
+
+
+def test_historic_names_go_to_the_main_station_of_each_aliased_place(tmp_path):
+    paths = fx.write_sources(tmp_path)
+    aliases = tmp_path / "aliases.toml"
+    aliases.write_text(ALIASES, encoding="utf-8")
+    net, report = build_network(**paths, aliases_path=aliases)
+    assert net.get_station("fastiv").historic_names == ("Старий Фастів",)
+    assert net.get_station("fastiv-2").historic_names == ()  # not the main station
+    assert net.get_station("lonely").historic_names == ("Колишня",)  # no settlement: by name
+    assert net.get_station("kyiv").historic_names == ()  # spellings are not former names
+    assert len(report.with_historic_names) == 2
+
+
+def test_shipped_main_stations_carry_former_names(shipped):
+    assert "Dnipropetrovsk" in shipped.get_station("dnipro").historic_names
+    assert "Kirovohrad" in shipped.get_station("kropyvnytskyi").historic_names
+    assert "Красноармійськ" in shipped.get_station("osm-node-12351757193").historic_names
+    assert "Володимир-Волинський" in shipped.get_station("osm-node-967922431").historic_names
+    dnipro_others = [
+        s for s in shipped.stations.values() if s.settlement == "1210100000" and not s.is_main
+    ]
+    assert dnipro_others and not any(s.historic_names for s in dnipro_others)
