@@ -162,26 +162,21 @@ def _shadows(network: Network) -> Shadows:
 
 def _line(target, network, _shapes) -> Coverage:
     line = network.get_line(target.line_id)
-    stations = set(line.station_ids)
-    for link_id in line.link_ids:
-        link = network.links.get(link_id)
-        if link is not None:
-            stations.update((link.from_id, link.to_id))
-    return Coverage(frozenset(line.link_ids & network.links.keys()), frozenset(stations))
+    links = line.link_ids & network.links.keys()
+    return _stretch(line, network, list(line.station_ids), links)
 
 
 def _section(target, network, _shapes) -> Coverage:
     line = network.get_line(target.line_id)
     line_links = [network.links[i] for i in line.link_ids if i in network.links]
-    stations = _section_stations(line, line_links, target.from_station, target.to_station)
-    covered = frozenset(
-        link.id for link in line_links if link.from_id in stations and link.to_id in stations
-    )
-    return Coverage(covered, frozenset(stations))
+    path = _section_path(line, line_links, target.from_station, target.to_station)
+    on_path = set(path)
+    links = {lk.id for lk in line_links if lk.from_id in on_path and lk.to_id in on_path}
+    return _stretch(line, network, path, links)
 
 
-def _section_stations(line, line_links, start: str, end: str) -> set[str]:
-    """Stations of *line* from *start* to *end*, walking the line's non-parallel links.
+def _section_path(line, line_links, start: str, end: str) -> list[str]:
+    """Stations of *line* from *start* to *end* in order, walking its non-parallel links.
 
     Walking without the parallel links keeps every intermediate station (a skip link A–C
     would otherwise jump over B); the caller then covers every line link between them.
@@ -191,15 +186,114 @@ def _section_stations(line, line_links, start: str, end: str) -> set[str]:
         graph.add_weighted_edges_from((lk.from_id, lk.to_id, lk.distance_km) for lk in usable)
         if start in graph and end in graph:
             try:
-                return set(nx.shortest_path(graph, start, end, weight="weight"))
+                return nx.shortest_path(graph, start, end, weight="weight")
             except nx.NetworkXNoPath:
                 continue
     order = list(line.station_ids)
     if start in order and end in order:
         i, j = sorted((order.index(start), order.index(end)))
-        return set(order[i : j + 1])
+        return order[i : j + 1]
     log.warning("section %s–%s is not on line %s; it covers nothing", start, end, line.id)
-    return set()
+    return []
+
+
+# How far a station throat may reach from its hub, along the track. The longest city approach
+# on the shipped network is Kyiv-Pas. → Darnytsia over the Dnipro bridge (15.6 km, shared by
+# five lines that part there); the shortest genuinely shared stretch between two places that
+# ends at a hub is 18.2 km (into Imeni Tarasa Shevchenka), then Romodan 20.2 km, Kryvyi Rih
+# 21.2 km and Kharkiv–Liubotyn 24.2 km. Kramatorsk–Sloviansk (14.8 km) is two towns, which
+# the settlement rule in _throat_steps keeps covered.
+_THROAT_KM = 16.0
+
+
+def _stretch(line, network: Network, path: list[str], links) -> Coverage:
+    """What a flag on *line* between the ends of *path* covers: *links* (the line's links
+    along the path) and the path's stations, less the station throats at either end.
+
+    An operator who flags a line or a section between two stations means the track between
+    them, not the approach tracks other lines share to reach the same end station: flagging
+    Kharkiv–Kupiansk must not make Kyiv→Kharkiv risky because both enter Kharkiv-Pas. over
+    the same 1.9 km. So the leading steps that another line shares and then leaves within
+    :data:`_THROAT_KM` of an end are left out (see :func:`_throat_steps`), with every link
+    touching them. The station where that other line leaves is left out too: its trains
+    pass there, and the timetable engine reads station coverage. A station flag on the hub
+    still covers the throat, and :func:`_with_parallels` then lets a skip link inherit only
+    from the links that remain covered.
+    """
+    steps = _steps(line, network, path)
+    head = _throat_steps(steps, line.id, network, path)
+    tail = _throat_steps(steps[::-1], line.id, network, path[::-1])
+    if head + tail >= len(steps):  # a stretch that is all throat is flagged whole
+        head = tail = 0
+    off = set(path[:head]) | set(path[len(path) - tail :])
+    kept = [lk for lk in map(network.links.__getitem__, links) if off.isdisjoint(_ends(lk))]
+    stations = set(path).union(*map(_ends, kept))
+    stations -= off
+    if head:
+        stations.discard(path[head])
+    if tail:
+        stations.discard(path[len(path) - 1 - tail])
+    return Coverage(frozenset(lk.id for lk in kept), frozenset(stations))
+
+
+def _ends(link) -> tuple[str, str]:
+    return link.from_id, link.to_id
+
+
+def _steps(line, network: Network, path: list[str]) -> list[tuple[float, frozenset[str]]]:
+    """(km, link ids) of each consecutive pair of *path* along *line* (non-parallel links
+    where the line has them, else its parallel ones)."""
+    steps = []
+    for a, b in itertools.pairwise(path):
+        own = [lk for lk in network.links_between(a, b) if lk.id in line.link_ids]
+        plain = [lk for lk in own if not lk.parallel] or own
+        km = min((lk.distance_km for lk in plain), default=0.0)
+        steps.append((km, frozenset(lk.id for lk in plain)))
+    return steps
+
+
+def _throat_steps(steps, line_id: str, network: Network, path: list[str]) -> int:
+    """How many leading *steps* (along *path*) form a shared approach to its first station.
+
+    That is the longest prefix, at most :data:`_THROAT_KM` long, shorter than the whole and
+    passing no station of another settlement than the first station's, that some other line
+    runs over entirely and leaves right after (it "diverges further on"). A line that shares
+    the prefix and goes on along this one is no reason to trim.
+    """
+    lines_on = _lines_by_link(network)
+    town = network.stations[path[0]].settlement if path else ""
+    trimmed, km, sharing = 0, 0.0, None
+    for k in range(len(steps) - 1):
+        km += steps[k][0]
+        reached = network.stations[path[k + 1]].settlement
+        if km > _THROAT_KM or (reached and reached != town):
+            break
+        here = set().union(*(lines_on.get(i, ()) for i in steps[k][1])) - {line_id}
+        sharing = here if sharing is None else sharing & here
+        if not sharing:
+            break
+        ahead = set().union(*(lines_on.get(i, ()) for i in steps[k + 1][1]))
+        if sharing - ahead:
+            trimmed = k + 1
+    return trimmed
+
+
+_LINES_CACHE: dict[int, tuple[Network, Mapping[str, frozenset[str]]]] = {}
+
+
+def _lines_by_link(network: Network) -> Mapping[str, frozenset[str]]:
+    """The named lines each link belongs to, built once per network snapshot."""
+    cached = _LINES_CACHE.get(id(network))
+    if cached is not None and cached[0] is network:
+        return cached[1]
+    found: dict[str, set[str]] = defaultdict(set)
+    for line in network.lines.values():
+        for link_id in line.link_ids:
+            found[link_id].add(line.id)
+    lines_on = MappingProxyType({k: frozenset(v) for k, v in found.items()})
+    _LINES_CACHE.clear()
+    _LINES_CACHE[id(network)] = (network, lines_on)
+    return lines_on
 
 
 def _station(target, network, _shapes) -> Coverage:
