@@ -180,6 +180,8 @@ def build_network(
     links = _rail_links(rows[src.RAIL_EDGES], stations, speed, report)
     links += _hand_links(hand_config, stations, speed, report)
     bus_stops = _bus_stops(rows[src.BUS_CITIES], locate, report)
+    hand_stops = _hand_stops(hand_config, bus_stops, locate, report)
+    bus_stops.update(hand_stops)
     routes = {
         row["koatuu"].strip(): int(_number(row.get("route_endpoint_count", "0")))
         for row in rows[src.BUS_CITIES]
@@ -190,7 +192,8 @@ def build_network(
     )
     stations.update(bus_stops)
     links += _bus_links(rows[src.BUS_LINKS], bus_stops, speed, report)
-    links += _transfer_links(settlements, stations, speed)
+    links += _hand_bus_links(hand_config, bus_stops, speed, report)
+    links += _transfer_links(settlements, stations, speed, set(hand_stops))
     _historic_names(stations, settlements, load_aliases(aliases_path), report)
     lines, links = _resolve_lines(lines_config, stations, links)
     metadata = _metadata(manifest, sources, speed)
@@ -368,17 +371,28 @@ def _rail_link(row, number, link_id, a, b, speed: src.SpeedModel) -> Link:
     )
 
 
-def _hand_links(config: dict, stations, speed: src.SpeedModel, report) -> list[Link]:
-    factor = float(config.get("detour_factor", 1.25))
-    links = []
+def _hand_entries(config: dict, mode: Mode, stations):
+    """The hand links of *mode* as ``(id, from, to, why, entry)``; ends must be in *stations*."""
     for entry in config.get("link", []):
         try:
             hid, a, b, why = entry["id"], entry["from"], entry["to"], entry["why"]
         except KeyError as err:
             raise DataError(f"hand links: an entry lacks {err.args[0]!r}") from err
+        if entry.get("mode", "rail") not in (Mode.RAIL, Mode.BUS):
+            raise DataError(f"hand link {hid!r}: mode must be 'rail' or 'bus'", value=hid)
+        if entry.get("mode", "rail") != mode:
+            continue
         for sid in (a, b):
             if sid not in stations:
-                raise DataError(f"hand link {hid!r}: unknown station {sid!r}", value=sid)
+                kind = "station" if mode is Mode.RAIL else "bus stop"
+                raise DataError(f"hand link {hid!r}: unknown {kind} {sid!r}", value=sid)
+        yield hid, a, b, why, entry
+
+
+def _hand_links(config: dict, stations, speed: src.SpeedModel, report) -> list[Link]:
+    factor = float(config.get("detour_factor", 1.25))
+    links = []
+    for hid, a, b, why, entry in _hand_entries(config, Mode.RAIL, stations):
         sa, sb = stations[a], stations[b]
         crow = crowfly_km(sa.lat, sa.lon, sb.lat, sb.lon)
         distance = float(entry.get("distance_km", factor * crow))
@@ -401,6 +415,63 @@ def _hand_links(config: dict, stations, speed: src.SpeedModel, report) -> list[L
         )
         report.hand_added.append(f"{sa.name_uk} – {sb.name_uk}, {distance:.1f} km: {why}")
     return links
+
+
+def _hand_bus_links(config: dict, stops, speed: src.SpeedModel, report) -> list[Link]:
+    """Buses the 2019 register cannot know (railway replacement buses of 2026).
+
+    Their road length is the road factor × the straight line, like a register route without
+    a length, and the note says why the link exists and on whose word.
+    """
+    links = []
+    for hid, a, b, why, entry in _hand_entries(config, Mode.BUS, stops):
+        if not entry.get("source"):
+            raise DataError(f"hand bus link {hid!r}: needs a 'source'", value=hid)
+        sa, sb = stops[a], stops[b]
+        crow = crowfly_km(sa.lat, sa.lon, sb.lat, sb.lon)
+        road = speed.road_factor * crow
+        links.append(
+            Link(
+                id=f"hand:{hid}",
+                from_id=a,
+                to_id=b,
+                mode=Mode.BUS,
+                distance_km=round(road, 1),
+                travel_minutes=round(speed.bus_minutes(road), 1),
+                source=LinkSource.HAND_ADDED,
+                time_source=TimeSource.ROAD_FACTOR,
+                source_note=f"{why}. Source: {entry['source']} (estimated: {road:.1f} km = "
+                f"{speed.road_factor} × {crow:.1f} km straight line)",
+            )
+        )
+        report.hand_added.append(f"bus {sa.name_uk} – {sb.name_uk}, {road:.1f} km: {why}")
+    return links
+
+
+def _hand_stops(config: dict, known, locate, report) -> dict[str, Station]:
+    """Bus stops of towns the 2019 register lacks, for hand-added buses (``bus:<KOATUU>``)."""
+    stops = {}
+    for entry in config.get("stop", []):
+        try:
+            koatuu, name, why = str(entry["koatuu"]), entry["name_uk"], entry["why"]
+            lat, lon = float(entry["lat"]), float(entry["lon"])
+        except KeyError as err:
+            raise DataError(f"hand stops: an entry lacks {err.args[0]!r}: {entry!r}") from err
+        sid = f"bus:{koatuu}"
+        if sid in known or sid in stops:
+            raise DataError(f"hand stop {sid!r} already exists", value=sid)
+        stops[sid] = Station(
+            id=sid,
+            name_uk=name,
+            name_latin=latin_name(name),
+            lat=lat,
+            lon=lon,
+            oblast_iso=locate(lat, lon),
+            kind=StationKind.BUS_STATION,
+            settlement=koatuu,
+        )
+        report.hand_added.append(f"bus stop {name} ({sid}): {why}")
+    return stops
 
 
 # ---------------------------------------------------------------------------------------------
@@ -605,7 +676,7 @@ def _settlement(key, bus_stops, stations, anchor_id, has_main) -> Settlement:
     )
 
 
-def _transfer_links(settlements, stations, speed: src.SpeedModel) -> list[Link]:
+def _transfer_links(settlements, stations, speed: src.SpeedModel, hand_stops=()) -> list[Link]:
     links = []
     for settlement in settlements.values():
         if not settlement.bus_stop_id:
@@ -624,7 +695,11 @@ def _transfer_links(settlements, stations, speed: src.SpeedModel) -> list[Link]:
                     travel_minutes=round(speed.transfer_minutes(km), 1),
                     source=LinkSource.TRANSFER_ESTIMATE,
                     time_source=TimeSource.TRANSFER_MODEL,
-                    source_note="bus stop placed at the settlement centre (2019 register)",
+                    source_note=(
+                        "bus stop placed by hand at the town centre (replacement buses)"
+                        if stop.id in hand_stops
+                        else "bus stop placed at the settlement centre (2019 register)"
+                    ),
                 )
             )
     return links

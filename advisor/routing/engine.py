@@ -44,7 +44,7 @@ from advisor.errors import InvalidQuery
 from advisor.network.model import Link, Mode, Network, TimeSource
 from advisor.risk.coverage import RiskIndex
 from advisor.risk.model import RiskLevel, Tolerance
-from advisor.routing.explain import explain, format_time, notice
+from advisor.routing.explain import bus_data_notices, explain, format_time, notice
 from advisor.routing.graph import BUS_LAYER, FACTORS, LEAST_RISKY, RAIL_LAYER, RoutingGraph, Weigher
 from advisor.routing.model import (
     Advice,
@@ -134,7 +134,7 @@ def plan(
         )
     options = _options(allowed, network, risk_index, query)
     notices.extend(search_notices)
-    notices.extend(_content_notices(options, query))
+    notices.extend(_content_notices(options, query, network))
     return Advice(query, tuple(options), tuple(notices), freshness)
 
 
@@ -192,7 +192,9 @@ def _freshness_notices(freshness: DataFreshness) -> list[Notice]:
     return []
 
 
-def _content_notices(options: Sequence[Option], query: Query) -> list[Notice]:
+def _content_notices(
+    options: Sequence[Option], query: Query, network: Network | None = None
+) -> list[Notice]:
     notices = []
     if options and all(
         o.risk_level is not None and o.risk_level >= RiskLevel.ELEVATED for o in options
@@ -201,8 +203,7 @@ def _content_notices(options: Sequence[Option], query: Query) -> list[Notice]:
     legs = [leg for option in options for leg in option.legs]
     if any(leg.is_estimated and leg.mode is not Mode.TRANSFER for leg in legs):
         notices.append(notice(NoticeCode.ESTIMATED_TIMES))
-    if any(leg.mode is Mode.BUS and leg.time_source is not TimeSource.TIMETABLE for leg in legs):
-        notices.append(notice(NoticeCode.BUS_DATA_2019))
+    notices.extend(bus_data_notices(legs, network))
     return notices
 
 

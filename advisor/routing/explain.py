@@ -18,11 +18,11 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from advisor.network.model import Network
+from advisor.network.model import LinkSource, Mode, Network
 from advisor.risk.model import Flag, RiskLevel
 from advisor.routing.model import Notice, NoticeCode, Option, OptionKind, Verdict
 
-__all__ = ["describe_flag", "explain", "format_time", "notice"]
+__all__ = ["bus_data_notices", "bus_sources", "describe_flag", "explain", "format_time", "notice"]
 
 KYIV = ZoneInfo("Europe/Kyiv")
 
@@ -126,6 +126,33 @@ def _recommended(option, worst, fastest, network) -> tuple[str, str]:
     )
 
 
+def bus_sources(leg, network: Network | None) -> frozenset[LinkSource]:
+    """Where the links of an estimated bus *leg* come from; empty for other legs.
+
+    A leg whose links the network does not know counts as 2019 register data: that is the
+    only other source of bus links, and pre-war data must never pass for current.
+    """
+    if leg.mode is not Mode.BUS or not leg.is_estimated:
+        return frozenset()
+    links = network.links if network is not None else {}
+    found = frozenset(links[lid].source for lid in leg.link_ids if lid in links)
+    return found or frozenset({LinkSource.BUS_REGISTER_2019})
+
+
+def bus_data_notices(legs, network: Network | None) -> list[Notice]:
+    """The notices saying where the bus data of *legs* comes from (2019 register, press).
+
+    Hand-added buses are railway replacement buses of 2026: calling them 2019 data would be
+    as wrong as calling 2019 buses current.
+    """
+    sources = frozenset().union(*(bus_sources(leg, network) for leg in legs))
+    codes = (
+        (LinkSource.BUS_REGISTER_2019, NoticeCode.BUS_DATA_2019),
+        (LinkSource.HAND_ADDED, NoticeCode.REPLACEMENT_BUS),
+    )
+    return [notice(code) for source, code in codes if source in sources]
+
+
 def notice(code: NoticeCode, **details) -> Notice:
     """The standard notice for *code* (messages below), with *details* attached."""
     uk, en = _NOTICE_TEXT[code]
@@ -168,6 +195,12 @@ _NOTICE_TEXT = {
     NoticeCode.BUS_DATA_2019: (
         "Автобусні сполучення взято з реєстру 2019 року (довоєнні дані); перевірте у перевізника.",
         "Bus links come from the 2019 register (pre-war data); check with the carrier.",
+    ),
+    NoticeCode.REPLACEMENT_BUS: (
+        "Автобус замість поїзда (за повідомленнями преси на початку 2026 р.): маршрут і час "
+        "орієнтовні; уточнюйте в Укрзалізниці.",
+        "Railway replacement bus (reported in the press in early 2026): route and times are "
+        "estimates; check with Ukrzaliznytsia.",
     ),
     NoticeCode.TOO_MANY_TRANSFERS: (
         "Варіанти з більш ніж {max_transfers} пересадками не показано.",

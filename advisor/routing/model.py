@@ -92,6 +92,9 @@ class NoticeCode(StrEnum):
     """Some or all times are estimates, not a timetable."""
     BUS_DATA_2019 = "bus_data_2019"
     """Bus links come from the 2019 register (pre-war); check with the carrier."""
+    REPLACEMENT_BUS = "replacement_bus"
+    """A bus leg is a railway replacement bus known from press reports (2026), added by hand;
+    its route and times are estimated."""
     TOO_MANY_TRANSFERS = "too_many_transfers"
     """Some options were left out because they need more changes than the passenger allows."""
 

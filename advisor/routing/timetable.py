@@ -44,7 +44,7 @@ from advisor.network.model import Mode, Network, TimeSource
 from advisor.network.timetable import Timetable
 from advisor.risk.model import Flag, RiskLevel, Tolerance
 from advisor.routing.engine import allowed_level, judge
-from advisor.routing.explain import format_time, notice
+from advisor.routing.explain import bus_data_notices, format_time, notice
 from advisor.routing.model import (
     Advice,
     DataFreshness,
@@ -647,8 +647,7 @@ class TimetablePlanner:
         legs = [leg for option in options for leg in option.legs if leg.mode is not Mode.TRANSFER]
         if any(leg.is_estimated for leg in legs):
             notices.append(notice(NoticeCode.ESTIMATED_TIMES))
-        if any(leg.mode is Mode.BUS and leg.is_estimated for leg in legs):
-            notices.append(notice(NoticeCode.BUS_DATA_2019))
+        notices.extend(bus_data_notices(legs, self.network))
         updated = format_time(freshness.flags_updated_at)
         if not freshness.flags_available:
             notices.append(notice(NoticeCode.RISK_DATA_UNAVAILABLE, updated_at=updated))

@@ -10,8 +10,9 @@ import math
 
 from flask_babel import lazy_gettext as _l
 
-from advisor.network.model import Mode, Network, Station, StationKind
+from advisor.network.model import LinkSource, Mode, Network, Station, StationKind
 from advisor.risk.model import Flag, RiskLevel
+from advisor.routing.explain import bus_sources
 from advisor.routing.model import Advice, Leg, NoticeCode, OptionKind, Verdict
 from advisor.web.i18n import format_age, format_minutes, local_time
 from advisor.web.svgmap import MapLine, MapPoint, render_map
@@ -56,6 +57,13 @@ OBLASTS_UK = {
     "UA-71": "Черкаська обл.", "UA-74": "Чернігівська обл.", "UA-77": "Чернівецька обл.",
 }  # fmt: skip
 
+# Where an estimated bus leg's data comes from: 2019 register data must never pass for current,
+# and a replacement bus known from the 2026 press must not be called 2019 data.
+BUS_SOURCE_TAGS = {
+    LinkSource.BUS_REGISTER_2019: _l("bus data: 2019 register"),
+    LinkSource.HAND_ADDED: _l("replacement bus (2026 press reports); route and times estimated"),
+}
+
 KIND_LABELS = {
     StationKind.RAIL_STATION: _l("railway station"),
     StationKind.HALT: _l("railway halt"),
@@ -94,6 +102,11 @@ class Presenter:
         """The station's name in the page language (the id if it is unknown)."""
         station = self.network.find_station(station_id)
         return station.display_name(self.locale) if station else station_id
+
+    def bus_tags(self, leg: Leg) -> list:
+        """Labels saying where an estimated bus leg's data comes from (none for other legs)."""
+        sources = bus_sources(leg, self.network)
+        return [tag for source, tag in BUS_SOURCE_TAGS.items() if source in sources]
 
     def leg_time(self, leg: Leg) -> str:
         """ "≈ 4 h 50 min (estimated)", or the timetabled clock times."""

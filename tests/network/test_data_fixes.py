@@ -7,17 +7,21 @@ places the scenarios name (Lozova, Barvinkove, Sloviansk, Kramatorsk).
 from __future__ import annotations
 
 import doctest
+import itertools
 import re
 
 import pytest
 
 import advisor.network.importer
+from advisor.errors import DataError
 from advisor.network.dataset import load_network
-from advisor.network.importer import build_network
+from advisor.network.importer import build_network, crowfly_km
+from advisor.network.model import LinkSource, Mode, StationKind, TimeSource
 from advisor.network.sources import RAIL_STATIONS
 from tests.network import sources_fixture as fx
 
 SLOVIANSK = "osm-node-1065061073"
+BARVINKOVE = "osm-node-1726138929"
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +62,7 @@ def test_station_named_exactly_after_its_town_beats_a_suffixed_one(tmp_path):
         ("rail:izium", "izium", "Ізюм"),
         ("1413200000", "osm-node-12351757193", "Покровськ"),
         ("6311000000", "lozova", "Лозова-Пас."),
+        ("6320510100", BARVINKOVE, "Барвінкове"),  # the stop is hand-added
     ],
 )
 def test_main_station_of_eastern_towns(shipped, settlement, station, name):
@@ -146,3 +151,79 @@ def test_shipped_main_stations_carry_former_names(shipped):
         s for s in shipped.stations.values() if s.settlement == "1210100000" and not s.is_main
     ]
     assert dnipro_others and not any(s.historic_names for s in dnipro_others)
+
+
+# --- hand-added replacement buses ---------------------------------------------------------
+
+SOURCE = "Ukrzaliznytsia replacement bus reported in early 2026 press; route and times estimated"
+BUS_LINKS = f"""
+[[stop]]
+koatuu = "0510900000"
+name_uk = "Козятин"
+lat = 49.715
+lon = 28.835
+why = "test: a town the register lacks"
+
+[[link]]
+id = "bus-fastiv-koziatyn"
+mode = "bus"
+from = "bus:3211800000"
+to = "bus:0510900000"
+why = "test: replacement bus"
+source = "{SOURCE}"
+"""
+
+
+def test_hand_added_bus_gets_its_stop_transfer_and_note(tmp_path):
+    paths = fx.write_sources(tmp_path, hand_links=fx.HAND_LINKS + BUS_LINKS)
+    net, report = build_network(**paths)
+    stop = net.get_station("bus:0510900000")
+    assert stop.kind is StationKind.BUS_STATION and stop.name_latin == "Koziatyn"
+    assert stop.oblast_iso == "UA-32" and stop.settlement == "0510900000"
+    assert net.get_station("koziatyn").settlement == "0510900000"  # the town now has a stop
+    transfer = net.links["transfer:koziatyn:bus:0510900000"]
+    assert transfer.travel_minutes >= 15 and "by hand" in transfer.source_note
+    bus = net.links["hand:bus-fastiv-koziatyn"]
+    assert (bus.mode, bus.source, bus.time_source) == (
+        Mode.BUS, LinkSource.HAND_ADDED, TimeSource.ROAD_FACTOR,
+    )  # fmt: skip
+    fastiv = net.get_station("bus:3211800000")
+    crow = crowfly_km(fastiv.lat, fastiv.lon, stop.lat, stop.lon)
+    assert bus.distance_km == pytest.approx(1.36 * crow, abs=0.1)
+    assert bus.travel_minutes == pytest.approx(bus.distance_km / 55.0 * 60, abs=0.2)
+    assert "test: replacement bus" in bus.source_note and SOURCE in bus.source_note
+    assert not bus.line_ids
+    assert any(item.startswith("bus Фастів – Козятин") for item in report.hand_added)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (BUS_LINKS.replace(f'source = "{SOURCE}"', ""), "needs a 'source'"),
+        (BUS_LINKS.replace('to = "bus:0510900000"', 'to = "koziatyn"'), "unknown bus stop"),
+        (BUS_LINKS.replace('mode = "bus"', 'mode = "boat"'), "mode must be 'rail' or 'bus'"),
+        (BUS_LINKS.replace('koatuu = "0510900000"', 'koatuu = "3211800000"'), "already exists"),
+        (BUS_LINKS.replace("lat = 49.715\n", ""), "lacks 'lat'"),
+    ],
+)
+def test_bad_hand_bus_or_stop_is_refused(tmp_path, config, message):
+    paths = fx.write_sources(tmp_path, hand_links=fx.HAND_LINKS + config)
+    with pytest.raises(DataError, match=message):
+        build_network(**paths)
+
+
+def test_shipped_replacement_buses_lozova_barvinkove_sloviansk_kramatorsk(shipped):
+    chain = ["bus:6311000000", "bus:6320510100", "bus:1414100000", "bus:1412900000"]
+    for a, b in itertools.pairwise(chain):
+        (bus,) = [link for link in shipped.links_between(a, b) if link.mode is Mode.BUS]
+        assert bus.source is LinkSource.HAND_ADDED and bus.time_source is TimeSource.ROAD_FACTOR
+        assert "early 2026 press" in bus.source_note and "estimated" in bus.source_note
+    for stop_id in chain:
+        stop = shipped.get_station(stop_id)
+        (main,) = shipped.settlements[stop.settlement].main_station_ids
+        assert shipped.get_station(main).kind is StationKind.RAIL_STATION
+        assert f"transfer:{main}:{stop_id}" in shipped.links
+    assert shipped.settlements["6320510100"].main_station_ids == (BARVINKOVE,)
+    # Dnipro–Zaporizhzhia: the 2019 register has that bus, so none is added by hand.
+    (register,) = shipped.links_between("bus:1210100000", "bus:2310100000")
+    assert register.source is LinkSource.BUS_REGISTER_2019

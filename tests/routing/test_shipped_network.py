@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import networkx as nx
 import pytest
 
-from advisor.network.model import Mode
+from advisor.network.model import LinkSource, Mode
 from advisor.risk.coverage import RiskIndex
 from advisor.risk.model import Tolerance
 from advisor.risk.parse import flag_from_dict
@@ -86,23 +86,35 @@ def test_kyiv_kramatorsk_rail_to_a_hub_then_bus(shipped_network, baseline):
     assert "Укрзалізниця" in direct[0].explanation_uk and "12.03" in direct[0].explanation_uk
 
 
-def test_whole_lozova_kramatorsk_section_high_leaves_no_safe_route(shipped_network, baseline):
-    """With the whole line flagged, the data has no way into Kramatorsk around it."""
-    section = flag(
-        {
-            "kind": "section",
-            "line_id": "lozova-barvinkove-kramatorsk",
-            "from_station": "lozova",
-            "to_station": KRAMATORSK,
-        }
-    )
-    advice = ask(shipped_network, [*baseline, section], "kyiv", KRAMATORSK)
-    assert advice.has_notice(NoticeCode.NO_SAFE_ROUTE)
-    assert all(o.verdict is Verdict.NOT_ADVISED for o in advice.options)
-    accepted = ask(
-        shipped_network, [*baseline, section], "kyiv", KRAMATORSK, tolerance=Tolerance.ACCEPT_HIGH
-    )
-    assert accepted.recommended is not None and accepted.recommended.verdict is Verdict.CAUTION
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ("lozova-barvinkove-kramatorsk", "izium-sloviansk"),
+        ("lozova-sloviansk", "izium-sloviansk"),
+    ],
+)
+def test_kyiv_kramatorsk_lines_high_rail_to_lozova_then_replacement_bus(
+    shipped_network, baseline, lines
+):
+    """SCENARIOS 1 as the railway ran it in 2026: every rail way into Kramatorsk flagged
+    high, so the train goes to Lozova and the replacement bus (config/hand_links.toml) on."""
+    flags = [flag({"kind": "line", "line_id": line}) for line in lines]
+    advice = ask(shipped_network, [*baseline, *flags], "kyiv", KRAMATORSK)
+    rec = advice.recommended
+    assert rec.verdict is Verdict.ADVISED and rec.modes == {Mode.RAIL, Mode.BUS}
+    assert rec.legs[0].mode is Mode.RAIL and rec.legs[0].to_id == "lozova"
+    assert rec.legs[1].mode is Mode.TRANSFER and rec.legs[1].travel_minutes >= 15
+    bus = rec.legs[2]
+    assert bus.mode is Mode.BUS and bus.from_id == "bus:6311000000"  # Лозова
+    sources = {shipped_network.links[i].source for i in bus.link_ids}
+    assert sources == {LinkSource.HAND_ADDED}  # the replacement bus, not a 2019 route
+    assert rec.legs[-1].to_id == KRAMATORSK
+    assert "Lozova – Barvinkove" in rec.explanation_en
+    assert "Укрзалізниця" in rec.explanation_uk and "12.03" in rec.explanation_uk
+    direct = option(advice, OptionKind.FASTEST)
+    assert direct.verdict is Verdict.NOT_ADVISED and direct.modes == {Mode.RAIL}
+    assert "Лозова – Барвінкове" in direct.explanation_uk
+    assert advice.has_notice(NoticeCode.REPLACEMENT_BUS)
 
 
 def test_dnipro_zaporizhzhia_line_high_bus_recommended(shipped_network, baseline):
