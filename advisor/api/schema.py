@@ -31,7 +31,9 @@ PROVENANCE = {
     "rail": "Rail network derived from OpenStreetMap: © OpenStreetMap contributors, ODbL 1.0",
     "bus": (
         "Bus links from the Ministry of Infrastructure register of interregional bus routes, "
-        "April 2019 (pre-war; TEXTY extract, Apache-2.0): check with the carrier"
+        "April 2019 (pre-war; TEXTY extract, Apache-2.0): check with the carrier. Railway "
+        "replacement buses known from early-2026 press reports are added by hand, with "
+        "estimated routes and times; answers using them carry the 'replacement_bus' notice"
     ),
     "times": "Travel times are estimates from a speed model unless time.source is 'timetable'",
 }
