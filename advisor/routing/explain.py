@@ -107,8 +107,16 @@ def explain(option: Option, fastest: Option | None, network: Network) -> tuple[s
 
 
 def _recommended(option, worst, fastest, network) -> tuple[str, str]:
-    if fastest is not None and fastest.verdict is Verdict.NOT_ADVISED and fastest.flags:
-        avoided = fastest.flags[0]
+    # Name a flag the recommended option really avoids; one it crosses too is no reason.
+    avoided = next(
+        (
+            flag
+            for flag in (fastest.flags if fastest is not None else ())
+            if flag not in option.flags
+        ),
+        None,
+    )
+    if fastest is not None and fastest.verdict is Verdict.NOT_ADVISED and avoided is not None:
         return (
             f"Рекомендовано, бо швидший маршрут перетинає {describe_flag(avoided, network, 'uk')}.",
             "Recommended because the faster route crosses "

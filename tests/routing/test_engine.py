@@ -110,6 +110,8 @@ def test_accept_high_recommends_high_risk_rail_with_caution_when_nothing_else_is
     rec = advice.recommended
     assert rec is not None and rec.verdict is Verdict.CAUTION
     assert section in rec.flags
+    assert rec.explanation_en.startswith("Recommended with caution")
+    assert "high risk" in rec.explanation_en
     assert not [o for o in advice.options if o is not rec and o.legs == rec.legs]
     balanced = ask(tiny_network, [section, no_bus], "kyiv", "kramatorsk")
     assert balanced.recommended is None and balanced.has_notice(NoticeCode.NO_SAFE_ROUTE)
