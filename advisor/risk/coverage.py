@@ -6,7 +6,7 @@
 - ``section``: the line's stations between the two named ones and every line link whose both
   ends lie among them (so a parallel "skip" link beside the section is covered too);
 - for both, less the station throat at an end hub: the approach track another line shares
-  and leaves within a few km of the hub (see :func:`_stretch`);
+  and leaves again within the hub's town, ≤ 16 km out (see :func:`_stretch`);
 - ``station``: the station and every link that touches it;
 - ``oblast`` / ``circle`` / ``polygon``: the stations inside, every link with an end inside,
   and every link whose straight line crosses the area. Area flags cover buses as well as
