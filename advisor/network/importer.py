@@ -460,16 +460,7 @@ def _hand_stops(config: dict, known, locate, report) -> dict[str, Station]:
         sid = f"bus:{koatuu}"
         if sid in known or sid in stops:
             raise DataError(f"hand stop {sid!r} already exists", value=sid)
-        stops[sid] = Station(
-            id=sid,
-            name_uk=name,
-            name_latin=latin_name(name),
-            lat=lat,
-            lon=lon,
-            oblast_iso=locate(lat, lon),
-            kind=StationKind.BUS_STATION,
-            settlement=koatuu,
-        )
+        stops[sid] = _bus_stop(koatuu, name, lat, lon, locate)
         report.hand_added.append(f"bus stop {name} ({sid}): {why}")
     return stops
 
@@ -487,18 +478,22 @@ def _bus_stops(rows, locate, report: BuildReport) -> dict[str, Station]:
             report.duplicate_ids.append(f"{src.BUS_CITIES}: koatuu {koatuu!r}")
             continue
         lat, lon = float(row["lat"]), float(row["lon"])
-        name = row["city_uk"].strip()
-        stops[sid] = Station(
-            id=sid,
-            name_uk=name,
-            name_latin=latin_name(name),
-            lat=lat,
-            lon=lon,
-            oblast_iso=locate(lat, lon),
-            kind=StationKind.BUS_STATION,
-            settlement=koatuu,
-        )
+        stops[sid] = _bus_stop(koatuu, row["city_uk"].strip(), lat, lon, locate)
     return stops
+
+
+def _bus_stop(koatuu: str, name: str, lat: float, lon: float, locate) -> Station:
+    """The bus stop ``bus:<KOATUU>`` of a settlement, at its centre."""
+    return Station(
+        id=f"bus:{koatuu}",
+        name_uk=name,
+        name_latin=latin_name(name),
+        lat=lat,
+        lon=lon,
+        oblast_iso=locate(lat, lon),
+        kind=StationKind.BUS_STATION,
+        settlement=koatuu,
+    )
 
 
 def _number(value: str, default: float = 0.0) -> float:
