@@ -23,7 +23,8 @@ railway's own app can read beside their timetables. The mapping, in GTFS-realtim
   station, a bus-link flag both stops. Line, section and area flags name the covered stations
   with passenger service — rail stations and bus stops, not halts or city stops — hubs and
   main stations first, at most :data:`MAX_INFORMED_STOPS`; when an area covers only halts,
-  those are named instead. A flag that covers no station of the network (an unknown line, an
+  those are named instead; when it covers links but no station (a bus route crossing it),
+  the ends of those links. A flag that covers nothing on the network (an unknown line, an
   area off the network) has no entity: an alert needs an informed entity, and routing
   ignores such a flag too.
 
@@ -145,7 +146,7 @@ def alerts_feed(
             continue
         stops = _informed_stops(flag, network, coverage)
         if not stops:
-            log.info("flag %s covers no station; no alert published for it", flag.id)
+            log.debug("flag %s covers nothing on the network; no alert for it", flag.id)
             continue
         entity = feed.entity.add(id=flag.id)
         _fill_alert(entity.alert, flag, network, stops, order)
@@ -254,14 +255,24 @@ def _informed_stops(
 
 
 def _covered_stations(flag, network, coverage) -> frozenset[str]:
-    found = (coverage or {}).get(flag.id)
-    if found is None:
+    if coverage is not None:
+        # The routing index left out a flag it could not resolve (and logged why once).
+        found = coverage.get(flag.id)
+        if found is None:
+            return frozenset()
+    else:
         try:
             found = resolve(flag, network)
         except AdvisorError as err:
             log.warning("flag %s not published as an alert: %s", flag.id, err.message)
             return frozenset()
-    return frozenset(s for s in found.station_ids if s in network.stations)
+    stations = found.station_ids
+    if not stations:
+        # An area crossed by links without a stop inside (a bus route through it): name the
+        # stops where those services start and end, rather than publishing nothing.
+        links = [network.links[i] for i in found.link_ids if i in network.links]
+        stations = {end for link in links for end in (link.from_id, link.to_id)}
+    return frozenset(s for s in stations if s in network.stations)
 
 
 def _leading(flag: Flag, network: Network) -> frozenset[str]:

@@ -113,6 +113,12 @@ def test_an_area_of_halts_only_names_the_halts(tiny_network):
     assert _stops(entity) == ["lubotyn"]
 
 
+def test_an_area_crossed_by_a_bus_route_names_the_routes_stops(tiny_network):
+    between = CircleTarget(50.215, 33.35, 10.0)  # on the Kyiv–Kharkiv bus road, no stop inside
+    (entity,) = _feed([_flag(target=between)], tiny_network).entity
+    assert _stops(entity) == ["bus:kharkiv", "bus:kyiv"]
+
+
 def test_station_and_bus_link_flags_name_their_stops(tiny_network):
     from advisor.risk.model import BusLinkTarget
 
@@ -182,9 +188,15 @@ def test_since_falls_back_to_publication_and_the_end_is_said(tiny_network):
     assert "since 12.03.2026 00:00" in text and "Until 20.03.2026 02:00." in text
 
 
-def test_a_flag_covering_no_station_has_no_entity(tiny_network):
-    flags = [_flag("gone", target=LineTarget("no-such-line")), _flag("ok")]
+def test_a_flag_covering_nothing_has_no_entity(tiny_network):
+    flags = [
+        _flag("gone", target=LineTarget("no-such-line")),
+        _flag("off", target=CircleTarget(44.0, 40.0, 5.0)),
+        _flag("ok"),
+    ]
     assert [e.id for e in _feed(flags, tiny_network).entity] == ["ok"]
+    index = RiskIndex.build(flags, tiny_network)  # leaves the unknown line out
+    assert [e.id for e in _feed(flags, tiny_network, coverage=index.coverage).entity] == ["ok"]
 
 
 def test_uses_the_routing_index_coverage_when_given(tiny_network):
