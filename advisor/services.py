@@ -72,7 +72,9 @@ from advisor.store import (
     current_revision,
     open_store,
     seed_baseline,
+    upgrade,
 )
+from advisor.store.snapshot import FlagSnapshot, SnapshotFlagSource, StoreSetup
 
 __all__ = [
     # flags, accounts, tokens, audit (issue 4)
@@ -108,6 +110,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 MAX_TRANSFERS_LIMIT = 10
+SNAPSHOT_FILE = "flags-snapshot.json"  # in the instance folder: the last good flag set
 
 
 # --- flag sources and the risk snapshot ------------------------------------------------
@@ -139,6 +142,7 @@ class RiskState:
     available: bool = True
     stale: bool = False
     problems: tuple[str, ...] = ()
+    origin: str = "source"  # or "snapshot" / "baseline": see DataFreshness.flags_origin
 
     def freshness_at(self, now: datetime, stale_after: timedelta) -> RiskState:
         """This state with ``stale`` recomputed for *now*."""
@@ -340,7 +344,7 @@ class Services:
             flags = tuple(self.flag_source.load_flags())
         except AdvisorError as err:
             log.warning("flag source failed, keeping the last good flags: %s", err.message)
-            state = previous or RiskState((), RiskIndex.empty(), None)
+            state = previous or self._last_good_state()
             self._risk = replace(state, available=False, stale=True)
             return self._risk
         if previous is not None and previous.flags == flags:
@@ -351,6 +355,16 @@ class Services:
         problems += tuple(f"{fid}: {msg}" for fid, msg in index.problems)
         self._risk = RiskState(flags, index, self.clock(), True, False, problems)  # one swap
         return self._risk
+
+    def _last_good_state(self) -> RiskState:
+        # Nothing in memory yet (the source failed since start): the snapshot on disk, or
+        # the configured baseline flags, beats routing as if nothing were flagged.
+        last_good = getattr(self.flag_source, "last_good", None)
+        found = last_good() if last_good is not None else None
+        if found is None:
+            return RiskState((), RiskIndex.empty(), None)
+        index = RiskIndex.build(found.flags, self.network)
+        return RiskState(found.flags, index, found.read_at, origin=found.origin)
 
     def _fresh(self, state: RiskState | None) -> RiskState:
         if state is None:
@@ -434,6 +448,7 @@ class Services:
             flags_available=state.available,
             network_version=str(meta.get("version", "")),
             network_built_at=str(meta.get("built_at", "")),
+            flags_origin=state.origin,
         )
 
 
@@ -482,6 +497,7 @@ class ActiveFlags:
     updated_at: datetime | None
     available: bool = True
     stale: bool = False
+    origin: str = "source"  # see DataFreshness.flags_origin
 
 
 @dataclass(frozen=True)
@@ -575,7 +591,9 @@ class Operations:
             return ActiveFlags(at, tuple(f for f in flags if f.is_active_at(at)), utcnow())
         state = self.services.risk_state
         active = tuple(f for f in state.flags if f.is_active_at(at))
-        return ActiveFlags(at, active, state.updated_at, state.available, state.stale)
+        return ActiveFlags(
+            at, active, state.updated_at, state.available, state.stale, state.origin
+        )
 
     def list_flags(self, principal: Principal | None, status: str | None = None) -> list[Flag]:
         """Every flag (or those of one status), for viewers and up."""
@@ -1030,11 +1048,31 @@ def connect_store(settings) -> tuple[Services, Operations]:
     Called by ``create_app`` in every process; migrations and seeding are safe when
     several gunicorn workers start together.
     """
-    store = open_store(settings.effective_database_url, lock_path=_lock_path(settings))
-    if settings.baseline_flags_path.exists():
-        seed_baseline(store, FileFlagSource([settings.baseline_flags_path]).load_flags())
-    services = Services(settings, flag_source=StoreFlagSource(store))
+    store = open_store(settings.effective_database_url, migrate=False)
+    setup = StoreSetup(
+        lambda: upgrade(store.engine, _lock_path(settings)),
+        lambda: seed_baseline(store, _baseline_flags(settings)),
+    )
+    try:
+        setup.ensure()
+    except StoreUnavailable as err:
+        # Start anyway (scenario 8): routing falls back on the last good flag snapshot and
+        # the flag source retries the set-up before every read until the store answers.
+        log.error("flag store unreachable at start; serving the last good flags: %s", err.message)
+    source = SnapshotFlagSource(
+        StoreFlagSource(store),
+        FlagSnapshot(settings.instance_path / SNAPSHOT_FILE),
+        baseline=lambda: _baseline_flags(settings),
+        prepare=setup.ensure,
+    )
+    services = Services(settings, flag_source=source)
     return services, Operations(store, settings, services)
+
+
+def _baseline_flags(settings) -> list[Flag]:
+    if not settings.baseline_flags_path.exists():
+        return []
+    return FileFlagSource([settings.baseline_flags_path]).load_flags()
 
 
 def open_operations(settings) -> Operations:

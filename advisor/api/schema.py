@@ -171,6 +171,7 @@ def freshness_to_json(freshness: DataFreshness) -> dict:
         "flags_updated_at": _iso(freshness.flags_updated_at),
         "flags_stale": freshness.flags_stale,
         "flags_available": freshness.flags_available,
+        "flags_origin": freshness.flags_origin,
         "network_version": freshness.network_version,
         "network_built_at": freshness.network_built_at,
         "timetable_feeds": list(freshness.timetable_feeds),
@@ -222,6 +223,7 @@ def active_flags_json(active, shape=flag_public_json) -> dict:
             "flags_updated_at": _iso(active.updated_at),
             "flags_available": active.available,
             "flags_stale": active.stale,
+            "flags_origin": active.origin,
         },
     }
 

@@ -208,6 +208,11 @@ class DataFreshness:
     network_version: str
     network_built_at: str
     timetable_feeds: tuple[str, ...] = ()
+    # Where the flags came from: "source" (the flag store or file, read just now or at
+    # updated_at), "snapshot" (the last good read saved on disk, the store being unreachable
+    # since this process started) or "baseline" (only the configured standing flags: no
+    # read ever succeeded and no snapshot exists).
+    flags_origin: str = "source"
 
 
 @dataclass(frozen=True)

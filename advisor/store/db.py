@@ -45,7 +45,12 @@ def make_engine(url: str) -> Engine:
         ) from err
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
-    return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    # A bounded connect: an unreachable server must fail a flag refresh in seconds, not
+    # hang requests (the URL may set its own ``?connect_timeout=``).
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": 5}
+    return create_engine(
+        parsed, pool_pre_ping=True, pool_size=5, max_overflow=5, connect_args=connect_args
+    )
 
 
 def _sqlite_engine(url) -> Engine:

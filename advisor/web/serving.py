@@ -198,7 +198,19 @@ def readiness_problems() -> list[str]:
     reasons = []
     state = services.refresh_flags()  # an honest probe reads the flag source now
     if not state.available:
-        reasons.append("flag store unreachable; serving the last known flags")
+        reasons.append(_unavailable_reason(state))
     elif state.stale:
         reasons.append(f"flag data is stale (last update {state.updated_at})")
     return reasons
+
+
+def _unavailable_reason(state) -> str:
+    if state.origin == "baseline":
+        return "flag store unreachable; no saved flags, serving only the baseline flags"
+    if state.updated_at is None:
+        return "flag store unreachable; no flag data at all"
+    where = "the flag snapshot on disk" if state.origin == "snapshot" else "memory"
+    return (
+        "flag store unreachable; serving the last known flags from "
+        f"{where}, last good update at {state.updated_at.isoformat()}"
+    )

@@ -47,3 +47,13 @@ def register(app) -> None:
     # The console keeps its own catalogue; Flask-Babel merges every listed directory.
     app.extensions["babel"].translation_directories.append(str(TRANSLATIONS))
     app.register_blueprint(bp)
+
+
+@bp.before_request
+def _store_reachable() -> None:
+    """Every console page needs the store (sessions, flags): while it is unreachable the
+    console answers the readable 503 page of :class:`StoreUnavailable`, never a 500."""
+    from flask import current_app, request
+
+    if request.endpoint != "operator.static":
+        current_app.extensions["advisor.operations"].store.ping()

@@ -6,11 +6,17 @@ and the row is deleted at sign-out; an expired or unknown id gives a fresh, empt
 
 from __future__ import annotations
 
+import logging
+
 from flask import request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
+from advisor.errors import StoreUnavailable
+
 __all__ = ["ServerSession", "StoreSessionInterface"]
+
+log = logging.getLogger(__name__)
 
 
 class ServerSession(CallbackDict, SessionMixin):
@@ -42,12 +48,24 @@ class StoreSessionInterface(SessionInterface):
 
     def open_session(self, app, request) -> ServerSession:
         session_id = request.cookies.get(self.get_cookie_name(app), "")
-        data = self.sessions.load(session_id) if 20 <= len(session_id) <= 100 else None
+        try:
+            data = self.sessions.load(session_id) if 20 <= len(session_id) <= 100 else None
+        except StoreUnavailable as err:
+            # No session while the store is down; the console answers 503 (see
+            # ``operator.register``) instead of a 500 raised before any view runs.
+            log.warning("console session not loaded: %s", err.message)
+            data = None
         if data is None:
             return ServerSession()
         return ServerSession(data, session_id)
 
     def save_session(self, app, session: ServerSession, response) -> None:
+        try:
+            self._save(app, session, response)
+        except StoreUnavailable as err:  # the response (a 503 page) still goes out
+            log.warning("console session not saved: %s", err.message)
+
+    def _save(self, app, session: ServerSession, response) -> None:
         name = self.get_cookie_name(app)
         path = self.get_cookie_path(app)
         if session.rotated_from:

@@ -1,0 +1,185 @@
+"""The last good flag set on disk, and a store that finishes its set-up once it is reachable.
+
+When the flag store is unreachable at start, a process has no flags in memory. Rather than
+refuse to start, or route as if nothing were flagged, it loads the flags of the last
+successful read from ``instance/flags-snapshot.json`` (written after every successful read
+whose flag set changed, or at most once a minute otherwise), says they are the last known
+ones and when they were read, and keeps trying the store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from advisor.errors import AdvisorError
+from advisor.risk.model import Flag, utcnow
+from advisor.risk.parse import flag_from_dict, flag_to_dict, parse_time
+
+__all__ = ["FlagSnapshot", "LastGood", "SnapshotFlagSource", "StoreSetup"]
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class LastGood:
+    """Flags to fall back on while the source fails, and where they come from.
+
+    ``origin`` is ``"snapshot"`` (the last good read, at ``read_at``) or ``"baseline"``
+    (the configured baseline flags only: no read ever succeeded here, ``read_at`` is None).
+    """
+
+    flags: tuple[Flag, ...]
+    read_at: datetime | None
+    origin: str
+
+
+class FlagSnapshot:
+    """One JSON file holding a flag set and the time it was read from the store."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def write(self, flags: Iterable[Flag], read_at: datetime) -> None:
+        """Replace the file atomically (temp file, fsync, ``os.replace``): a reader, or a
+        crash, never sees half a snapshot."""
+        body = {
+            "format": SNAPSHOT_FORMAT,
+            "read_at": read_at.isoformat(),
+            "flags": [flag_to_dict(flag) for flag in flags],
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # A unique temp name: several gunicorn workers may write at the same moment.
+        handle, temp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as fh:
+                json.dump(body, fh, ensure_ascii=False)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(temp, self.path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+
+    def read(self) -> LastGood | None:
+        """The saved flags, or None when there is no usable file (a bad one is logged)."""
+        try:
+            body = json.loads(self.path.read_text(encoding="utf-8"))
+            flags = tuple(flag_from_dict(entry) for entry in body["flags"])
+            return LastGood(flags, parse_time(body["read_at"], "read_at"), "snapshot")
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError, AdvisorError) as err:
+            log.error("ignoring unusable flag snapshot %s: %s", self.path, err)
+            return None
+
+
+class SnapshotFlagSource:
+    """A flag source that saves every good read to a :class:`FlagSnapshot`.
+
+    Parameters
+    ----------
+    source : FlagSource
+        Where the flags really come from (the store).
+    snapshot : FlagSnapshot
+        The file written after good reads and read back by :meth:`last_good`.
+    baseline : callable, optional
+        Returns the configured baseline flags: the fallback when there is no snapshot.
+    prepare : callable, optional
+        Run before each read (finishes a set-up the store could not do at start); its
+        :class:`StoreUnavailable` counts as a failed read.
+    """
+
+    def __init__(
+        self,
+        source,
+        snapshot: FlagSnapshot,
+        baseline: Callable[[], list[Flag]] | None = None,
+        prepare: Callable[[], None] | None = None,
+        rewrite_seconds: float = 60.0,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.source = source
+        self.snapshot = snapshot
+        self.baseline = baseline
+        self.prepare = prepare
+        self.rewrite_seconds = rewrite_seconds
+        self.clock = clock
+        self._written: tuple[Flag, ...] | None = None
+        self._written_monotonic = float("-inf")
+
+    @property
+    def problems(self) -> list[str]:
+        """The wrapped source's problems (bad flags skipped), if it reports any."""
+        return list(getattr(self.source, "problems", ()))
+
+    def load_flags(self) -> list[Flag]:
+        """Read the source; save the set when it changed or once a minute at most."""
+        if self.prepare is not None:
+            self.prepare()
+        flags = tuple(self.source.load_flags())
+        self._save(flags)
+        return list(flags)
+
+    def _save(self, flags: tuple[Flag, ...]) -> None:
+        due = time.monotonic() - self._written_monotonic >= self.rewrite_seconds
+        if flags == self._written and not due:
+            return
+        try:
+            self.snapshot.write(flags, self.clock())
+        except OSError as err:  # a full disk must not stop routing with fresh flags
+            log.error("cannot write the flag snapshot %s: %s", self.snapshot.path, err)
+            return
+        self._written, self._written_monotonic = flags, time.monotonic()
+
+    def last_good(self) -> LastGood | None:
+        """The flags to use while the source fails and nothing is in memory yet."""
+        found = self.snapshot.read()
+        if found is not None or self.baseline is None:
+            return found
+        try:
+            return LastGood(tuple(self.baseline()), None, "baseline")
+        except AdvisorError as err:
+            log.error("no flag snapshot and no usable baseline flags: %s", err.message)
+            return None
+
+
+class StoreSetup:
+    """Migrations and baseline seeding, run once as soon as the store answers.
+
+    ``create_app`` calls :meth:`ensure` at start; when the store is unreachable then, the
+    flag source calls it again before each read until it succeeds. Migrations take the
+    usual lock, so several workers coming back at once still migrate exactly once.
+    """
+
+    def __init__(self, migrate: Callable[[], object], seed: Callable[[], object]):
+        self._steps = (migrate, seed)
+        self._done = False
+        self._lock = threading.Lock()
+
+    @property
+    def done(self) -> bool:
+        """True once migrations and seeding have succeeded in this process."""
+        return self._done
+
+    def ensure(self) -> None:
+        """Run the set-up unless done; raises :class:`StoreUnavailable` while the store is down."""
+        if self._done:
+            return
+        with self._lock:
+            if self._done:
+                return
+            for step in self._steps:
+                step()
+            self._done = True
+            log.info("flag store set up (migrated, baseline seeded)")
