@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, StoreUnavailable
 from advisor.risk.model import Flag, utcnow
 from advisor.risk.parse import flag_from_dict, flag_to_dict, parse_time
 
@@ -98,6 +98,11 @@ class SnapshotFlagSource:
     prepare : callable, optional
         Run before each read (finishes a set-up the store could not do at start); its
         :class:`StoreUnavailable` counts as a failed read.
+    retry_max_seconds : float
+        After consecutive failures the source is asked again only after 1, 2, 4 … seconds
+        up to this limit; meanwhile reads fail at once. A store that times out (a dropped
+        network, not a refused connection) would otherwise hold up a passenger request on
+        every refresh.
     """
 
     def __init__(
@@ -107,6 +112,7 @@ class SnapshotFlagSource:
         baseline: Callable[[], list[Flag]] | None = None,
         prepare: Callable[[], None] | None = None,
         rewrite_seconds: float = 60.0,
+        retry_max_seconds: float = 30.0,
         clock: Callable[[], datetime] = utcnow,
     ):
         self.source = source
@@ -117,6 +123,9 @@ class SnapshotFlagSource:
         self.clock = clock
         self._written: tuple[Flag, ...] | None = None
         self._written_monotonic = float("-inf")
+        self.retry_max_seconds = retry_max_seconds
+        self._failures = 0
+        self._retry_monotonic = float("-inf")
 
     @property
     def problems(self) -> list[str]:
@@ -125,9 +134,19 @@ class SnapshotFlagSource:
 
     def load_flags(self) -> list[Flag]:
         """Read the source; save the set when it changed or once a minute at most."""
-        if self.prepare is not None:
-            self.prepare()
-        flags = tuple(self.source.load_flags())
+        wait = self._retry_monotonic - time.monotonic()
+        if wait > 0:
+            raise StoreUnavailable(f"flag store still unreachable; next try in {wait:.0f} s")
+        try:
+            if self.prepare is not None:
+                self.prepare()
+            flags = tuple(self.source.load_flags())
+        except StoreUnavailable:
+            self._failures += 1
+            delay = min(self.retry_max_seconds, 2.0 ** (self._failures - 1))
+            self._retry_monotonic = time.monotonic() + delay
+            raise
+        self._failures, self._retry_monotonic = 0, float("-inf")
         self._save(flags)
         return list(flags)
 

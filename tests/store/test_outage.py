@@ -18,6 +18,7 @@ import pytest
 import requests
 
 from advisor import create_app
+from advisor.errors import StoreUnavailable
 from advisor.risk.parse import flag_from_dict
 from advisor.services import COMMAND_LINE, SNAPSHOT_FILE
 from advisor.store import current_revision, head_revision
@@ -97,6 +98,33 @@ def test_snapshot_written_on_change_and_at_most_once_a_minute(tmp_path):
     source.rewrite_seconds = 0  # a minute has passed: the same set is re-stamped
     source.load_flags()
     assert source.snapshot.read().read_at > first
+
+
+class DownSource:
+    """A store that refuses every read, counting the attempts."""
+
+    calls = 0
+
+    def load_flags(self):
+        self.calls += 1
+        raise StoreUnavailable("down")
+
+
+def test_failing_store_is_retried_with_backoff(tmp_path):
+    inner = DownSource()
+    source = SnapshotFlagSource(inner, FlagSnapshot(tmp_path / "s.json"), retry_max_seconds=0.2)
+    for _ in range(5):
+        with pytest.raises(StoreUnavailable):
+            source.load_flags()
+    assert inner.calls == 1  # the next four fail at once, inside the wait
+    source._retry_monotonic = 0.0  # the wait has passed
+    with pytest.raises(StoreUnavailable):
+        source.load_flags()
+    assert inner.calls == 2
+    time.sleep(0.25)  # capped at retry_max_seconds
+    with pytest.raises(StoreUnavailable):
+        source.load_flags()
+    assert inner.calls == 3
 
 
 def test_last_good_falls_back_on_baseline_flags(tmp_path):
@@ -193,6 +221,7 @@ def test_store_coming_back_runs_migrations_and_loads_flags(tmp_path, tiny_datase
                         baseline_flags_path=_baseline_file(tmp_path))  # fmt: skip
     app = create_app(config)
     services, ops = app.extensions["advisor.services"], app.extensions["advisor.operations"]
+    services.flag_source.retry_max_seconds = 0  # retry at once (backoff tested above)
     assert services.refresh_flags().origin == "snapshot"
     database.rmdir()  # the store is back
     state = services.refresh_flags()
@@ -221,6 +250,7 @@ def test_sqlite_lost_mid_run_keeps_flags_and_recovers(tmp_path, tiny_dataset):  
     database = tmp_path / "advisor.sqlite3"
     app = create_app(app_config(tmp_path, tiny_dataset, flags_refresh_seconds=0))
     services, ops = app.extensions["advisor.services"], app.extensions["advisor.operations"]
+    services.flag_source.retry_max_seconds = 0  # retry at once (backoff tested above)
     _publish(ops)
     assert [f.id for f in services.risk_state.flags] == ["lbk-high"]
     moved = _take_away(database)
