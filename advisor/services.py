@@ -423,6 +423,7 @@ class Services:
             max_transfers=_parse_transfers(max_transfers, self.settings.max_transfers),
             avoid_stations=frozenset(self._resolve(s, "avoid_stations") for s in avoid_stations),
             avoid_lines=frozenset(self._checked_line(line) for line in avoid_lines),
+            bus_change_minutes=self.settings.bus_change_minutes,
         )
 
     def _resolve(self, text, field_name: str) -> str:

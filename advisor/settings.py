@@ -39,6 +39,7 @@ class Settings:
     default_tolerance: str = "balanced"
     max_transfers: int = 4
     min_rail_transfer_minutes: int = 20
+    bus_change_minutes: int = 30
     elevated_buffer_minutes: int = 30
     flags_stale_after_minutes: int = 60
     flags_refresh_seconds: float = 1.0
@@ -108,6 +109,7 @@ _FILE_KEYS = {
     ("routing", "default_tolerance"): ("default_tolerance", str),
     ("routing", "max_transfers"): ("max_transfers", _positive_int),
     ("routing", "min_rail_transfer_minutes"): ("min_rail_transfer_minutes", _positive_int),
+    ("routing", "bus_change_minutes"): ("bus_change_minutes", _positive_int),
     ("routing", "elevated_buffer_minutes"): ("elevated_buffer_minutes", _positive_int),
     ("flags", "stale_after_minutes"): ("flags_stale_after_minutes", _positive_int),
     ("flags", "refresh_seconds"): ("flags_refresh_seconds", float),
@@ -168,6 +170,11 @@ def _validated(settings: Settings) -> Settings:
             f"default tolerance {settings.default_tolerance!r} is not one of "
             f"{', '.join(TOLERANCES)}",
             field="default_tolerance",
+        )
+    if settings.bus_change_minutes < 1:
+        raise ConfigError(
+            "bus_change_minutes must be at least 1: a change of bus is never free",
+            field="bus_change_minutes",
         )
     if settings.default_locale not in settings.locales:
         raise ConfigError(

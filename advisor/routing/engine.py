@@ -157,6 +157,13 @@ def _validate(query: Query) -> None:
         raise InvalidQuery(
             "departure time has no time zone", field="at", value=query.depart_at.isoformat()
         )
+    if not query.bus_change_minutes > 0:
+        raise InvalidQuery(
+            f"bus_change_minutes {query.bus_change_minutes} must be positive: a change of bus "
+            "is never free",
+            field="bus_change_minutes",
+            value=query.bus_change_minutes,
+        )
     if query.max_transfers < 0:
         raise InvalidQuery(
             f"max_transfers {query.max_transfers} is negative",
@@ -400,8 +407,24 @@ def _overlap(a: _Trip, b: _Trip) -> float:
 
 
 def _transfers(trip: _Trip) -> int:
-    runs = [mode for mode, _ in itertools.groupby(lk.mode for lk in trip.links)]
-    return max(0, len([m for m in runs if m is not Mode.TRANSFER]) - 1)
+    return max(0, len(_rides(trip.links)) - 1)
+
+
+def _rides(links: Sequence[Link]) -> list[tuple[Mode, tuple[Link, ...]]]:
+    """The vehicles a trip rides, in order, as (mode, links) — transfers left out.
+
+    A run of rail links is one ride (the network has no trains, so a change of line is not a
+    change of vehicle the service knows about). Each bus link is a ride of its own: it is one
+    licensed route between two settlements, so two in a row mean changing buses.
+    """
+    rides = []
+    for mode, group in itertools.groupby(links, key=lambda lk: lk.mode):
+        run = tuple(group)
+        if mode is Mode.BUS:
+            rides.extend((mode, (link,)) for link in run)
+        elif mode is not Mode.TRANSFER:
+            rides.append((mode, run))
+    return rides
 
 
 def _verdict(legs: Sequence[Leg], tolerance: Tolerance, kind: OptionKind) -> Verdict:
@@ -410,18 +433,39 @@ def _verdict(legs: Sequence[Leg], tolerance: Tolerance, kind: OptionKind) -> Ver
 
 
 def _legs(trip: _Trip, risk_index: RiskIndex, query: Query) -> tuple[Leg, ...]:
-    """Consecutive links of one mode form a leg; transfers are legs of their own.
+    """One leg per ride (see :func:`_rides`) and per transfer link; between two buses in a
+    row, a change leg at the bus station with ``query.bus_change_minutes`` (an estimate).
 
-    Rail legs are not split by line: the network has no trains, so a change of line is not
-    a change of vehicle the service knows about; the leg lists every line it runs on.
+    The search prices rides by their minutes only, not bus changes; the change legs make the
+    reported totals honest about them.
     """
     legs, start = [], 0
     for mode, group in itertools.groupby(trip.links, key=lambda lk: lk.mode):
-        links = tuple(group)
-        stations = trip.stations[start : start + len(links) + 1]
-        legs.append(_leg(mode, stations, links, risk_index, query))
-        start += len(links)
+        run = tuple(group)
+        pieces = [(link,) for link in run] if mode is Mode.BUS else [run]
+        for i, links in enumerate(pieces):
+            if i:
+                legs.append(_change_leg(trip.stations[start], risk_index, query))
+            stations = trip.stations[start : start + len(links) + 1]
+            legs.append(_leg(mode, stations, links, risk_index, query))
+            start += len(links)
     return tuple(legs)
+
+
+def _change_leg(station_id: str, risk_index: RiskIndex, query: Query) -> Leg:
+    """Changing buses at one station: no link, estimated minutes, the station's flags."""
+    return Leg(
+        mode=Mode.TRANSFER,
+        from_id=station_id,
+        to_id=station_id,
+        station_ids=(station_id,),
+        link_ids=(),
+        line_ids=(),
+        distance_km=0.0,
+        travel_minutes=query.bus_change_minutes,
+        time_source=TimeSource.TRANSFER_MODEL,
+        flags=tuple(risk_index.flags_at_station(station_id, query.depart_at)),
+    )
 
 
 def _leg(mode, stations, links, risk_index: RiskIndex, query: Query) -> Leg:

@@ -37,6 +37,8 @@ class Query:
     modes: frozenset[Mode] = frozenset({Mode.RAIL, Mode.BUS})
     max_transfers: int = 4
     avoid_stations: frozenset[str] = frozenset()
+    # Estimated time to change from one bus route to another at a bus station (never zero).
+    bus_change_minutes: float = 30.0
     avoid_lines: frozenset[str] = frozenset()
     arrive_by: bool = False
 

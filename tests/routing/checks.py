@@ -27,6 +27,10 @@ def check_advice(advice: Advice, network, levels) -> None:
         for leg in legs:
             assert leg.station_ids[0] == leg.from_id and leg.station_ids[-1] == leg.to_id
             assert len(leg.station_ids) == len(leg.link_ids) + 1
+            if not leg.link_ids:  # a change of bus at one station: estimated, never free
+                assert leg.mode is Mode.TRANSFER and leg.from_id == leg.to_id
+                assert leg.travel_minutes == query.bus_change_minutes > 0
+                continue
             links = [network.links[i] for i in leg.link_ids]
             for link, a, b in zip(links, leg.station_ids, leg.station_ids[1:], strict=False):
                 assert {link.from_id, link.to_id} == {a, b}

@@ -283,3 +283,30 @@ def test_malformed_query_is_refused(tiny_network, changes, field):
 def test_naive_time_is_refused(tiny_network):
     with pytest.raises(InvalidQuery, match="time zone"):
         plan(tiny_network, RiskIndex.empty(), Query("kyiv", "sumy", datetime(2026, 3, 12)))
+
+
+def test_two_bus_routes_in_a_row_are_a_change_of_bus_with_its_time():
+    """Each bus link is one licensed route: riding two means changing buses (SCENARIOS 6:
+    a transfer is never free), and the change counts against max_transfers."""
+    from advisor.network.model import Link, LinkSource, Network, Station, StationKind
+
+    stops = [
+        Station(f"bus:{c}", c.upper(), c.upper(), 50.0, 30.0 + i, "UA-32", StationKind.BUS_STATION)
+        for i, c in enumerate("abc")
+    ]
+    links = [
+        Link("ab", "bus:a", "bus:b", Mode.BUS, 100, 90, LinkSource.BUS_REGISTER_2019),
+        Link("bc", "bus:b", "bus:c", Mode.BUS, 100, 90, LinkSource.BUS_REGISTER_2019),
+    ]
+    network = Network.build(stops, links, [])
+    advice = ask(network, [], "bus:a", "bus:c", bus_change_minutes=25)
+    rec = advice.recommended
+    assert path(rec) == [
+        ("bus", "bus:a", "bus:b"),
+        ("transfer", "bus:b", "bus:b"),
+        ("bus", "bus:b", "bus:c"),
+    ]
+    assert rec.transfers == 1 and rec.travel_minutes == 90 + 25 + 90
+    assert not ask(network, [], "bus:a", "bus:c", max_transfers=0).options
+    with pytest.raises(InvalidQuery, match="bus_change_minutes"):
+        ask(network, [], "bus:a", "bus:c", bus_change_minutes=0)

@@ -237,13 +237,11 @@ def test_no_safe_route_is_said_plainly_and_the_bus_is_not_called_safe(
     assert html.index('class="verdict-box"') < html.index("<article")
     verdicts = re.findall(r'<article class="option verdict-(\w+)"', html)
     assert verdicts and set(verdicts) == {"not_advised"}
-    bus_legs = re.findall(
-        r'<li class="leg mode-bus">(.*?)</li>\s*</ol>|<li class="leg mode-bus">(.*?)</li>',
-        html,
-        re.S,
-    )
-    assert bus_legs and all("Високий ризик" in "".join(leg) for leg in bus_legs)
-    assert "Позначок немає" not in "".join("".join(leg) for leg in bus_legs)
+    # Each bus route is a leg of its own; every one that enters Sumy oblast carries the flag.
+    bus_legs = re.findall(r'<li class="leg mode-bus">(.*?)</li>\s*(?=<li|</ol>)', html, re.S)
+    into_sumy = [leg for leg in bus_legs if "→ Суми" in leg]
+    assert into_sumy and all("Високий ризик" in leg for leg in into_sumy)
+    assert not [leg for leg in into_sumy if "Позначок немає" in leg]
 
 
 def test_did_you_mean_tells_places_apart_by_oblast(two_lozovas):
