@@ -128,6 +128,19 @@ class SnapshotFlagSource:
         self._retry_monotonic = float("-inf")
 
     @property
+    def store(self):
+        """The wrapped :class:`StoreFlagSource`'s store (callers may swap it)."""
+        return self.source.store
+
+    @store.setter
+    def store(self, store) -> None:
+        self.source.store = store
+
+    def stamp(self) -> int:
+        """The wrapped source's change stamp (see :meth:`StoreFlagSource.stamp`)."""
+        return self.source.stamp()
+
+    @property
     def problems(self) -> list[str]:
         """The wrapped source's problems (bad flags skipped), if it reports any."""
         return list(getattr(self.source, "problems", ()))
