@@ -274,3 +274,14 @@ def test_flags_near_the_route_are_listed_with_their_distance(tmp_path, tiny_netw
     km = int(re.search(r"≈ (\d+) км від маршруту", section).group(1))
     assert 5 <= km <= 15
     assert section.count("<li>") == 1  # Barvinkove is ~100 km away: not near
+
+
+def test_a_change_of_bus_is_shown_with_its_estimated_time(client):
+    """Poltava → Sumy by bus rides two register routes: the page says where the bus changes
+    and counts it, never as a free, seamless ride."""
+    html = client.get("/?from=Полтава&to=Суми&modes=bus").text
+    bus_only = html[html.index('<article class="option') :]
+    assert "Пересадка на інший автобус: Харків АС" in bus_only
+    assert "1 пересадка" in bus_only
+    english = client.get("/?from=Полтава&to=Суми&modes=bus&lang=en").text
+    assert "Change buses at Kharkiv AS" in english
