@@ -61,6 +61,7 @@ from advisor.routing.model import (
     Query,
     Verdict,
 )
+from advisor.settings import read_toml
 from advisor.store import (
     AuditEntry,
     Role,
@@ -1014,11 +1015,7 @@ class Impact:
 
 def read_important_pairs(path: Path) -> tuple[tuple[str, str], ...]:
     """The ``pairs`` list of station-id pairs from the TOML file at *path*."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise ConfigError(f"cannot read important pairs from {path}: {err}") from err
-    pairs = data.get("pairs", [])
+    pairs = read_toml(path).get("pairs", [])
     if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
         raise ConfigError(f"{path}: pairs must be a list of [from, to] station ids")
     return tuple((str(a), str(b)) for a, b in pairs)

@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
-from advisor.errors import ConfigError
+from advisor.errors import AdvisorError, ConfigError
 
 __all__ = ["PACKAGE_ROOT", "PROJECT_ROOT", "Settings", "load_settings"]
 
@@ -136,14 +136,20 @@ _ENV_KEYS = {
 }
 
 
-def _read_toml(path: Path) -> dict:
+def read_toml(path: Path, error: type[AdvisorError] = ConfigError) -> dict:
+    """The TOML file at *path*; a missing or malformed file raises *error* naming it.
+
+    The one TOML reader: settings raise :class:`ConfigError`, the dataset importer and the
+    search aliases :class:`DataError`.
+    """
+    path = Path(path)
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError as err:
-        raise ConfigError(f"configuration file not found: {path}", value=str(path)) from err
+        raise error(f"configuration file not found: {path}", value=str(path)) from err
     except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"configuration file {path} is not valid TOML: {err}") from err
+        raise error(f"{path} is not valid TOML: {err}", value=str(path)) from err
 
 
 def _apply(values: dict, source: str, attribute: str, coercer, raw) -> None:
@@ -154,7 +160,7 @@ def _apply(values: dict, source: str, attribute: str, coercer, raw) -> None:
 
 
 def _apply_file(values: dict, path: Path) -> None:
-    data = _read_toml(path)
+    data = read_toml(path)
     base = PROJECT_ROOT if path.parent == CONFIG_DIR else path.parent
     for (section, key), (attribute, coercer) in _FILE_KEYS.items():
         raw = data.get(section, {}).get(key)

@@ -39,7 +39,6 @@ import bisect
 import logging
 import math
 import re
-import tomllib
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ from translitua import UkrainianKMU, translit
 
 from advisor.errors import DataError, InvalidQuery, UnknownStation
 from advisor.network.model import Network, Station, StationKind
+from advisor.settings import read_toml
 
 __all__ = [
     "DEFAULT_ALIASES_PATH",
@@ -261,13 +261,7 @@ def load_aliases(path: Path | None = None) -> tuple[PlaceAliases, ...]:
     Raises :class:`DataError` naming the file and the entry when it is missing or malformed.
     """
     path = DEFAULT_ALIASES_PATH if path is None else Path(path)
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError as err:
-        raise DataError(f"station aliases file not found: {path}", value=str(path)) from err
-    except tomllib.TOMLDecodeError as err:
-        raise DataError(f"station aliases file {path} is not valid TOML: {err}") from err
+    data = read_toml(path, DataError)
     return tuple(_place_aliases(path, n, entry) for n, entry in enumerate(data.get("place", [])))
 
 

@@ -22,11 +22,11 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from advisor import settings
 from advisor.errors import DataError
 
 __all__ = [
@@ -104,15 +104,8 @@ def read_geojson(path: Path) -> list[dict]:
 
 
 def read_toml(path: Path) -> dict:
-    """A TOML configuration file; raises :class:`DataError` naming the file."""
-    path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError as err:
-        raise DataError(f"configuration file not found: {path}", value=str(path)) from err
-    except tomllib.TOMLDecodeError as err:
-        raise DataError(f"{path.name} is not valid TOML: {err}", value=str(path)) from err
+    """A TOML configuration file of the build; raises :class:`DataError` naming the file."""
+    return settings.read_toml(path, DataError)
 
 
 def read_manifest(sources: Path) -> dict:
