@@ -44,7 +44,7 @@ from advisor.errors import InvalidQuery
 from advisor.network.model import Link, Mode, Network, TimeSource
 from advisor.risk.coverage import RiskIndex
 from advisor.risk.model import RiskLevel, Tolerance
-from advisor.routing.explain import bus_data_notices, explain, format_time, notice
+from advisor.routing.explain import bus_data_notices, explain, freshness_notices, notice
 from advisor.routing.graph import BUS_LAYER, FACTORS, LEAST_RISKY, RAIL_LAYER, RoutingGraph, Weigher
 from advisor.routing.model import (
     Advice,
@@ -120,7 +120,7 @@ def plan(
     "no route" — that is a notice. Raises :class:`InvalidQuery` for a malformed query."""
     _validate(query)
     freshness = freshness or _default_freshness(network)
-    notices = list(_freshness_notices(freshness))
+    notices = freshness_notices(freshness)
     problem = _endpoint_problem(network, query)
     if problem is not None:
         return Advice(query, (), (*notices, problem), freshness)
@@ -188,15 +188,6 @@ def _default_freshness(network: Network) -> DataFreshness:
     return DataFreshness(
         None, False, True, str(meta.get("version", "")), str(meta.get("built_at", ""))
     )
-
-
-def _freshness_notices(freshness: DataFreshness) -> list[Notice]:
-    updated = format_time(freshness.flags_updated_at)
-    if not freshness.flags_available:
-        return [notice(NoticeCode.RISK_DATA_UNAVAILABLE, updated_at=updated)]
-    if freshness.flags_stale:
-        return [notice(NoticeCode.RISK_DATA_STALE, updated_at=updated)]
-    return []
 
 
 def _content_notices(

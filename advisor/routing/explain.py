@@ -20,9 +20,17 @@ from zoneinfo import ZoneInfo
 
 from advisor.network.model import LinkSource, Mode, Network
 from advisor.risk.model import Flag, RiskLevel
-from advisor.routing.model import Notice, NoticeCode, Option, OptionKind, Verdict
+from advisor.routing.model import DataFreshness, Notice, NoticeCode, Option, OptionKind, Verdict
 
-__all__ = ["bus_data_notices", "bus_sources", "describe_flag", "explain", "format_time", "notice"]
+__all__ = [
+    "bus_data_notices",
+    "bus_sources",
+    "describe_flag",
+    "explain",
+    "format_time",
+    "freshness_notices",
+    "notice",
+]
 
 KYIV = ZoneInfo("Europe/Kyiv")
 
@@ -161,6 +169,32 @@ def bus_data_notices(legs, network: Network | None) -> list[Notice]:
     return [notice(code) for source, code in codes if source in sources]
 
 
+def freshness_notices(freshness: DataFreshness) -> list[Notice]:
+    """The notice saying the flags are unreadable or out of date; none when they are fresh.
+
+    When the time of the last update is unknown (no read ever succeeded: only the standing
+    flags apply) the sentence says so in words, never with a placeholder for the time.
+
+    Examples
+    --------
+    >>> outage = DataFreshness(None, False, False, "v", "", flags_origin="baseline")
+    >>> freshness_notices(outage)[0].message_en.split(", but ")[1]
+    'when they were last updated is unknown. No flag does not mean no risk.'
+    >>> freshness_notices(DataFreshness(None, False, True, "v", ""))
+    []
+    """
+    if not freshness.flags_available:
+        code = NoticeCode.RISK_DATA_UNAVAILABLE
+    elif freshness.flags_stale:
+        code = NoticeCode.RISK_DATA_STALE
+    else:
+        return []
+    if freshness.flags_updated_at is None:
+        uk, en = _TIME_UNKNOWN_TEXT[code]
+        return [Notice(code, uk, en, {"updated_at": None})]
+    return [notice(code, updated_at=format_time(freshness.flags_updated_at))]
+
+
 def notice(code: NoticeCode, **details) -> Notice:
     """The standard notice for *code* (messages below), with *details* attached."""
     uk, en = _NOTICE_TEXT[code]
@@ -221,6 +255,22 @@ _NOTICE_TEXT = {
     NoticeCode.DESTINATION_NOT_FOUND: (
         "Пункт призначення «{text}» не знайдено.",
         "Destination “{text}” was not found.",
+    ),
+}
+
+# The same notices when no update time is known: the sentence says so instead of a dash.
+_TIME_UNKNOWN_TEXT = {
+    NoticeCode.RISK_DATA_STALE: (
+        "Дані про ризики застаріли, час останнього оновлення невідомий; відомі позначки "
+        "враховано.",
+        "Risk data is out of date and the time of its last update is unknown; the known flags "
+        "are applied.",
+    ),
+    NoticeCode.RISK_DATA_UNAVAILABLE: (
+        "Дані про ризики зараз недоступні; враховано останні відомі позначки, але час їх "
+        "останнього оновлення невідомий. Відсутність позначки не означає відсутність ризику.",
+        "Risk data is unavailable right now; the last known flags are applied, but when they "
+        "were last updated is unknown. No flag does not mean no risk.",
     ),
 }
 

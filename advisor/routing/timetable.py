@@ -44,7 +44,7 @@ from advisor.network.model import Mode, Network, TimeSource
 from advisor.network.timetable import Timetable
 from advisor.risk.model import Flag, RiskLevel, Tolerance
 from advisor.routing.engine import allowed_level, judge
-from advisor.routing.explain import bus_data_notices, format_time, notice
+from advisor.routing.explain import bus_data_notices, freshness_notices, notice
 from advisor.routing.model import (
     Advice,
     DataFreshness,
@@ -648,11 +648,7 @@ class TimetablePlanner:
         if any(leg.is_estimated for leg in legs):
             notices.append(notice(NoticeCode.ESTIMATED_TIMES))
         notices.extend(bus_data_notices(legs, self.network))
-        updated = format_time(freshness.flags_updated_at)
-        if not freshness.flags_available:
-            notices.append(notice(NoticeCode.RISK_DATA_UNAVAILABLE, updated_at=updated))
-        elif freshness.flags_stale:
-            notices.append(notice(NoticeCode.RISK_DATA_STALE, updated_at=updated))
+        notices.extend(freshness_notices(freshness))
         return tuple(notices)
 
     def _own_places(self, station: str) -> tuple[int, ...]:

@@ -266,6 +266,16 @@ def test_freshness_notices(tiny_network):
     assert "No flag does not mean no risk" in advice.notices[0].message_en
 
 
+@pytest.mark.parametrize(("stale", "available"), [(True, True), (False, False)])
+def test_freshness_notices_say_when_the_update_time_is_unknown(tiny_network, stale, available):
+    # Only baseline flags during an outage: no read ever succeeded, so there is no time
+    unknown = DataFreshness(None, stale, available, "tiny", "", flags_origin="baseline")
+    first = ask(tiny_network, [], "kyiv", "sumy", freshness=unknown).notices[0]
+    assert first.details == {"updated_at": None}
+    assert "unknown" in first.message_en and "невідомий" in first.message_uk
+    assert "—" not in first.message_en + first.message_uk and "()" not in first.message_en
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
