@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from advisor.services import COMMAND_LINE
 from tests.operator.conftest import LOZOVA_KRAMATORSK, flag_id_of
 
@@ -309,3 +311,44 @@ def test_pages_speak_ukrainian_by_default_and_english_on_request(signed_in):
     en = _text(operator.get("/operator/flags/new?lang=en"))
     assert 'lang="uk"' in uk and "Попередній перегляд впливу" in uk
     assert 'lang="en"' in en and "Preview the impact" in en
+
+
+KRAMATORSK_AREA = {
+    **LOZOVA_KRAMATORSK,
+    "kind": "polygon",
+    "ring": "48.6, 37.4\n48.9, 37.4\n\n48.9; 37.7\n48.6 37.7\n",
+}
+
+
+def test_polygon_target_from_lat_lon_lines(console_app, signed_in):
+    operator = signed_in("operator1")
+    flag_id = operator.publish_new(KRAMATORSK_AREA)
+    target = _ops(console_app).get_flag(flag_id, COMMAND_LINE).target
+    assert target.kind == "polygon"
+    assert [tuple(p) for p in target.ring[:4]] == [
+        (37.4, 48.6), (37.4, 48.9), (37.7, 48.9), (37.7, 48.6)
+    ]  # fmt: skip
+    page = _text(operator.get(f"/operator/flags/{flag_id}?lang=en"))
+    assert "48.6, 37.4\n48.9, 37.4\n48.9, 37.7\n48.6, 37.7</textarea>" in page
+
+
+@pytest.mark.parametrize(
+    ("ring", "named"),
+    [
+        ("48.6, 37.4\nforty-eight, 37.4\n48.9, 37.7", "Line 2 “forty-eight, 37.4”"),
+        ("48.6, 37.4\n\n148.9, 37.4\n48.9, 37.7", "Line 3 “148.9, 37.4”"),
+        ("48.6, 37.4, 1\n48.9, 37.4\n48.9, 37.7", "Line 1 “48.6, 37.4, 1”"),
+        ("48.6, 37.4\n48.9, 37.4", "at least 3 points"),
+        ("48.6, 37.4\n48.9, 37.7\n48.6, 37.7\n48.9, 37.4", "crosses itself"),
+    ],
+)
+def test_bad_polygon_lines_are_named_and_kept(console_app, signed_in, ring, named):
+    operator = signed_in("operator1")
+    fields = {**KRAMATORSK_AREA, "ring": ring}
+    response, _ = operator.preview("/operator/flags/new?lang=en", fields)
+    page = _text(response)
+    assert response.status_code == 400 and 'id="ring-error"' in page
+    error = page[page.index('id="ring-error"') :][:400]
+    assert named in error
+    assert f">{ring}</textarea>" in page
+    assert _ops(console_app).list_flags(COMMAND_LINE) == []

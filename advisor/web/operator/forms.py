@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
+from flask_babel import gettext
+
 from advisor.risk.model import Flag, RiskLevel
-from advisor.risk.parse import target_to_dict
+from advisor.risk.parse import MAX_RING_POINTS, target_to_dict
 from advisor.web.i18n import KYIV
 
 __all__ = [
@@ -25,10 +27,12 @@ __all__ = [
     "flag_changes",
 ]
 
-KINDS = ("line", "section", "station", "oblast", "circle", "bus_link")
+KINDS = ("line", "section", "station", "oblast", "circle", "polygon", "bus_link")
 LEVELS = tuple(level.value for level in RiskLevel)
 STATUSES = ("draft", "published", "withdrawn")
 MAX_TEXT = 1000
+# A polygon's textarea holds one "lat, lon" line per point (up to the parser's point limit).
+MAX_RING_TEXT = MAX_RING_POINTS * 32
 # Station name fields of the form (each with a hidden ``<name>_id``).
 STATION_FIELDS = ("station", "from_station", "to_station")
 # Fields compared when a save meets a newer version (and shown in history).
@@ -65,6 +69,7 @@ class FlagForm:
     lat: str = ""
     lon: str = ""
     radius_km: str = ""
+    ring: str = ""
     level: str = "high"
     reason_uk: str = ""
     reason_en: str = ""
@@ -78,7 +83,11 @@ class FlagForm:
     def from_form(cls, form) -> FlagForm:
         """Read a posted form (unknown names are ignored, texts are trimmed and capped)."""
         names = [f.name for f in fields(cls) if f.name != "errors"]
-        return cls(**{name: form.get(name, "")[:MAX_TEXT].strip() for name in names})
+        caps = {"ring": MAX_RING_TEXT}
+        typed = cls(**{n: form.get(n, "")[: caps.get(n, MAX_TEXT)].strip() for n in names})
+        if typed.kind == "polygon":
+            typed.ring_points()  # names a bad line before the flag parser sees the ring
+        return typed
 
     @classmethod
     def from_flag(cls, flag: Flag, station_name) -> FlagForm:
@@ -112,7 +121,36 @@ class FlagForm:
             form.lat, form.lon, form.radius_km = (
                 str(target[k]) for k in ("lat", "lon", "radius_km")
             )
+        elif form.kind == "polygon":
+            form.ring = "\n".join(f"{lat}, {lon}" for lon, lat in target["ring"])
         return form
+
+    def ring_points(self) -> list[list[float]]:
+        """The polygon's ``[lon, lat]`` points from the "lat, lon" lines typed.
+
+        A line that is not two numbers in range, or fewer than 3 points, is recorded in
+        ``errors["ring"]`` naming the line; whether the ring encloses an area is the flag
+        parser's check.
+        """
+        lines = [(n, line) for n, line in enumerate(self.ring.splitlines(), 1) if line.strip()]
+        points = []
+        for number, line in lines:
+            point = _lat_lon(line)
+            if point is None:
+                self.errors["ring"] = gettext(
+                    "Line %(number)d “%(line)s” is not “lat, lon” (two numbers, latitude "
+                    "−90…90, longitude −180…180, e.g. 48.46, 35.04).",
+                    number=number,
+                    line=line.strip(),
+                )
+                return []
+            points.append(point)
+        if len(points) < 3:
+            self.errors["ring"] = gettext(
+                "A polygon needs at least 3 points, one “lat, lon” per line (%(count)d given).",
+                count=len(points),
+            )
+        return points
 
     def flag_data(self, station_ids: dict[str, str]) -> dict:
         """The flag shape for the use cases; *station_ids* maps station fields to ids."""
@@ -147,6 +185,8 @@ class FlagForm:
             return {"kind": "circle", "lat": self.lat, "lon": self.lon, "radius_km": self.radius_km}
         if self.kind == "oblast":
             return {"kind": "oblast", "oblast_iso": self.oblast_iso}
+        if self.kind == "polygon":
+            return {"kind": "polygon", "ring": self.ring_points()}
         return {"kind": self.kind, "line_id": self.line_id}
 
     def station_fields(self) -> tuple[str, ...]:
@@ -154,6 +194,18 @@ class FlagForm:
         return {"station": ("station",), "bus_link": ("from_station", "to_station")}.get(
             self.kind, ()
         )
+
+
+def _lat_lon(line: str) -> list[float] | None:
+    """``[lon, lat]`` from a "lat, lon" line (comma, semicolon or spaces between), or None."""
+    parts = line.replace(";", ",").replace(",", " ").split()
+    try:
+        lat, lon = (float(part) for part in parts)
+    except ValueError:  # not two parts, or not numbers
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return [lon, lat]
 
 
 def local_input(moment: datetime | None) -> str:
@@ -172,6 +224,7 @@ _ERROR_FIELDS = {
     "target.lat": "lat",
     "target.lon": "lon",
     "target.radius_km": "radius_km",
+    "target.ring": "ring",
 }
 
 

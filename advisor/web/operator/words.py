@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from advisor.errors import AdvisorError
@@ -84,6 +85,8 @@ class Words:
             return f"{oblast.name_en} ({oblast.iso})" if oblast else data["oblast_iso"]
         if kind == "circle":
             return f"{data['lat']}, {data['lon']}, {data['radius_km']} km"
+        if kind == "polygon":
+            return gettext("polygon of %(count)d points", count=len(data["ring"]))
         return kind
 
     def station(self, station_id: str) -> str:
