@@ -261,8 +261,7 @@ _NOTICE_TEXT = {
 # The same notices when no update time is known: the sentence says so instead of a dash.
 _TIME_UNKNOWN_TEXT = {
     NoticeCode.RISK_DATA_STALE: (
-        "Дані про ризики застаріли, час останнього оновлення невідомий; відомі позначки "
-        "враховано.",
+        "Дані про ризики застаріли, час останнього оновлення невідомий; відомі позначки враховано.",
         "Risk data is out of date and the time of its last update is unknown; the known flags "
         "are applied.",
     ),

@@ -844,8 +844,15 @@ def _straight_km(tt: Timetable, a: int, b: int) -> float:
 
 # -- choosing the options ----------------------------------------------------------------
 
+# A journey avoiding a penalised level is preferred when it arrives no later than this after
+# the best allowed one: a quarter of the best journey's time, and at least an hour.
 DETOUR_ALLOWANCE = 0.25
 DETOUR_MIN_SECONDS = 60 * 60
+# The blocking ranks tried for the recommended journey, calmest first, per tolerance.
+_CALMER_RANKS = {
+    Tolerance.BALANCED: (RiskLevel.ELEVATED.rank,),
+    Tolerance.ACCEPT_HIGH: (RiskLevel.ELEVATED.rank, RiskLevel.HIGH.rank),
+}
 
 
 class _OptionSearch:
@@ -924,20 +931,22 @@ class _OptionSearch:
 
     def _recommended(self, modes, limit) -> Journey | None:
         best = self.journey(limit, modes)
-        if self.q.tolerance is not Tolerance.BALANCED or best is None:
-            return best
-        # Balanced penalises elevated: prefer a journey avoiding it when the detour is
-        # reasonable (a quarter longer, at least an hour of slack).
-        calm = self.journey(RiskLevel.ELEVATED.rank, modes)
-        if calm is None:
-            return best
+        if best is None:
+            return None
+        # The tolerance penalises some allowed levels (balanced: elevated; accept-high: high,
+        # then elevated, as the estimated engine's FACTORS do): prefer the calmest journey
+        # avoiding them that arrives within a reasonable detour of the best one.
         span = (
             best.arrival_seconds - self.seconds
             if not self.q.arrive_by
             else best.arrival_seconds - best.departure_seconds
         )
         allowance = max(DETOUR_MIN_SECONDS, DETOUR_ALLOWANCE * span)
-        return calm if calm.arrival_seconds - best.arrival_seconds <= allowance else best
+        for rank in _CALMER_RANKS.get(self.q.tolerance, ()):
+            calm = self.journey(rank, modes)
+            if calm is not None and calm.arrival_seconds - best.arrival_seconds <= allowance:
+                return calm
+        return best
 
     def _distinct(self, candidates):
         chosen: list[list] = []
