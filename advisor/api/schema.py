@@ -55,6 +55,7 @@ def station_to_json(station: Station, locale: str = "uk") -> dict:
         "lat": round(station.lat, 5),
         "lon": round(station.lon, 5),
         "is_main": station.is_main,
+        "historic_names": list(station.historic_names),
     }
 
 
@@ -119,8 +120,13 @@ def _leg_json(leg: Leg, network: Network, locale: str) -> dict:
 
 def _station_ref(station_id: str, network: Network, locale: str) -> dict:
     station = network.find_station(station_id)
-    name = station.display_name(locale) if station else station_id
-    return {"id": station_id, "name": name}
+    if station is None:
+        return {"id": station_id, "name": station_id, "historic_names": []}
+    return {
+        "id": station_id,
+        "name": station.display_name(locale),
+        "historic_names": list(station.historic_names),
+    }
 
 
 def _option_json(option: Option, network: Network, locale: str) -> dict:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from advisor.network.model import LinkSource, Mode, Network, Station, StationKind
@@ -102,6 +103,20 @@ class Presenter:
         """The station's name in the page language (the id if it is unknown)."""
         station = self.network.find_station(station_id)
         return station.display_name(self.locale) if station else station_id
+
+    def former_name(self, station_id: str) -> str:
+        """ "(formerly Dnipropetrovsk)" for a renamed place, else empty.
+
+        The station keeps its former names in many spellings, newest first; the page shows
+        the first written in its own script (Cyrillic for Ukrainian), else the first one.
+        """
+        station = self.network.find_station(station_id)
+        names = station.historic_names if station else ()
+        if not names:
+            return ""
+        cyrillic = [name for name in names if _is_cyrillic(name)]
+        own = cyrillic if self.locale == "uk" else [n for n in names if n not in cyrillic]
+        return gettext("(formerly %(name)s)", name=(own or names)[0])
 
     def bus_tags(self, leg: Leg) -> list:
         """Labels saying where an estimated bus leg's data comes from (none for other legs)."""
@@ -274,6 +289,10 @@ class _Grid:
             if best == 0.0:
                 break
         return best
+
+
+def _is_cyrillic(text: str) -> bool:
+    return any("\u0400" <= char <= "\u04ff" for char in text)
 
 
 def _haversine_km(a, b) -> float:
