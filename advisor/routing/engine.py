@@ -16,7 +16,9 @@ An option whose links overlap an earlier one with the same verdict by more than
 
 Every search is a networkx bidirectional Dijkstra over the precomputed
 :class:`~advisor.routing.graph.RoutingGraph` with a per-request weight callable, so the
-shared graphs are never modified.
+shared graphs are never modified. The searched graphs price a change of bus at the
+request's ``bus_change_minutes``, so a search's cost (with no penalties) equals the total
+reported for the trip, change legs included.
 
 Examples
 --------
@@ -45,7 +47,15 @@ from advisor.network.model import Link, Mode, Network, TimeSource
 from advisor.risk.coverage import RiskIndex
 from advisor.risk.model import RiskLevel, Tolerance
 from advisor.routing.explain import bus_data_notices, explain, freshness_notices, notice
-from advisor.routing.graph import BUS_LAYER, FACTORS, LEAST_RISKY, RAIL_LAYER, RoutingGraph, Weigher
+from advisor.routing.graph import (
+    BUS_LAYER,
+    FACTORS,
+    FREE,
+    LEAST_RISKY,
+    RAIL_LAYER,
+    RoutingGraph,
+    Weigher,
+)
 from advisor.routing.model import (
     Advice,
     DataFreshness,
@@ -227,15 +237,24 @@ class _Search:
 
     def find(self, factors, modes: Collection[Mode]) -> _Trip | None:
         """The cheapest trip under *factors* using *modes* (plus transfers), or None."""
-        weigher = Weigher(self.levels, factors, modes, self.hidden)
-        graph = self.rg.graph_for(self.query.origin, self.query.destination)
+        a, b = self.query.origin, self.query.destination
+        weigher = self._weigher(factors, modes, b)
+        graph = self.rg.priced_for(a, b)
         try:
-            _cost, path = nx.bidirectional_dijkstra(
-                graph, self.query.origin, self.query.destination, weight=weigher
-            )
+            _cost, path = nx.bidirectional_dijkstra(graph, (a, FREE), (b, FREE), weight=weigher)
         except nx.NetworkXNoPath:
             return None
         return _expand(graph, path, weigher)
+
+    def _weigher(self, factors, modes: Collection[Mode], end: str) -> Weigher:
+        return Weigher(
+            self.levels,
+            factors,
+            modes,
+            self.hidden,
+            change_minutes=self.query.bus_change_minutes,
+            free_alight_at=end,
+        )
 
     def unpenalised(self, trip: _Trip, factors) -> bool:
         """True if every link of *trip* costs its plain minutes under *factors*."""
@@ -250,31 +269,31 @@ class _Search:
         return None
 
     def _layered(self, factors, bus_first: bool) -> _Trip | None:
-        weigher = Weigher(self.levels, factors, (Mode.RAIL, Mode.BUS), self.hidden)
         a, b = self.query.origin, self.query.destination
         if bus_first:  # links run both ways: bus-then-rail a→b is rail-then-bus b→a reversed
-            a, b = b, a
+            a, b = b, a  # (and a reversed trip has the same changes of bus)
+        weigher = self._weigher(factors, (Mode.RAIL, Mode.BUS), b)
         try:
             _cost, path = nx.bidirectional_dijkstra(
                 self.rg.layered, (a, RAIL_LAYER), (b, BUS_LAYER), weight=weigher
             )
         except (nx.NetworkXNoPath, nx.NodeNotFound):
             return None
-        links = [
-            weigher.best_way(self.rg.layered.edges[u, v])[1][0] for u, v in itertools.pairwise(path)
-        ]
-        stations = [node for node, _layer in path]
+        trip = _expand(self.rg.layered, path, weigher)
         if bus_first:
-            stations.reverse()
-            links.reverse()
-        return _Trip(tuple(stations), tuple(links))
+            return _Trip(trip.stations[::-1], trip.links[::-1])
+        return trip
 
 
 def _expand(graph, path, weigher: Weigher) -> _Trip:
-    """Stations and links of a found path, opening contracted chains of halts."""
-    stations, links = [path[0]], []
-    for u, v in itertools.pairwise(path):
-        inner, way, _cost = weigher.best_way(graph.edges[u, v])
+    """Stations and links of a found path of ``(station, state)`` nodes, leaving out the
+    alight edges (one station, no link) and opening contracted chains of halts."""
+    stations, links = [path[0][0]], []
+    for tail, head in itertools.pairwise(path):
+        u, v = tail[0], head[0]
+        if u == v:
+            continue  # off the bus → free to board again: a change, not a ride
+        inner, way, _cost = weigher.best_way(graph.edges[tail, head])
         if inner and u > v:  # alternatives are stored from the smaller id to the larger
             inner, way = inner[::-1], way[::-1]
         stations.extend(inner or ())
@@ -427,8 +446,8 @@ def _legs(trip: _Trip, risk_index: RiskIndex, query: Query) -> tuple[Leg, ...]:
     """One leg per ride (see :func:`_rides`) and per transfer link; between two buses in a
     row, a change leg at the bus station with ``query.bus_change_minutes`` (an estimate).
 
-    The search prices rides by their minutes only, not bus changes; the change legs make the
-    reported totals honest about them.
+    The searches price each change at the same minutes (see :mod:`advisor.routing.graph`),
+    so the reported total is the cost the search minimised, not a surcharge after the fact.
     """
     legs, start = [], 0
     for mode, group in itertools.groupby(trip.links, key=lambda lk: lk.mode):

@@ -15,6 +15,19 @@ Two precomputed graphs:
 - ``layered``: a :class:`networkx.DiGraph` with a rail layer and a bus layer joined by
   transfers from rail to bus only, so that one search from ``(origin, RAIL)`` to
   ``(destination, BUS)`` finds the best "train first, then bus" trip.
+- ``priced`` and ``priced_core``: ``graph`` and ``core`` as directed graphs over
+  ``(station, state)`` nodes where a change of bus has a price (see :func:`_priced_graph`);
+  the searches run on these and on ``layered``, which prices changes the same way.
+
+Why states: every bus link is its own licensed route, so two bus links in a row are a
+change of bus, reported as a leg of ``bus_change_minutes``. A search over stations alone
+cannot see that (the cost of a bus link would depend on the link before it), so it may pick
+four short buses over one direct bus that is an hour longer, and report a total above the
+direct one. Here a bus link arrives at the ``OFF_BUS`` state of its end stop; from there a
+train or a transfer link leaves at no extra cost, but boarding another bus first passes an
+"alight" edge whose cost is the request's change minutes (free at the trip's end). The search
+cost then equals the reported total exactly, the graphs are still built once per network,
+and the change minutes come from the request through :class:`Weigher`.
 
 Examples
 --------
@@ -93,6 +106,11 @@ LEAST_RISKY: Mapping[RiskLevel | None, float | None] = {
     RiskLevel.SUSPENDED: None,
 }
 RAIL_LAYER, BUS_LAYER = 0, 1
+# Node states: FREE may board anything at no extra cost (the trip's start, after a train or a
+# transfer link); OFF_BUS is "just got off a bus" (boarding another bus there is a change).
+# In ``layered`` the bus layer is the FREE state of the bus part of the trip.
+FREE, OFF_BUS = 0, 2
+ALIGHT = "alight"  # the ``mode`` of an edge OFF_BUS → FREE at one station
 
 
 @dataclass(frozen=True)
@@ -104,6 +122,8 @@ class RoutingGraph:
     layered: nx.DiGraph
     line_links: Mapping[str, frozenset[str]]
     core: nx.Graph | None = None
+    priced: nx.DiGraph | None = None
+    priced_core: nx.DiGraph | None = None
 
     def graph_for(self, origin: str, destination: str) -> nx.Graph:
         """The contracted ``core`` when both ends are nodes of it, else the full graph."""
@@ -111,6 +131,13 @@ class RoutingGraph:
         if core is not None and origin in core and destination in core:
             return core
         return self.graph
+
+    def priced_for(self, origin: str, destination: str) -> nx.DiGraph:
+        """``priced_core`` when both ends are nodes of the core, else ``priced``."""
+        core = self.core
+        if core is not None and origin in core and destination in core:
+            return self.priced_core
+        return self.priced
 
     @classmethod
     def of(cls, network: Network) -> RoutingGraph:
@@ -130,11 +157,12 @@ class RoutingGraph:
         graph = _simple_graph(network)
         layered = _layered_graph(graph)
         core = _contracted(graph, network)
+        priced, priced_core = _priced_graph(graph), _priced_graph(core)
         line_links = {line.id: frozenset(line.link_ids) for line in network.lines.values()}
         for link in network.links.values():
             for line_id in link.line_ids:
                 line_links[line_id] = line_links.get(line_id, frozenset()) | {link.id}
-        for g in (graph, layered, core):
+        for g in (graph, layered, core, priced, priced_core):
             nx.freeze(g)
         log.info(
             "routing graph: %d stations, %d station pairs; core %d stations, %d edges",
@@ -143,7 +171,7 @@ class RoutingGraph:
             core.number_of_nodes(),
             core.number_of_edges(),
         )
-        return cls(network, graph, layered, line_links, core)
+        return cls(network, graph, layered, line_links, core, priced, priced_core)
 
 
 _CACHE: dict[int, RoutingGraph] = {}
@@ -255,28 +283,85 @@ def _pair(u: str, v: str) -> tuple[str, str]:
 
 
 def _layered_graph(graph: nx.Graph) -> nx.DiGraph:
-    layered = nx.DiGraph()
+    """Rail layer, then bus layer (with its OFF_BUS states), joined by transfers rail → bus."""
+    edges = []
     for a, b, data in graph.edges(data=True):
         by_mode: dict[Mode, list[Link]] = {}
         for link in data["alts"][0][1][0]:
             by_mode.setdefault(link.mode, []).append(link)
         for mode, links in by_mode.items():
             data = _edge_data(links)
-            for layer in _layers_of(mode):
-                layered.add_edge((a, layer), (b, layer), **data)
-                layered.add_edge((b, layer), (a, layer), **data)
-            if mode is Mode.TRANSFER:  # the only way from the rail layer to the bus layer
-                layered.add_edge((a, RAIL_LAYER), (b, BUS_LAYER), **data)
-                layered.add_edge((b, RAIL_LAYER), (a, BUS_LAYER), **data)
+            for u, v in ((a, b), (b, a)):
+                if mode is Mode.BUS:
+                    edges.append(((u, BUS_LAYER), (v, OFF_BUS), data))
+                    continue
+                edges.append(((u, RAIL_LAYER), (v, RAIL_LAYER), data))
+                if mode is Mode.TRANSFER:  # the only way from the rail layer to the bus layer
+                    edges.append(((u, BUS_LAYER), (v, BUS_LAYER), data))
+                    edges.append(((u, RAIL_LAYER), (v, BUS_LAYER), data))
+    layered = nx.DiGraph()
+    layered.add_edges_from(_with_off_bus_exits(edges, BUS_LAYER))
     return layered
 
 
-def _layers_of(mode: Mode) -> tuple[int, ...]:
-    if mode is Mode.RAIL:
-        return (RAIL_LAYER,)
-    if mode is Mode.BUS:
-        return (BUS_LAYER,)
-    return (RAIL_LAYER, BUS_LAYER)
+def _priced_graph(graph: nx.Graph) -> nx.DiGraph:
+    """*graph* over ``(station, FREE | OFF_BUS)`` nodes, so that a change of bus has a price.
+
+    Each edge's alternatives are split: its bus links lead from ``(u, FREE)`` to
+    ``(v, OFF_BUS)``, everything else (rail, transfers, chains of halts) from ``(u, FREE)``
+    to ``(v, FREE)`` and, where ``u`` has an OFF_BUS state, from ``(u, OFF_BUS)`` too.
+
+    >>> from advisor.network.model import LinkSource, Network, Station, StationKind
+    >>> st = [Station(i, i, i, 50.0, 30.0, "UA-32", StationKind.BUS_STATION) for i in "abc"]
+    >>> bus = LinkSource.BUS_REGISTER_2019
+    >>> net = Network.build(st, [Link("ab", "a", "b", Mode.BUS, 10, 9, bus),
+    ...                          Link("bc", "b", "c", Mode.BUS, 10, 9, bus)], [])
+    >>> priced = RoutingGraph.of(net).priced
+    >>> w = Weigher({}, FACTORS["balanced"], change_minutes=30, free_alight_at="c")
+    >>> nx.dijkstra_path_length(priced, ("a", FREE), ("c", FREE), weight=w)
+    48.0
+    """
+    edges = []
+    for a, b, data in graph.edges(data=True):
+        bus, other = _split_bus(data["alts"])
+        bus_data = _alts_data(bus) if bus else None
+        other_data = _alts_data(other) if other else None
+        for u, v in ((a, b), (b, a)):
+            if bus_data is not None:
+                edges.append(((u, FREE), (v, OFF_BUS), bus_data))
+            if other_data is not None:
+                edges.append(((u, FREE), (v, FREE), other_data))
+    priced = nx.DiGraph()
+    priced.add_nodes_from((node, FREE) for node in graph)
+    priced.add_edges_from(_with_off_bus_exits(edges, FREE))
+    return priced
+
+
+def _split_bus(alts) -> tuple[tuple, tuple]:
+    """Alternatives of an edge split into (bus links, the rest). Chains of halts are rail."""
+    bus, other = [], []
+    for nodes, hops in alts:
+        if nodes is not None:
+            other.append((nodes, hops))
+            continue
+        for part, keep in ((bus, True), (other, False)):
+            links = tuple(lk for lk in hops[0] if (lk.mode is Mode.BUS) is keep)
+            if links:
+                part.append((None, (links,)))
+    return tuple(bus), tuple(other)
+
+
+def _with_off_bus_exits(edges: list, boarding: int) -> list:
+    """*edges* plus the ways out of each OFF_BUS state: every non-bus edge leaving the
+    *boarding* state of that station, at no extra cost, and the alight edge to it."""
+    off_bus = {v for _u, v, _data in edges if v[1] == OFF_BUS}
+    exits = [
+        ((u[0], OFF_BUS), v, data)
+        for u, v, data in edges
+        if u[1] == boarding and v[1] != OFF_BUS and (u[0], OFF_BUS) in off_bus
+    ]
+    alights = [(node, (node[0], boarding), {"mode": ALIGHT}) for node in off_bus]
+    return edges + exits + alights
 
 
 class Weigher:
@@ -292,9 +377,13 @@ class Weigher:
         Riding modes allowed; transfers are always allowed.
     hidden_links : collection of str, optional
         Link ids to hide (lines or stations the passenger asked to avoid).
+    change_minutes : float, optional
+        Price of an alight edge (OFF_BUS → FREE): a change of bus (``priced``/``layered``).
+    free_alight_at : str, optional
+        The station where the search ends: getting off the bus there ends the trip, free.
     """
 
-    __slots__ = ("_affected", "_factors", "_hidden", "_levels", "_modes")
+    __slots__ = ("_affected", "_change", "_end", "_factors", "_hidden", "_levels", "_modes")
 
     def __init__(
         self,
@@ -302,8 +391,12 @@ class Weigher:
         factors: Mapping[RiskLevel | None, float | None],
         modes: Collection[Mode] = (Mode.RAIL, Mode.BUS),
         hidden_links: Collection[str] = (),
+        change_minutes: float = 0.0,
+        free_alight_at: str | None = None,
     ):
         self._levels = levels
+        self._change = float(change_minutes)
+        self._end = free_alight_at
         self._factors = factors
         self._modes = frozenset(modes) | {Mode.TRANSFER}
         self._hidden = hidden_links
@@ -345,8 +438,10 @@ class Weigher:
                     best = (nodes, tuple(links), total)
         return best
 
-    def __call__(self, _u, _v, data) -> float | None:
+    def __call__(self, _u, v, data) -> float | None:
         mode = data["mode"]
+        if mode is ALIGHT:
+            return 0.0 if v[0] == self._end else self._change
         if mode is not None and self._affected.isdisjoint(data["ids"]):
             return data["minutes"] if mode in self._modes else None
         return self.best_way(data)[2]

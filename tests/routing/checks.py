@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
+from collections import defaultdict
 
 from advisor.network.model import Mode
 from advisor.routing.engine import allowed_level
@@ -61,3 +63,39 @@ def check_advice(advice: Advice, network, levels) -> None:
     if advice.recommended is not None:
         assert kinds[0] is OptionKind.RECOMMENDED
         assert advice.recommended.verdict is not Verdict.NOT_ADVISED
+
+
+def reference_trip(network, origin, destination, change_minutes, cost=None):
+    """A plain Dijkstra over (station, arrived by bus) states, written independently of the
+    engine: every link both ways at ``cost(link)`` (its minutes by default; None hides it),
+    plus *change_minutes* for a bus link taken right after another bus link.
+
+    Returns (total, stations) or None when *destination* cannot be reached.
+    """
+    cost = cost or (lambda link: link.travel_minutes)
+    adjacency = defaultdict(list)
+    for link in network.links.values():
+        weight = cost(link)
+        if weight is not None:
+            adjacency[link.from_id].append((link.to_id, link.mode is Mode.BUS, weight))
+            adjacency[link.to_id].append((link.from_id, link.mode is Mode.BUS, weight))
+    done = set()
+    heap = [(0.0, 0, origin, False, None)]
+    tie = itertools.count(1)
+    back = {}
+    while heap:
+        total, _n, station, by_bus, before = heapq.heappop(heap)
+        if (station, by_bus) in done:
+            continue
+        done.add((station, by_bus))
+        back[station, by_bus] = before
+        if station == destination:
+            stations, state = [], (station, by_bus)
+            while state is not None:
+                stations.append(state[0])
+                state = back[state]
+            return total, stations[::-1]
+        for other, bus, weight in adjacency[station]:
+            extra = change_minutes if bus and by_bus else 0.0
+            heapq.heappush(heap, (total + weight + extra, next(tie), other, bus, (station, by_bus)))
+    return None

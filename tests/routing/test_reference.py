@@ -1,7 +1,9 @@
 """Cross-checks against plain networkx on seeded random networks (and the tiny one).
 
-The reference is deliberately naive: filter the raw MultiGraph by what the tolerance
-hides, weight each remaining link by minutes × penalty, run ``nx.dijkstra_path_length``.
+The reference is deliberately naive: every link of the raw network weighted by minutes ×
+penalty (hidden when the tolerance hides it), a plain Dijkstra over (station, arrived by bus)
+states that adds the change minutes between two bus links in a row
+(:func:`tests.routing.checks.reference_trip`).
 """
 
 from __future__ import annotations
@@ -11,24 +13,24 @@ import math
 import random
 from datetime import UTC, datetime
 
-import networkx as nx
 import pytest
 
 from advisor.network.model import Link, LinkSource, Mode, Network, Station, StationKind, TimeSource
 from advisor.risk.coverage import RiskIndex
 from advisor.risk.model import Flag, RiskLevel, StationTarget, Tolerance
-from advisor.routing.engine import OVERLAP_LIMIT, plan
-from advisor.routing.graph import FACTORS
+from advisor.routing.engine import OVERLAP_LIMIT, _Search, plan
+from advisor.routing.graph import FACTORS, RoutingGraph
 from advisor.routing.model import NoticeCode, OptionKind, Query
-from tests.routing.checks import check_advice
+from tests.routing.checks import check_advice, reference_trip
 
 NOW = datetime(2026, 3, 12, 10, 0, tzinfo=UTC)
 LEVELS = list(RiskLevel)
 
 
-def random_network(seed: int, size: int = 40) -> Network:
-    """Stations on a plane; rail between near neighbours (some parallel), buses between
-    far-apart towns, a transfer from each town's rail station to its bus stop."""
+def random_network(seed: int, size: int = 40, buses: int | None = None) -> Network:
+    """Stations on a plane; rail between near neighbours (some parallel), *buses* bus links
+    (``size // 2`` by default) between far-apart towns, a transfer from each town's rail
+    station to its bus stop."""
     rng = random.Random(seed)
     stations, links = [], []
     coords = {}
@@ -91,7 +93,7 @@ def random_network(seed: int, size: int = 40) -> Network:
                 TimeSource.TRANSFER_MODEL,
             )
         )
-    for _ in range(size // 2):
+    for _ in range(size // 2 if buses is None else buses):
         a, b = rng.sample(towns, 2)
         minutes = round(rng.uniform(60, 400), 3)
         links.append(
@@ -160,28 +162,25 @@ def random_flags(network: Network, seed: int, count: int) -> list[Flag]:
     ]
 
 
+CHANGE = Query("a", "b", NOW).bus_change_minutes
+
+
 def reference_cost(network, levels, factors, origin, destination):
-    """Naive: a filtered copy of the raw graph with weighted minutes, plain Dijkstra."""
-    graph = nx.MultiGraph()
-    graph.add_nodes_from(network.stations)
-    for link in network.links.values():
+    """Naive: weighted minutes of the raw links plus priced changes of bus, plain Dijkstra."""
+
+    def cost(link):
         factor = factors[levels.get(link.id)]
-        if factor is not None:
-            graph.add_edge(link.from_id, link.to_id, link.id, w=link.travel_minutes * factor)
-    try:
-        return nx.dijkstra_path_length(graph, origin, destination, weight="w")
-    except nx.NetworkXNoPath:
-        return None
+        return None if factor is None else link.travel_minutes * factor
+
+    found = reference_trip(network, origin, destination, CHANGE, cost)
+    return None if found is None else found[0]
 
 
 def weighted(network, option, levels, factors):
+    """The option's cost as the search weighs it: penalised minutes plus change legs."""
     links = [network.links[i] for leg in option.legs for i in leg.link_ids]
-    return sum(link.travel_minutes * factors[levels.get(link.id)] for link in links)
-
-
-def raw_minutes(_u, _v, keyed):
-    """Weight of a MultiGraph edge bundle: the quickest parallel link."""
-    return min(attrs["link"].travel_minutes for attrs in keyed.values())
+    changes = sum(leg.travel_minutes for leg in option.legs if not leg.link_ids)
+    return changes + sum(link.travel_minutes * factors[levels.get(link.id)] for link in links)
 
 
 def pairs(network, seed, count=25):
@@ -190,33 +189,34 @@ def pairs(network, seed, count=25):
     return [tuple(rng.sample(ids, 2)) for _ in range(count)]
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_no_flags_recommended_is_plain_shortest_path(seed):
-    network = random_network(seed)
+@pytest.mark.parametrize(
+    ("seed", "buses"), [*((seed, None) for seed in range(6)), *((seed, 60) for seed in range(6))]
+)
+def test_no_flags_recommended_is_plain_shortest_path(seed, buses):
+    """Bus-dense networks (60 bus links over 13 stops) make chains of buses compete with
+    direct ones, so the priced changes decide many answers."""
+    network = random_network(seed, buses=buses)
     for origin, destination in pairs(network, seed):
         query = Query(origin, destination, NOW, max_transfers=50)
         advice = plan(network, RiskIndex.empty(), query)
         check_advice(advice, network, {})
-        try:
-            expected = nx.shortest_path(network.graph, origin, destination, weight=raw_minutes)
-        except nx.NetworkXNoPath:
+        found = reference_trip(network, origin, destination, query.bus_change_minutes)
+        if found is None:
             assert advice.has_notice(NoticeCode.NO_ROUTE)
             continue
         if network.stations[origin].settlement == network.stations[destination].settlement:
             continue
-        expected_minutes = nx.shortest_path_length(
-            network.graph, origin, destination, weight=raw_minutes
-        )
+        expected_minutes, expected = found
         rec = advice.recommended
         stations = [rec.legs[0].from_id] + [s for leg in rec.legs for s in leg.station_ids[1:]]
         assert stations == expected
-        assert math.isclose(rec.travel_minutes, expected_minutes)
+        assert math.isclose(rec.travel_minutes, expected_minutes)  # change legs included
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("seed", "buses"), [*((s, None) for s in range(6)), (6, 60), (7, 60)])
 @pytest.mark.parametrize("tolerance", list(Tolerance))
-def test_random_flags_match_the_filtered_reference(seed, tolerance):
-    network = random_network(100 + seed)
+def test_random_flags_match_the_filtered_reference(seed, tolerance, buses):
+    network = random_network(100 + seed, buses=buses)
     index = RiskIndex.build(random_flags(network, seed, 8), network)
     levels = index.link_levels(NOW)
     factors = FACTORS[tolerance.value]
@@ -241,3 +241,60 @@ def test_random_flags_match_the_filtered_reference(seed, tolerance):
             assert math.isclose(fastest.travel_minutes, plain)
         else:  # merged into a near-identical option with the same verdict
             assert fastest.travel_minutes <= plain / OVERLAP_LIMIT
+
+
+def bus_chain_network() -> Network:
+    """Rail r0–r1, a transfer r1 → bus stop a, and two bus ways a → e: four short routes
+    (a–b–c–d–e, 20 min each, three changes of bus) or one direct route of 140 min."""
+    stops = "abcde"
+    stations = [
+        Station(i, i, i, 50.0, 30.0, "UA-32", StationKind.RAIL_STATION, settlement=f"t{i}")
+        for i in ("r0", "r1")
+    ] + [
+        Station(i, i, i, 50.0, 30.0, "UA-32", StationKind.BUS_STATION, settlement=f"t{i}")
+        for i in stops
+    ]
+    bus = (LinkSource.BUS_REGISTER_2019, TimeSource.ROAD_LENGTH)
+    links = [
+        Link("rail", "r0", "r1", Mode.RAIL, 50, 60, LinkSource.OSM_TRACK),
+        Link("walk", "r1", "a", Mode.TRANSFER, 1, 10, LinkSource.TRANSFER_ESTIMATE),
+        Link("direct", "a", "e", Mode.BUS, 100, 140, *bus),
+        *(Link(f"{x}{y}", x, y, Mode.BUS, 15, 20, *bus) for x, y in itertools.pairwise(stops)),
+    ]
+    return Network.build(stations, links, [])
+
+
+@pytest.mark.parametrize(
+    ("change", "expected", "total"),
+    [(30, ["direct"], 140), (10, ["ab", "bc", "cd", "de"], 80 + 3 * 10)],
+)
+def test_a_change_of_bus_is_priced_in_the_search(change, expected, total):
+    """The direct bus wins only because the three changes on the chain cost 3 × 30 min; at
+    10 min a change, the chain (80 + 30 min) wins. Reported total = search cost."""
+    network = bus_chain_network()
+    for origin, destination in (("a", "e"), ("e", "a")):
+        query = Query(origin, destination, NOW, bus_change_minutes=change, max_transfers=9)
+        advice = plan(network, RiskIndex.empty(), query)
+        check_advice(advice, network, {})
+        rec = advice.recommended
+        links = [i for leg in rec.legs for i in leg.link_ids]
+        assert links == (expected if origin == "a" else expected[::-1])
+        assert math.isclose(rec.travel_minutes, total)
+
+
+@pytest.mark.parametrize(("change", "bus_links"), [(30, 1), (10, 4)])
+def test_rail_then_bus_prices_changes_of_bus(change, bus_links):
+    """The layered rail-then-bus search (and its reverse, bus then rail) prices changes too."""
+    network = bus_chain_network()
+    for origin, destination in (("r0", "e"), ("e", "r0")):
+        query = Query(origin, destination, NOW, bus_change_minutes=change, max_transfers=9)
+        advice = plan(network, RiskIndex.empty(), query)
+        check_advice(advice, network, {})
+        kinds = {OptionKind.RAIL_THEN_BUS}
+        mixed = next(o for o in advice.options if kinds & {o.kind, *o.also_kinds})
+        bus = [i for leg in mixed.legs if leg.mode is Mode.BUS for i in leg.link_ids]
+        assert len(bus) == bus_links
+        assert math.isclose(mixed.travel_minutes, 70 + min(140, 80 + 3 * change))
+        search = _Search(RoutingGraph.of(network), {}, query)
+        trip = search.find_mixed(FACTORS["balanced"])
+        assert [lk.id for lk in trip.links if lk.mode is Mode.BUS] == bus
