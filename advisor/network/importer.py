@@ -420,32 +420,46 @@ def _hand_links(config: dict, stations, speed: src.SpeedModel, report) -> list[L
 def _hand_bus_links(config: dict, stops, speed: src.SpeedModel, report) -> list[Link]:
     """Buses the 2019 register cannot know (railway replacement buses of 2026).
 
-    Their road length is the road factor × the straight line, like a register route without
-    a length, and the note says why the link exists and on whose word.
+    An entry may list the stops it calls at between its ends (``via``). One bus ridden through
+    is one ride, so the importer adds a link for every pair of its stops, not only for
+    neighbours: otherwise Lozova → Kramatorsk on the one replacement bus would read as three
+    buses with two changes. A pair's road length is the sum over the legs between them, each
+    the road factor × the straight line; the note says why the bus exists and on whose word.
     """
     links = []
     for hid, a, b, why, entry in _hand_entries(config, Mode.BUS, stops):
         if not entry.get("source"):
             raise DataError(f"hand bus link {hid!r}: needs a 'source'", value=hid)
-        sa, sb = stops[a], stops[b]
-        crow = crowfly_km(sa.lat, sa.lon, sb.lat, sb.lon)
-        road = speed.road_factor * crow
-        links.append(
-            Link(
-                id=f"hand:{hid}",
-                from_id=a,
-                to_id=b,
-                mode=Mode.BUS,
-                distance_km=round(road, 1),
-                travel_minutes=round(speed.bus_minutes(road), 1),
-                source=LinkSource.HAND_ADDED,
-                time_source=TimeSource.ROAD_FACTOR,
-                source_note=f"{why}. Source: {entry['source']} (estimated: {road:.1f} km = "
-                f"{speed.road_factor} × {crow:.1f} km straight line)",
-            )
-        )
-        report.hand_added.append(f"bus {sa.name_uk} – {sb.name_uk}, {road:.1f} km: {why}")
+        calls = [a, *entry.get("via", []), b]
+        unknown = [sid for sid in calls if sid not in stops]
+        if unknown:
+            raise DataError(f"hand bus link {hid!r}: unknown bus stop {unknown[0]!r}", value=hid)
+        roads = [
+            speed.road_factor * crowfly_km(stops[x].lat, stops[x].lon, stops[y].lat, stops[y].lon)
+            for x, y in itertools.pairwise(calls)
+        ]
+        for i, j in itertools.combinations(range(len(calls)), 2):
+            road = sum(roads[i:j])
+            link_id = f"hand:{hid}" if (i, j) == (0, len(calls) - 1) else f"hand:{hid}:{i}-{j}"
+            links.append(_hand_bus_link(link_id, calls[i], calls[j], road, why, entry, speed))
+        names = " – ".join(stops[sid].name_uk for sid in calls)
+        report.hand_added.append(f"bus {names}, {sum(roads):.1f} km: {why}")
     return links
+
+
+def _hand_bus_link(link_id, a, b, road: float, why: str, entry, speed: src.SpeedModel) -> Link:
+    return Link(
+        id=link_id,
+        from_id=a,
+        to_id=b,
+        mode=Mode.BUS,
+        distance_km=round(road, 1),
+        travel_minutes=round(speed.bus_minutes(road), 1),
+        source=LinkSource.HAND_ADDED,
+        time_source=TimeSource.ROAD_FACTOR,
+        source_note=f"{why}. Source: {entry['source']} (estimated: {road:.1f} km of road = "
+        f"{speed.road_factor} × the straight line between its stops)",
+    )
 
 
 def _hand_stops(config: dict, known, locate, report) -> dict[str, Station]:

@@ -227,3 +227,21 @@ def test_shipped_replacement_buses_lozova_barvinkove_sloviansk_kramatorsk(shippe
     # Dnipro–Zaporizhzhia: the 2019 register has that bus, so none is added by hand.
     (register,) = shipped.links_between("bus:1210100000", "bus:2310100000")
     assert register.source is LinkSource.BUS_REGISTER_2019
+
+
+def test_replacement_bus_ridden_through_is_one_link_per_pair_of_its_stops(shipped):
+    """One bus Lozova – Barvinkove – Sloviansk – Kramatorsk: a link for every pair of its stops
+    (6), each as long as the road between them along the bus's way, so riding it through is one
+    ride and never a change of bus."""
+    calls = ["bus:6311000000", "bus:6320510100", "bus:1414100000", "bus:1412900000"]
+    hand = {
+        frozenset((link.from_id, link.to_id)): link
+        for link in shipped.links.values()
+        if link.mode is Mode.BUS and link.source is LinkSource.HAND_ADDED
+    }
+    pairs = [frozenset((a, b)) for i, a in enumerate(calls) for b in calls[i + 1 :]]
+    assert set(pairs) <= set(hand) and len(pairs) == 6
+    neighbours = sum(hand[frozenset(p)].distance_km for p in itertools.pairwise(calls))
+    through = hand[frozenset((calls[0], calls[-1]))]
+    assert abs(through.distance_km - neighbours) < 0.2
+    assert through.id == "hand:bus-lozova-kramatorsk"
