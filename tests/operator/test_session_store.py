@@ -9,18 +9,11 @@ import pytest
 from advisor.risk.model import utcnow
 from advisor.store import SessionStore, open_store
 from tests.operator.conftest import LOZOVA_KRAMATORSK, Console, make_console_app
-from tests.store.databases import pg_url  # noqa: F401
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'sessions.sqlite3'}"
-    return request.getfixturevalue("pg_url")
+from tests.store.databases import database_url, pg_url  # noqa: F401
 
 
 @pytest.fixture
-def rows(database_url):
+def rows(database_url):  # noqa: F811 - the imported fixture
     store = open_store(database_url)
     yield SessionStore(store.engine)
     store.engine.dispose()

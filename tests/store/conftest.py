@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.store.databases import pg_url  # noqa: F401 - fixture
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path):
-    """A fresh, empty database on each backend."""
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'advisor.sqlite3'}"
-    return request.getfixturevalue("pg_url")
+from tests.store.databases import database_url, pg_url  # noqa: F401 - fixtures
 
 
 @pytest.fixture
-def store(database_url):
+def store(database_url):  # noqa: F811 - the imported fixture
     """A migrated, empty store."""
     from advisor.store import open_store
 

@@ -13,7 +13,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-__all__ = ["PG_ENV", "pg_url"]
+__all__ = ["PG_ENV", "database_url", "pg_url"]
 
 PG_ENV = "ADVISOR_TEST_POSTGRES_URL"
 _SESSION = uuid.uuid4().hex[:8]
@@ -51,3 +51,11 @@ def pg_url(request):
     with engine.begin() as conn:
         conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
     engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """A fresh, empty database on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'advisor.sqlite3'}"
+    return request.getfixturevalue("pg_url")
