@@ -125,13 +125,6 @@ class RoutingGraph:
     priced: nx.DiGraph | None = None
     priced_core: nx.DiGraph | None = None
 
-    def graph_for(self, origin: str, destination: str) -> nx.Graph:
-        """The contracted ``core`` when both ends are nodes of it, else the full graph."""
-        core = self.core
-        if core is not None and origin in core and destination in core:
-            return core
-        return self.graph
-
     def priced_for(self, origin: str, destination: str) -> nx.DiGraph:
         """``priced_core`` when both ends are nodes of the core, else ``priced``."""
         core = self.core
