@@ -38,11 +38,16 @@ def create_app(config: dict | None = None) -> Flask:
     services, operations = connect_store(settings)
     app.extensions["advisor.services"] = services
     app.extensions["advisor.operations"] = operations
-    from advisor import api, web
-
-    api.register(app)
-    web.register(app)
+    # The adapters are siblings: each registers itself; what every response needs
+    # (language, headers, errors, probes, logging, rate limits) is installed once here.
+    from advisor import api, serving, web
+    from advisor.locale import init_babel
     from advisor.web import operator
 
+    app.json.ensure_ascii = False  # Ukrainian names stay readable (and smaller) in JSON
+    init_babel(app)
+    api.register(app)
+    web.register(app)
     operator.register(app)
+    serving.init_serving(app, rate_limited=[api.bp])
     return app

@@ -180,12 +180,11 @@ def _progress(name: str, rows: int) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def departures_command(station, at, limit, as_json):
     """Next timetabled departures from STATION with their risk badges."""
-    from advisor.services import departures
     from advisor.settings import load_settings
 
     try:
         # The published flags in the store, as for routing (baseline only if none given).
-        board = departures(_route_services(load_settings(), ()), station, at, limit)
+        board = _route_services(load_settings(), ()).departures(station, at, limit)
     except AdvisorError as err:
         raise click.ClickException(err.message) from err
     _echo_rows(
@@ -357,8 +356,9 @@ def route_command(origin, destination, at, tolerance, modes, max_transfers, flag
     settings = load_settings()
     try:
         services = _route_services(settings, flag_files)
-        advice = services.advise(origin, destination, at=at, tolerance=tolerance, modes=modes,
-                                 max_transfers=max_transfers)
+        query = services.query(origin, destination, at=at, tolerance=tolerance, modes=modes,
+                               max_transfers=max_transfers)
+        advice = services.advise(query)
     except AdvisorError as err:
         hint = f" (did you mean: {', '.join(err.suggestions)})" if err.suggestions else ""
         raise click.ClickException(err.message + hint) from err
@@ -391,9 +391,11 @@ def _advice_lines(advice, network, lang):
     for number, option in enumerate(advice.options, start=1):
         kinds = ", ".join(k.value for k in (option.kind, *option.also_kinds))
         hours, minutes = divmod(round(option.travel_minutes), 60)
+        estimated = any(leg.is_estimated for leg in option.legs if leg.mode is not Mode.TRANSFER)
+        source = ("~", "(estimate)") if estimated else ("", "(timetable)")
         yield ""
-        yield (f"{number}. [{option.verdict.value}] {kinds}: ~{hours} h {minutes:02d} min "
-               f"(estimate), {option.distance_km:.0f} km, {option.transfers} transfer(s)")
+        yield (f"{number}. [{option.verdict.value}] {kinds}: {source[0]}{hours} h {minutes:02d} "
+               f"min {source[1]}, {option.distance_km:.0f} km, {option.transfers} transfer(s)")
         yield f"   {option.explanation(lang)}"
         for leg in option.legs:
             a = network.stations[leg.from_id].display_name(lang)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint
 from werkzeug.exceptions import HTTPException
 
-from advisor.api import problems
+from advisor import problems
 from advisor.errors import AdvisorError
 
 __all__ = ["bp", "register"]

@@ -14,7 +14,7 @@ from google.protobuf import json_format
 
 from advisor.api import bp
 from advisor.feeds.alerts import alerts_feed
-from advisor.web.i18n import current_locale
+from advisor.locale import current_locale
 
 __all__ = ["alerts_json", "alerts_protobuf"]
 

@@ -7,7 +7,7 @@ from flask import current_app, jsonify, request
 from advisor.api import bp
 from advisor.api.schema import station_matches_to_json
 from advisor.errors import InvalidQuery
-from advisor.web.i18n import current_locale
+from advisor.locale import current_locale
 
 __all__ = ["search_stations"]
 

@@ -286,6 +286,16 @@ class Network:
         """The station with *station_id*, or None."""
         return self.stations.get(station_id)
 
+    def same_place(self, a: str, b: str) -> bool:
+        """True when stations *a* and *b* are one place for a passenger: the same station,
+        or two stops of one settlement (a trip between them is not a journey to plan)."""
+        if a == b:
+            return True
+        first, second = self.stations.get(a), self.stations.get(b)
+        return bool(
+            first and second and first.settlement and first.settlement == second.settlement
+        )
+
     def get_line(self, line_id: str) -> Line:
         """The named line with *line_id*; raises :class:`UnknownLine`."""
         try:

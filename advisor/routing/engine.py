@@ -1,18 +1,18 @@
-"""The risk-aware journey planner: a small set of genuinely different options with reasons.
+"""The estimated back-end: candidate journeys over the network graph, by risk tolerance.
 
-:func:`plan` answers a validated :class:`~advisor.routing.model.Query` over one network
-snapshot and one :class:`~advisor.risk.coverage.RiskIndex`:
+:func:`estimated_candidates` searches a validated :class:`~advisor.routing.model.Query` over
+one network snapshot and one :class:`~advisor.risk.coverage.RiskIndex` and returns a
+candidate for each slot of the answer, in display order:
 
 1. **recommended** — the quickest trip within the tolerance (elevated parts cost extra time,
-   parts above the tolerance are hidden); if none exists, the **least risky** trip is shown
-   as not advised with a ``no_safe_route`` notice;
+   parts above the tolerance are hidden); if none exists, the **least risky** trip;
 2. the best **rail-only** and **bus-only** trips (within tolerance, else the least risky one
-   of that mode, not advised);
+   of that mode);
 3. **rail then bus** (or bus then rail) through a transfer;
 4. the **fastest** trip regardless of risk (suspended parts excepted: they have no service).
 
-An option whose links overlap an earlier one with the same verdict by more than
-:data:`OVERLAP_LIMIT` (by minutes) is not repeated; its kind is added to ``also_kinds``.
+Judging, de-duplicating and explaining them is the answer builder's work
+(:mod:`advisor.routing.answer`), the same for every back-end.
 
 Every search is a networkx bidirectional Dijkstra over the precomputed
 :class:`~advisor.routing.graph.RoutingGraph` with a per-request weight callable, so the
@@ -28,9 +28,10 @@ Examples
 ...       for i in "abc"]
 >>> net = Network.build(st, [Link("ab", "a", "b", Mode.RAIL, 60, 40, LinkSource.OSM_TRACK),
 ...                          Link("bc", "b", "c", Mode.RAIL, 60, 40, LinkSource.OSM_TRACK)], [])
->>> advice = plan(net, RiskIndex.empty(), Query("a", "c", datetime(2026, 3, 1, tzinfo=UTC)))
->>> advice.recommended.legs[0].station_ids, advice.recommended.travel_minutes
-(('a', 'b', 'c'), 80)
+>>> query = Query("a", "c", datetime(2026, 3, 1, tzinfo=UTC))
+>>> found, notices = estimated_candidates(net, RiskIndex.empty(), query)
+>>> [(c.kind.value, c.legs[0].station_ids) for c in found][:1], notices
+([('recommended', ('a', 'b', 'c'))], [])
 """
 
 from __future__ import annotations
@@ -38,182 +39,33 @@ from __future__ import annotations
 import itertools
 import logging
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import networkx as nx
 
-from advisor.errors import InvalidQuery
 from advisor.network.model import Link, Mode, Network, TimeSource
 from advisor.risk.coverage import RiskIndex
-from advisor.risk.model import RiskLevel, Tolerance
-from advisor.routing.explain import bus_data_notices, explain, freshness_notices, notice
-from advisor.routing.graph import (
-    BUS_LAYER,
-    FACTORS,
-    FREE,
-    LEAST_RISKY,
-    RAIL_LAYER,
-    RoutingGraph,
-    Weigher,
-)
-from advisor.routing.model import (
-    Advice,
-    DataFreshness,
-    Leg,
-    Notice,
-    NoticeCode,
-    Option,
-    OptionKind,
-    Query,
-    Verdict,
-)
+from advisor.risk.model import RiskLevel
+from advisor.routing.explain import notice
+from advisor.routing.graph import BUS_LAYER, FREE, RAIL_LAYER, RoutingGraph, Weigher
+from advisor.routing.model import Candidate, Leg, Notice, NoticeCode, OptionKind, Query
+from advisor.routing.policy import FACTORS, LEAST_RISKY
 
-__all__ = ["OVERLAP_LIMIT", "allowed_level", "judge", "plan"]
-
-log = logging.getLogger(__name__)
-
-OVERLAP_LIMIT = 0.8
-_ALLOWED = {
-    Tolerance.STRICT: RiskLevel.ADVISORY,
-    Tolerance.BALANCED: RiskLevel.ELEVATED,
-    Tolerance.ACCEPT_HIGH: RiskLevel.HIGH,
-}
+__all__ = ["estimated_candidates"]
 
 
-def allowed_level(tolerance: Tolerance) -> RiskLevel:
-    """The highest level an option may carry and still be advised under *tolerance*.
-
-    >>> allowed_level(Tolerance.BALANCED).value
-    'elevated'
-    """
-    return _ALLOWED[tolerance]
-
-
-def judge(
-    worst: RiskLevel | None,
-    tolerance: Tolerance,
-    *,
-    recommended: bool = False,
-    unknown: bool = False,
-) -> Verdict:
-    """The verdict on an option whose worst flag is *worst*, for a passenger's *tolerance*.
-
-    ``high`` means the operator urges passengers not to travel that way, so an option
-    crossing it is not advised even to a passenger who accepts high risk (SCENARIOS 1: "may
-    see the direct rail option, marked not advised") — except the one option recommended to
-    that passenger because nothing less risky exists within reason, which carries a caution.
-    *unknown* risk (a hop the network cannot place) is never advised without a caution.
-
-    >>> judge(RiskLevel.HIGH, Tolerance.ACCEPT_HIGH).value
-    'not_advised'
-    >>> judge(RiskLevel.HIGH, Tolerance.ACCEPT_HIGH, recommended=True).value
-    'caution'
-    >>> judge(RiskLevel.ELEVATED, Tolerance.BALANCED).value, judge(None, Tolerance.STRICT).value
-    ('caution', 'advised')
-    """
-    if worst is not None and worst > allowed_level(tolerance):
-        return Verdict.NOT_ADVISED
-    if worst is not None and worst >= RiskLevel.HIGH and not recommended:
-        return Verdict.NOT_ADVISED
-    if worst is not None or unknown:
-        return Verdict.CAUTION
-    return Verdict.ADVISED
-
-
-def plan(
-    network: Network,
-    risk_index: RiskIndex,
-    query: Query,
-    freshness: DataFreshness | None = None,
-) -> Advice:
-    """Answer *query*: options (recommended first) and coded notices; never raises for
-    "no route" — that is a notice. Raises :class:`InvalidQuery` for a malformed query."""
-    _validate(query)
-    freshness = freshness or _default_freshness(network)
-    notices = freshness_notices(freshness)
-    problem = _endpoint_problem(network, query)
-    if problem is not None:
-        return Advice(query, (), (*notices, problem), freshness)
+def estimated_candidates(
+    network: Network, risk_index: RiskIndex, query: Query
+) -> tuple[list[Candidate], list[Notice]]:
+    """Candidates for *query* in display order, and the notices the searches raise (no
+    route). The query's ends must be stations of *network*."""
     levels = risk_index.link_levels(query.depart_at)
     search = _Search(RoutingGraph.of(network), levels, query)
-    candidates, search_notices = _candidates(search, query)
-    allowed = [(k, t) for k, t in candidates if _transfers(t) <= query.max_transfers]
-    if len(allowed) < len(candidates):
-        search_notices.append(
-            notice(NoticeCode.TOO_MANY_TRANSFERS, max_transfers=query.max_transfers)
-        )
-    options = _options(allowed, network, risk_index, query)
-    notices.extend(search_notices)
-    notices.extend(_content_notices(options, query, network))
-    return Advice(query, tuple(options), tuple(notices), freshness)
+    trips, notices = _candidates(search, query)
+    found = [Candidate(kind, _legs(trip, risk_index, query)) for kind, trip in trips]
+    return found, notices
 
-
-# --- validation and notices ------------------------------------------------------------
-
-
-def _validate(query: Query) -> None:
-    if not isinstance(query.tolerance, Tolerance):
-        raise InvalidQuery(
-            f"unknown tolerance {query.tolerance!r}", field="tolerance", value=query.tolerance
-        )
-    riding = set(query.modes) - {Mode.TRANSFER}
-    if not riding or not riding <= {Mode.RAIL, Mode.BUS}:
-        raise InvalidQuery(
-            f"modes {sorted(map(str, query.modes))} must be rail and/or bus",
-            field="modes",
-            value=",".join(sorted(map(str, query.modes))),
-        )
-    if query.depart_at.tzinfo is None:
-        raise InvalidQuery(
-            "departure time has no time zone", field="at", value=query.depart_at.isoformat()
-        )
-    if not query.bus_change_minutes > 0:
-        raise InvalidQuery(
-            f"bus_change_minutes {query.bus_change_minutes} must be positive: a change of bus "
-            "is never free",
-            field="bus_change_minutes",
-            value=query.bus_change_minutes,
-        )
-    if query.max_transfers < 0:
-        raise InvalidQuery(
-            f"max_transfers {query.max_transfers} is negative",
-            field="max_transfers",
-            value=query.max_transfers,
-        )
-
-
-def _endpoint_problem(network: Network, query: Query) -> Notice | None:
-    if query.origin not in network.stations:
-        return notice(NoticeCode.ORIGIN_NOT_FOUND, text=query.origin)
-    if query.destination not in network.stations:
-        return notice(NoticeCode.DESTINATION_NOT_FOUND, text=query.destination)
-    a, b = network.stations[query.origin], network.stations[query.destination]
-    if a.id == b.id or (a.settlement and a.settlement == b.settlement):
-        return notice(NoticeCode.SAME_ORIGIN_DESTINATION, origin=a.id, destination=b.id)
-    return None
-
-
-def _default_freshness(network: Network) -> DataFreshness:
-    meta = network.metadata
-    return DataFreshness(
-        None, False, True, str(meta.get("version", "")), str(meta.get("built_at", ""))
-    )
-
-
-def _content_notices(
-    options: Sequence[Option], query: Query, network: Network | None = None
-) -> list[Notice]:
-    notices = []
-    if options and all(
-        o.risk_level is not None and o.risk_level >= RiskLevel.ELEVATED for o in options
-    ):
-        notices.append(notice(NoticeCode.ONLY_RISKY_ROUTES))
-    legs = [leg for option in options for leg in option.legs]
-    if any(leg.is_estimated and leg.mode is not Mode.TRANSFER for leg in legs):
-        notices.append(notice(NoticeCode.ESTIMATED_TIMES))
-    notices.extend(bus_data_notices(legs, network))
-    return notices
-
+log = logging.getLogger(__name__)
 
 # --- searching -------------------------------------------------------------------------
 
@@ -330,7 +182,7 @@ def _candidates(search: _Search, query: Query):
     fastest = search.find(FACTORS["fastest"], modes)
     if fastest is None:
         return [], [notice(NoticeCode.NO_ROUTE)]
-    found, notices = [], []
+    found = []
     if search.unpenalised(fastest, tolerance):
         recommended = fastest
     else:
@@ -343,7 +195,6 @@ def _candidates(search: _Search, query: Query):
         # those searches (each would explore the whole component before failing).
         best = search.find(LEAST_RISKY, modes)
         found.append((OptionKind.LEAST_RISKY, best))
-        notices.append(notice(NoticeCode.NO_SAFE_ROUTE, tolerance=query.tolerance.value))
     for kind, mode in ((OptionKind.RAIL_ONLY, Mode.RAIL), (OptionKind.BUS_ONLY, Mode.BUS)):
         if mode in modes:
             found.append(
@@ -353,7 +204,7 @@ def _candidates(search: _Search, query: Query):
         mixed = recommended if _riding_modes(recommended) == modes else None
         found.append((OptionKind.RAIL_THEN_BUS, mixed or search.find_mixed(tolerance)))
     found.append((OptionKind.FASTEST, fastest))
-    return [(kind, trip) for kind, trip in found if trip is not None], notices
+    return [(kind, trip) for kind, trip in found if trip is not None], []
 
 
 def _single_mode(search: _Search, best: _Trip | None, within: bool, tolerance, mode: Mode):
@@ -371,80 +222,13 @@ def _single_mode(search: _Search, best: _Trip | None, within: bool, tolerance, m
     return search.find(LEAST_RISKY, {mode})
 
 
-# --- building options ------------------------------------------------------------------
-
-
-def _options(candidates, network: Network, risk_index: RiskIndex, query: Query):
-    options: list[Option] = []
-    seen: list[_Trip] = []
-    for kind, trip in candidates:
-        legs = _legs(trip, risk_index, query)
-        verdict = _verdict(legs, query.tolerance, kind)
-        if kind is OptionKind.LEAST_RISKY:
-            verdict = Verdict.NOT_ADVISED  # nothing fit the tolerance: never advised
-        twin = _twin(trip, verdict, seen, options)
-        if twin is not None:
-            options[twin] = replace(options[twin], also_kinds=(*options[twin].also_kinds, kind))
-            continue
-        seen.append(trip)
-        options.append(Option(kind, verdict, legs, "", ""))
-    fastest = next((o for o in options if OptionKind.FASTEST in (o.kind, *o.also_kinds)), None)
-    return [_explained(o, fastest, network) for o in options]
-
-
-def _explained(option: Option, fastest: Option | None, network: Network) -> Option:
-    uk, en = explain(option, fastest, network)
-    return replace(option, explanation_uk=uk, explanation_en=en)
-
-
-def _twin(trip: _Trip, verdict: Verdict, seen: list[_Trip], options: list[Option]):
-    """Index of an earlier option with the same verdict that *trip* mostly repeats, or that
-    *trip* repeats exactly (one trip is shown once, with the earlier slot's verdict)."""
-    for i, (other, option) in enumerate(zip(seen, options, strict=True)):
-        if other.links == trip.links:
-            return i
-        if option.verdict is verdict and _overlap(trip, other) > OVERLAP_LIMIT:
-            return i
-    return None
-
-
-def _overlap(a: _Trip, b: _Trip) -> float:
-    """Shared minutes over the longer trip's minutes (1.0 for identical trips)."""
-    shared_ids = {lk.id for lk in a.links} & {lk.id for lk in b.links}
-    shared = sum(lk.travel_minutes for lk in a.links if lk.id in shared_ids)
-    longest = max(sum(lk.travel_minutes for lk in t.links) for t in (a, b))
-    return shared / longest if longest else 1.0
-
-
-def _transfers(trip: _Trip) -> int:
-    return max(0, len(_rides(trip.links)) - 1)
-
-
-def _rides(links: Sequence[Link]) -> list[tuple[Mode, tuple[Link, ...]]]:
-    """The vehicles a trip rides, in order, as (mode, links) — transfers left out.
-
-    A run of rail links is one ride (the network has no trains, so a change of line is not a
-    change of vehicle the service knows about). Each bus link is a ride of its own: it is one
-    licensed route between two settlements, so two in a row mean changing buses.
-    """
-    rides = []
-    for mode, group in itertools.groupby(links, key=lambda lk: lk.mode):
-        run = tuple(group)
-        if mode is Mode.BUS:
-            rides.extend((mode, (link,)) for link in run)
-        elif mode is not Mode.TRANSFER:
-            rides.append((mode, run))
-    return rides
-
-
-def _verdict(legs: Sequence[Leg], tolerance: Tolerance, kind: OptionKind) -> Verdict:
-    worst = max((leg.risk_level for leg in legs if leg.risk_level is not None), default=None)
-    return judge(worst, tolerance, recommended=kind is OptionKind.RECOMMENDED)
+# --- legs -----------------------------------------------------------------------------
 
 
 def _legs(trip: _Trip, risk_index: RiskIndex, query: Query) -> tuple[Leg, ...]:
-    """One leg per ride (see :func:`_rides`) and per transfer link; between two buses in a
-    row, a change leg at the bus station with ``query.bus_change_minutes`` (an estimate).
+    """One leg per ride (a run of rail links; each bus link) and per transfer link; between
+    two buses in a row, a change leg at the bus station with ``query.bus_change_minutes``
+    (an estimate).
 
     The searches price each change at the same minutes (see :mod:`advisor.routing.graph`),
     so the reported total is the cost the search minimised, not a surcharge after the fact.

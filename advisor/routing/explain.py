@@ -90,19 +90,21 @@ def describe_flag(flag: Flag, network: Network | None, locale: str) -> str:
     return f"{text} by {flag.source}"
 
 
-def explain(option: Option, fastest: Option | None, network: Network) -> tuple[str, str]:
-    """The (Ukrainian, English) sentence for *option*; *fastest* is the not-advised fastest."""
+def explain(
+    option: Option, fastest: Option | None, network: Network | None
+) -> tuple[str, str]:
+    """The (Ukrainian, English) sentence for *option*; *fastest* is the fastest option.
+
+    One catalogue for every back-end: estimated and timetabled options are explained by the
+    same sentences.
+    """
     worst = option.flags[0] if option.flags else None
     if option.verdict is Verdict.NOT_ADVISED:
-        lead = ("Найменш ризиковий варіант, але не радимо", "Least risky option, but not advised")
-        if option.kind is not OptionKind.LEAST_RISKY:
-            lead = ("Не радимо", "Not advised")
-        return (
-            f"{lead[0]}: маршрут перетинає {describe_flag(worst, network, 'uk')}.",
-            f"{lead[1]}: the route crosses {describe_flag(worst, network, 'en')}.",
-        )
+        return _not_advised(option, worst, network)
     if option.kind is OptionKind.RECOMMENDED:
         return _recommended(option, worst, fastest, network)
+    if worst is None and option.risk_unknown:
+        return _UNKNOWN_RISK
     if worst is not None:
         return (
             f"Можливий варіант: маршрут проходить через {describe_flag(worst, network, 'uk')}.",
@@ -111,6 +113,30 @@ def explain(option: Option, fastest: Option | None, network: Network) -> tuple[s
     return (
         "Можливий варіант без позначених ризиків, довший за рекомендований або іншим транспортом.",
         "Possible: crosses no flagged part; longer than the recommended one or by other means.",
+    )
+
+
+_UNKNOWN_RISK = (
+    "Можливий варіант з обережністю: частину зупинок не зіставлено зі станціями мережі, "
+    "ризик там невідомий.",
+    "Possible with caution: some stops are not matched to network stations, so the risk "
+    "there is unknown.",
+)
+
+
+def _not_advised(option, worst, network) -> tuple[str, str]:
+    lead = ("Найменш ризиковий варіант, але не радимо", "Least risky option, but not advised")
+    if option.kind is not OptionKind.LEAST_RISKY:
+        lead = ("Не радимо", "Not advised")
+    if worst is None:  # nothing flagged, but part of the trip cannot be placed
+        return (
+            f"{lead[0]}: частину зупинок не зіставлено зі станціями мережі, ризик там невідомий.",
+            f"{lead[1]}: some stops are not matched to network stations; the risk there is "
+            "unknown.",
+        )
+    return (
+        f"{lead[0]}: маршрут перетинає {describe_flag(worst, network, 'uk')}.",
+        f"{lead[1]}: the route crosses {describe_flag(worst, network, 'en')}.",
     )
 
 
@@ -132,9 +158,16 @@ def _recommended(option, worst, fastest, network) -> tuple[str, str]:
         )
     if worst is not None:
         return (
-            "Рекомендовано з застереженням: маршрут проходить через "
+            "Рекомендовано із застереженням: маршрут проходить через "
             f"{describe_flag(worst, network, 'uk')}.",
             f"Recommended with caution: the route passes {describe_flag(worst, network, 'en')}.",
+        )
+    if option.risk_unknown:
+        return (
+            "Рекомендовано із застереженням: частину зупинок не зіставлено зі станціями мережі, "
+            "ризик там невідомий.",
+            "Recommended with caution: some stops are not matched to network stations, so the "
+            "risk there is unknown.",
         )
     return (
         "Рекомендовано: найшвидший варіант, що не перетинає жодної позначеної ділянки.",
@@ -196,9 +229,26 @@ def freshness_notices(freshness: DataFreshness) -> list[Notice]:
 
 
 def notice(code: NoticeCode, **details) -> Notice:
-    """The standard notice for *code* (messages below), with *details* attached."""
-    uk, en = _NOTICE_TEXT[code]
-    return Notice(code, uk.format(**details), en.format(**details), dict(details))
+    """The standard notice for *code* (messages below), with *details* attached.
+
+    A ``tolerance`` detail is named in each message's language; ``reason`` picks a variant
+    of the message (``ESTIMATED_TIMES`` with ``reason="no_timetable"``).
+
+    >>> notice(NoticeCode.NO_SAFE_ROUTE, tolerance="balanced").message_uk.split("(")[1][:14]
+    'збалансований)'
+    """
+    uk, en = _NOTICE_VARIANTS.get((code, details.get("reason")), _NOTICE_TEXT[code])
+    uk_details, en_details = dict(details), dict(details)
+    if "tolerance" in details:
+        uk_details["tolerance"], en_details["tolerance"] = TOLERANCE_NAMES[details["tolerance"]]
+    return Notice(code, uk.format(**uk_details), en.format(**en_details), dict(details))
+
+
+TOLERANCE_NAMES = {
+    "strict": ("суворий", "strict"),
+    "balanced": ("збалансований", "balanced"),
+    "accept-high": ("допускаю високий ризик", "accept high risk"),
+}
 
 
 _NOTICE_TEXT = {
@@ -255,6 +305,14 @@ _NOTICE_TEXT = {
     NoticeCode.DESTINATION_NOT_FOUND: (
         "Пункт призначення «{text}» не знайдено.",
         "Destination “{text}” was not found.",
+    ),
+}
+
+# Variants of a notice chosen by its ``reason`` detail.
+_NOTICE_VARIANTS = {
+    (NoticeCode.ESTIMATED_TIMES, "no_timetable"): (
+        "Розклад не охоплює цю поїздку: час оцінено за мережею, це не розклад.",
+        "No timetable covers this trip: times are estimated from the network, not a timetable.",
     ),
 }
 

@@ -56,55 +56,12 @@ import networkx as nx
 from advisor.network.model import Link, Mode, Network, StationKind
 from advisor.risk.coverage import parallel_shadows
 from advisor.risk.model import RiskLevel
+from advisor.routing.policy import FACTORS, LEAST_RISKY
 
 __all__ = ["FACTORS", "LEAST_RISKY", "RoutingGraph", "Weigher"]
 
 log = logging.getLogger(__name__)
 
-# Penalty factor on a link's minutes per risk level; None hides the link. Multiplying the
-# minutes (rather than adding a constant) keeps a chain of short flagged links exactly as
-# costly as one long link over the same track, so splitting a section never changes a route.
-_NO_FLAG = None
-FACTORS: Mapping[str, Mapping[RiskLevel | None, float | None]] = {
-    "strict": {
-        _NO_FLAG: 1.0,
-        RiskLevel.ADVISORY: 1.0,
-        RiskLevel.ELEVATED: None,
-        RiskLevel.HIGH: None,
-        RiskLevel.SUSPENDED: None,
-    },
-    "balanced": {
-        _NO_FLAG: 1.0,
-        RiskLevel.ADVISORY: 1.0,
-        # A detour up to half again as long is preferred to an elevated stretch.
-        RiskLevel.ELEVATED: 1.5,
-        RiskLevel.HIGH: None,
-        RiskLevel.SUSPENDED: None,
-    },
-    "accept-high": {
-        _NO_FLAG: 1.0,
-        RiskLevel.ADVISORY: 1.0,
-        RiskLevel.ELEVATED: 1.5,
-        # Allowed on request, but a detour up to four times as long still wins.
-        RiskLevel.HIGH: 4.0,
-        RiskLevel.SUSPENDED: None,
-    },
-    "fastest": {
-        _NO_FLAG: 1.0,
-        RiskLevel.ADVISORY: 1.0,
-        RiskLevel.ELEVATED: 1.0,
-        RiskLevel.HIGH: 1.0,
-        RiskLevel.SUSPENDED: None,  # no service: not a route at any risk
-    },
-}
-LEAST_RISKY: Mapping[RiskLevel | None, float | None] = {
-    # Used only when nothing fits the tolerance: buy a lot of time to lower the risk.
-    _NO_FLAG: 1.0,
-    RiskLevel.ADVISORY: 1.0,
-    RiskLevel.ELEVATED: 10.0,
-    RiskLevel.HIGH: 100.0,
-    RiskLevel.SUSPENDED: None,
-}
 RAIL_LAYER, BUS_LAYER = 0, 1
 # Node states: FREE may board anything at no extra cost (the trip's start, after a train or a
 # transfer link); OFF_BUS is "just got off a bus" (boarding another bus there is a change).

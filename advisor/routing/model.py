@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from advisor.errors import InvalidQuery
 from advisor.network.model import Mode, TimeSource
 from advisor.risk.model import Flag, RiskLevel, Tolerance
 
 __all__ = [
     "Advice",
+    "Candidate",
     "DataFreshness",
     "Leg",
     "Notice",
@@ -26,9 +28,16 @@ __all__ = [
 ]
 
 
+RIDING_MODES = frozenset({Mode.RAIL, Mode.BUS})
+
+
 @dataclass(frozen=True)
 class Query:
-    """A passenger's question, already validated (station ids resolved, time parsed)."""
+    """A passenger's question with station ids resolved and the time parsed.
+
+    Adapters build it with the one parser (:meth:`advisor.services.Services.query`); the
+    checks below only keep a hand-built query from carrying values no planner can use.
+    """
 
     origin: str
     destination: str
@@ -41,6 +50,33 @@ class Query:
     bus_change_minutes: float = 30.0
     avoid_lines: frozenset[str] = frozenset()
     arrive_by: bool = False
+
+    def __post_init__(self):
+        problem = _query_problem(self)
+        if problem is not None:
+            field_name, value, message = problem
+            raise InvalidQuery(message, field=field_name, value=value)
+
+
+def _query_problem(query: Query) -> tuple[str, object, str] | None:
+    if not isinstance(query.tolerance, Tolerance):
+        return "tolerance", query.tolerance, f"unknown tolerance {query.tolerance!r}"
+    if not query.modes or not set(query.modes) <= RIDING_MODES:
+        shown = ",".join(sorted(map(str, query.modes)))
+        return "modes", shown, f"modes {shown!r} must be rail and/or bus"
+    if query.depart_at.tzinfo is None:
+        return "at", query.depart_at.isoformat(), "departure time has no time zone"
+    if not query.bus_change_minutes > 0:
+        return (
+            "bus_change_minutes",
+            query.bus_change_minutes,
+            f"bus_change_minutes {query.bus_change_minutes} must be positive: a change of bus "
+            "is never free",
+        )
+    if query.max_transfers < 0:
+        message = f"max_transfers {query.max_transfers} is negative"
+        return "max_transfers", query.max_transfers, message
+    return None
 
 
 class OptionKind(StrEnum):
@@ -58,6 +94,29 @@ class OptionKind(StrEnum):
     """The fastest option regardless of risk."""
     LEAST_RISKY = "least_risky"
     """Shown when no option fits the tolerance: the least risky one, always not advised."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A journey a back-end found for one slot of the answer, not yet judged or explained.
+
+    Back-ends (the estimated search, the timetable scan) produce candidates; the answer
+    builder (:func:`advisor.routing.answer.build_advice`) turns them into options.
+    ``risk_unknown`` is True when part of the journey cannot be placed on the network, so
+    its risk is unknown (never "safe").
+    """
+
+    kind: OptionKind
+    legs: tuple[Leg, ...]
+    risk_unknown: bool = False
+
+    @property
+    def identity(self) -> tuple:
+        """What makes two candidates the same trip: the same rides at the same times."""
+        return tuple(
+            (leg.mode, leg.from_id, leg.to_id, leg.link_ids, leg.trip_id, leg.departure)
+            for leg in self.legs
+        )
 
 
 class Verdict(StrEnum):
@@ -159,6 +218,9 @@ class Option:
     explanation_uk: str
     explanation_en: str
     also_kinds: tuple[OptionKind, ...] = ()
+    # True when part of the trip cannot be placed on the network (a timetabled stop not
+    # matched to a station): its risk there is unknown, which is never "no risk".
+    risk_unknown: bool = False
 
     @property
     def travel_minutes(self) -> float:

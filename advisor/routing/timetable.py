@@ -18,10 +18,9 @@ connection when its level is at or above what the passenger's tolerance avoids �
 rule used for estimated legs. Hops whose stops are not matched carry no known risk and say so
 (``Leg.link_ids`` is empty).
 
-Examples
---------
->>> blocking_rank(Tolerance.BALANCED), blocking_rank(Tolerance.STRICT)
-(2, 1)
+Option slots, verdicts and sentences are not chosen here: :meth:`TimetablePlanner.candidates`
+returns candidate journeys, and the answer builder (:mod:`advisor.routing.answer`) judges and
+explains them as it does the estimated back-end's.
 """
 
 from __future__ import annotations
@@ -42,19 +41,24 @@ from advisor.errors import InvalidQuery
 from advisor.network.importer import crowfly_km
 from advisor.network.model import Mode, Network, TimeSource
 from advisor.network.timetable import Timetable
-from advisor.risk.model import Flag, RiskLevel, Tolerance
-from advisor.routing.engine import allowed_level, judge
-from advisor.routing.explain import bus_data_notices, freshness_notices, notice
+from advisor.risk.model import Flag, RiskLevel
+from advisor.routing.answer import build_advice
+from advisor.routing.explain import notice
 from advisor.routing.model import (
     Advice,
+    Candidate,
     DataFreshness,
     Leg,
     Notice,
     NoticeCode,
-    Option,
     OptionKind,
     Query,
-    Verdict,
+)
+from advisor.routing.policy import (
+    CALMER_LEVELS,
+    DETOUR_ALLOWANCE,
+    DETOUR_MIN_MINUTES,
+    blocking_rank,
 )
 
 __all__ = [
@@ -62,7 +66,6 @@ __all__ = [
     "Departure",
     "Journey",
     "TimetablePlanner",
-    "blocking_rank",
 ]
 
 log = logging.getLogger(__name__)
@@ -75,13 +78,6 @@ train and onto another with luggage, in wartime, is never instant)."""
 DAY_CACHE_SIZE = 4
 _NO_RISK = -1
 _RANKS = {level: level.rank for level in RiskLevel}
-
-
-def blocking_rank(tolerance: Tolerance) -> int:
-    """The lowest :attr:`RiskLevel.rank` a passenger with *tolerance* never uses: one above
-    what the estimated engine allows (:func:`advisor.routing.engine.allowed_level`), so both
-    apply the same rule."""
-    return allowed_level(tolerance).rank + 1
 
 
 # -- one service day as sorted connections -----------------------------------------------
@@ -571,15 +567,14 @@ class TimetablePlanner:
 
     # -- the answer --
 
-    def advise(
-        self, query: Query, risk=None, *, freshness: DataFreshness | None = None,
+    def candidates(
+        self, query: Query, risk=None, *,
         access: Mapping[str, tuple[Leg, ...]] | None = None,
         egress: Mapping[str, tuple[Leg, ...]] | None = None,
-    ) -> Advice:  # fmt: skip
-        """The risk-aware answer for *query* using timetabled trips.
+    ) -> tuple[list[Candidate], list[Notice]]:  # fmt: skip
+        """Candidate journeys for *query* using timetabled trips, in display order, and the
+        notices of the scan (no timetabled connection that day).
 
-        Options: recommended, then rail only, bus only, rail then bus where they differ, and
-        the fastest regardless of risk (not advised when it crosses risk above tolerance).
         *access* / *egress* map a timetabled station to estimated network legs from the
         origin to it / from it to the destination, for when the origin or destination has no
         timetable of its own; such legs keep their estimated time source.
@@ -588,6 +583,29 @@ class TimetablePlanner:
         origin = self._endpoint(query.origin, access)
         destination = self._endpoint(query.destination, egress)
         day, seconds = self._day_and_seconds(query.depart_at)
+        c = self.day_connections(day)
+        start = bisect_left(c.dep, seconds) if not query.arrive_by else 0
+        codes = self.risk_ranks(c, risk, start)
+        avoid = self._avoided(c, query)
+        plans = _OptionSearch(self, query, c, codes, avoid, origin, destination, seconds).run()
+        ends = (access, egress)
+        found = [
+            Candidate(
+                kind,
+                self._with_estimated_ends(journey, self.legs(journey, risk), query, ends),
+                risk_unknown=self.risk_unknown(journey),
+            )
+            for kind, journey in plans
+        ]
+        return found, ([] if found else [self._no_route(day)])
+
+    def advise(
+        self, query: Query, risk=None, *, freshness: DataFreshness | None = None,
+        access: Mapping[str, tuple[Leg, ...]] | None = None,
+        egress: Mapping[str, tuple[Leg, ...]] | None = None,
+    ) -> Advice:  # fmt: skip
+        """This back-end's candidates through the one answer builder, with no estimated
+        fallback (the planner, :func:`advisor.routing.planner.plan`, adds that)."""
         freshness = freshness or DataFreshness(
             None, False, risk is not None, "", "", self.timetable.feed_ids
         )
@@ -596,18 +614,10 @@ class TimetablePlanner:
         ):
             same = (notice(NoticeCode.SAME_ORIGIN_DESTINATION),)
             return Advice(query=query, options=(), notices=same, freshness=freshness)
-        c = self.day_connections(day)
-        start = bisect_left(c.dep, seconds) if not query.arrive_by else 0
-        codes = self.risk_ranks(c, risk, start)
-        avoid = self._avoided(c, query)
-        plans = _OptionSearch(self, query, c, codes, avoid, origin, destination, seconds).run()
-        ends = (access, egress)
-        options = tuple(
-            self._option(kind, verdict, journey, risk, also, query, ends)
-            for kind, verdict, journey, also in plans
+        found, notices = self.candidates(query, risk, access=access, egress=egress)
+        return build_advice(
+            query, found, network=self.network, freshness=freshness, notices=notices
         )
-        notices = self._notices(query, options, day, freshness)
-        return Advice(query=query, options=options, notices=notices, freshness=freshness)
 
     def _avoided(self, c: DayConnections, query: Query) -> bytearray | None:
         """Connections touching a station or line the passenger asked to avoid (1 = avoid)."""
@@ -627,29 +637,15 @@ class TimetablePlanner:
                 mask[i] = 1
         return mask
 
-    def _notices(self, query: Query, options, day: date, freshness) -> tuple[Notice, ...]:
-        notices = []
-        if not options:
-            days = self.timetable.service_days()
-            span = f"{days[0]}–{days[-1]}" if days else "—"
-            notices.append(Notice(
-                NoticeCode.NO_ROUTE,
-                f"Немає рейсу за розкладом {day}; розклад охоплює {span}.",
-                f"No timetabled connection on {day}; the timetable covers {span}.",
-                {"day": day.isoformat(), "timetable_span": span},
-            ))  # fmt: skip
-        elif all(option.verdict is Verdict.NOT_ADVISED for option in options):
-            notices.append(notice(NoticeCode.NO_SAFE_ROUTE, tolerance=query.tolerance.value))
-        if options and all(
-            o.risk_level is not None and o.risk_level >= RiskLevel.ELEVATED for o in options
-        ):
-            notices.append(notice(NoticeCode.ONLY_RISKY_ROUTES))
-        legs = [leg for option in options for leg in option.legs if leg.mode is not Mode.TRANSFER]
-        if any(leg.is_estimated for leg in legs):
-            notices.append(notice(NoticeCode.ESTIMATED_TIMES))
-        notices.extend(bus_data_notices(legs, self.network))
-        notices.extend(freshness_notices(freshness))
-        return tuple(notices)
+    def _no_route(self, day: date) -> Notice:
+        days = self.timetable.service_days()
+        span = f"{days[0]}–{days[-1]}" if days else "—"
+        return Notice(
+            NoticeCode.NO_ROUTE,
+            f"Немає рейсу за розкладом {day}; розклад охоплює {span}.",
+            f"No timetabled connection on {day}; the timetable covers {span}.",
+            {"day": day.isoformat(), "timetable_span": span},
+        )
 
     def _own_places(self, station: str) -> tuple[int, ...]:
         return self.places(station) if self.covers(station) else ()
@@ -668,24 +664,6 @@ class TimetablePlanner:
             for place in self.timetable.places_of_station(station_id):
                 places.setdefault(place, seconds + self.change[place])
         return places
-
-    def _option(self, kind, verdict, journey: Journey, risk, also, query: Query, ends) -> Option:
-        legs = self._with_estimated_ends(journey, self.legs(journey, risk), query, ends)
-        if any(leg.risk_level is not None and leg.risk_level.rank >= blocking_rank(query.tolerance)
-               for leg in legs):  # fmt: skip
-            verdict = Verdict.NOT_ADVISED
-        elif verdict is Verdict.ADVISED and any(leg.flags for leg in legs):
-            verdict = Verdict.CAUTION
-        flags = {f.id: f for leg in legs for f in leg.flags}
-        uk, en = _explain(kind, verdict, flags.values(), query.tolerance)
-        return Option(
-            kind=kind,
-            verdict=verdict,
-            legs=legs,
-            explanation_uk=uk,
-            explanation_en=en,
-            also_kinds=also,
-        )
 
     def _with_estimated_ends(self, journey: Journey, legs, query: Query, ends) -> tuple[Leg, ...]:
         """Legs with the estimated access / egress legs the journey starts or ends with."""
@@ -831,7 +809,11 @@ Places = Iterable[int] | Mapping[int, int]
 
 
 def _extras(places: Places) -> dict[int, int]:
-    """Places as a mapping place → extra seconds (0 when only places are given)."""
+    """Places as a mapping place → extra seconds (0 when only places are given).
+
+    >>> _extras([3, 5]), _extras({3: 60})
+    ({3: 0, 5: 0}, {3: 60})
+    """
     if isinstance(places, Mapping):
         return dict(places)
     return dict.fromkeys(places, 0)
@@ -843,17 +825,6 @@ def _straight_km(tt: Timetable, a: int, b: int) -> float:
 
 
 # -- choosing the options ----------------------------------------------------------------
-
-# A journey avoiding a penalised level is preferred when it arrives no later than this after
-# the best allowed one: a quarter of the best journey's time, and at least an hour.
-DETOUR_ALLOWANCE = 0.25
-DETOUR_MIN_SECONDS = 60 * 60
-# The blocking ranks tried for the recommended journey, calmest first, per tolerance.
-_CALMER_RANKS = {
-    Tolerance.BALANCED: (RiskLevel.ELEVATED.rank,),
-    Tolerance.ACCEPT_HIGH: (RiskLevel.ELEVATED.rank, RiskLevel.HIGH.rank),
-}
-
 
 class _OptionSearch:
     """Runs the scans behind one answer and picks the genuinely different options."""
@@ -918,107 +889,53 @@ class _OptionSearch:
             self.origin, self.destination, day, start, scan=scan, max_transfers=limit
         )
 
-    def run(self) -> list[tuple[OptionKind, Verdict, Journey, tuple[OptionKind, ...]]]:
+    def run(self) -> list[tuple[OptionKind, Journey]]:
+        """(slot, journey) pairs in display order, as the estimated back-end fills them:
+        recommended (else least risky), rail only, bus only, rail then bus, fastest."""
         modes, limit = self.q.modes, blocking_rank(self.q.tolerance)
         recommended = self._recommended(modes, limit)
-        candidates = [(OptionKind.RECOMMENDED, recommended)]
-        if modes >= {Mode.RAIL, Mode.BUS}:
-            candidates.append((OptionKind.RAIL_ONLY, self.journey(limit, frozenset({Mode.RAIL}))))
-            candidates.append((OptionKind.BUS_ONLY, self.journey(limit, frozenset({Mode.BUS}))))
-        fastest = self.journey(RiskLevel.SUSPENDED.rank, modes)
-        candidates.append((OptionKind.FASTEST, fastest))
-        return self._distinct(candidates)
+        found = [
+            (OptionKind.RECOMMENDED, recommended)
+            if recommended is not None
+            else (OptionKind.LEAST_RISKY, self._least_risky(modes, limit))
+        ]
+        for kind, mode in ((OptionKind.RAIL_ONLY, Mode.RAIL), (OptionKind.BUS_ONLY, Mode.BUS)):
+            if mode in modes:
+                single = frozenset({mode})
+                best = self.journey(limit, single) or self._least_risky(single, limit)
+                found.append((kind, best))
+        if recommended is not None and self._modes_of(recommended) >= {Mode.RAIL, Mode.BUS}:
+            found.append((OptionKind.RAIL_THEN_BUS, recommended))
+        found.append((OptionKind.FASTEST, self.journey(RiskLevel.SUSPENDED.rank, modes)))
+        return [(kind, journey) for kind, journey in found if journey is not None]
+
+    def _least_risky(self, modes, limit) -> Journey | None:
+        """The journey through the lowest risk above what the tolerance allows."""
+        for rank in range(limit + 1, RiskLevel.SUSPENDED.rank + 1):
+            journey = self.journey(rank, modes)
+            if journey is not None:
+                return journey
+        return None
 
     def _recommended(self, modes, limit) -> Journey | None:
         best = self.journey(limit, modes)
         if best is None:
             return None
         # The tolerance penalises some allowed levels (balanced: elevated; accept-high: high,
-        # then elevated, as the estimated engine's FACTORS do): prefer the calmest journey
+        # then elevated, as the estimated back-end's FACTORS do): prefer the calmest journey
         # avoiding them that arrives within a reasonable detour of the best one.
         span = (
             best.arrival_seconds - self.seconds
             if not self.q.arrive_by
             else best.arrival_seconds - best.departure_seconds
         )
-        allowance = max(DETOUR_MIN_SECONDS, DETOUR_ALLOWANCE * span)
-        for rank in _CALMER_RANKS.get(self.q.tolerance, ()):
-            calm = self.journey(rank, modes)
+        allowance = max(DETOUR_MIN_MINUTES * 60, DETOUR_ALLOWANCE * span)
+        for level in CALMER_LEVELS[self.q.tolerance]:
+            calm = self.journey(level.rank, modes)
             if calm is not None and calm.arrival_seconds - best.arrival_seconds <= allowance:
                 return calm
         return best
 
-    def _distinct(self, candidates):
-        chosen: list[list] = []
-        for kind, journey in candidates:
-            if journey is None:
-                continue
-            if kind is OptionKind.RECOMMENDED and self._modes_of(journey) >= {Mode.RAIL, Mode.BUS}:
-                also = [OptionKind.RAIL_THEN_BUS]
-            else:
-                also = []
-            same = next(
-                (entry for entry in chosen if entry[2].trip_rows() == journey.trip_rows()), None
-            )
-            if same is not None:
-                same[3].append(kind)
-                continue
-            chosen.append([kind, self._verdict(journey, kind), journey, also])
-        return [(k, v, j, tuple(a)) for k, v, j, a in chosen]
-
     def _modes_of(self, journey: Journey) -> frozenset[Mode]:
         c, tt = journey.day, self.p.timetable
         return frozenset(tt.trip_mode(c.instance_trip[c.instance[r.enter]]) for r in journey.rides)
-
-    def _verdict(self, journey: Journey, kind: OptionKind) -> Verdict:
-        worst = max(
-            (
-                self.codes[i] - 1
-                for r in journey.rides
-                for i in self.p._ride_connections(journey.day, r)
-            ),
-            default=_NO_RISK,
-        )
-        # Hops we cannot place on the network carry unknown risk, never "safe".
-        return judge(
-            list(RiskLevel)[worst] if worst >= RiskLevel.ADVISORY.rank else None,
-            self.q.tolerance,
-            recommended=kind is OptionKind.RECOMMENDED,
-            unknown=self.p.risk_unknown(journey),
-        )
-
-
-def _explain(kind: OptionKind, verdict: Verdict, flags: Iterable[Flag], tolerance: Tolerance):
-    flags = sorted(flags, key=lambda f: f.level, reverse=True)
-    if verdict is Verdict.NOT_ADVISED and not flags:
-        return (
-            "Не рекомендовано: рейс проходить ділянки з ризиком понад ваш рівень.",
-            "Not advised: the trip passes parts flagged above your risk tolerance.",
-        )
-    if verdict is Verdict.NOT_ADVISED:
-        top = flags[0]
-        return (
-            f"Не рекомендовано: рейс проходить ділянку з рівнем «{top.level.value}» "
-            f"({top.reason_uk}).",
-            f"Not advised: the trip passes a part flagged {top.level.value} ({top.reason_en}).",
-        )
-    if flags or verdict is Verdict.CAUTION:
-        if not flags:
-            return (
-                "Обережно: частина зупинок не зіставлена зі станціями мережі, ризик там невідомий.",
-                "Caution: some stops are not matched to network stations; risk there is unknown.",
-            )
-        top = flags[0]
-        return (
-            f"Можна їхати з обережністю: {top.reason_uk} (рівень «{top.level.value}»).",
-            f"Usable with caution: {top.reason_en} (level {top.level.value}).",
-        )
-    if kind is OptionKind.RECOMMENDED:
-        return (
-            "Рекомендовано: найраніше прибуття за розкладом без позначених ризиків.",
-            "Recommended: the earliest scheduled arrival with no flagged risk.",
-        )
-    return (
-        "Альтернатива за розкладом без позначених ризиків.",
-        "A timetabled alternative with no flagged risk.",
-    )

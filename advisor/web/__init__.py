@@ -1,7 +1,7 @@
 """The passenger pages (HTML): the journey form and its results, layout shared with the console.
 
 :func:`register` installs the blueprint, the page language (Flask-Babel) and what every
-response needs in production (:mod:`advisor.web.serving`).
+response needs in production (:mod:`advisor.serving`).
 """
 
 from __future__ import annotations
@@ -22,21 +22,15 @@ LANGUAGES = (("uk", "Українська"), ("en", "English"))
 
 
 def register(app) -> None:
-    """Register the pages, Babel and the serving layer on *app*."""
-    from advisor import api
+    """Register the passenger pages on *app*."""
     from advisor.web import views  # noqa: F401  (attaches the views to bp)
-    from advisor.web.i18n import init_babel
-    from advisor.web.serving import init_serving
 
-    app.json.ensure_ascii = False  # Ukrainian names stay readable (and smaller) in JSON
-    init_babel(app)
     app.register_blueprint(bp)
-    init_serving(app, api.bp)
     app.context_processor(_layout_context)
 
 
 def _layout_context() -> dict:
-    from advisor.web.i18n import current_locale
+    from advisor.locale import current_locale
     from advisor.web.views import choice_url
 
     return {

@@ -8,21 +8,20 @@ the field with the user's text kept.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from advisor.network.model import Mode
+from advisor.risk.model import Tolerance
+from advisor.services import MAX_TEXT
 from advisor.web.i18n import KYIV
 
-__all__ = ["MODES", "TOLERANCES", "JourneyForm", "same_place", "within_planning_window"]
+__all__ = ["MODES", "TOLERANCES", "JourneyForm"]
 
-TOLERANCES = ("strict", "balanced", "accept-high")
-MODES = ("rail", "bus")
-# A departure further than this from today is taken as a typo, not a plan: the network and
-# flags say nothing useful about it (past dates stay allowed for timetable look-ups).
-MAX_DAYS_FROM_TODAY = 366
-MAX_TEXT = 100  # the station search refuses longer text
+TOLERANCES = tuple(t.value for t in Tolerance)
+MODES = (Mode.RAIL.value, Mode.BUS.value)
 
 
 @dataclass
@@ -58,20 +57,12 @@ class JourneyForm:
         )
 
     def validate(self) -> None:
-        """Collect field problems that need no network: empty, date, time, tolerance, modes."""
+        """Collect the problems of this form's own fields (empty, date, time) at once; the
+        shared query parser judges tolerance, modes and the stations."""
         if not self.origin:
             self.errors["from"] = gettext("Enter where you travel from.")
         if not self.destination:
             self.errors["to"] = gettext("Enter where you travel to.")
-        if self.tolerance not in TOLERANCES:
-            self.errors["tolerance"] = gettext(
-                "Unknown risk tolerance “%(value)s”.", value=self.tolerance
-            )
-        bad = [m for m in self.modes if m not in MODES]
-        if bad:
-            self.errors["modes"] = gettext("Unknown mode “%(value)s”.", value=bad[0])
-        elif not self.modes:
-            self.errors["modes"] = gettext("Choose at least one way to travel.")
         self._check_when()
 
     def _check_when(self) -> None:
@@ -109,13 +100,3 @@ class JourneyForm:
         }
         values.update(changes)
         return {k: v for k, v in values.items() if v not in ("", None, [])}
-
-
-def same_place(a, b) -> bool:
-    """True when two stations are one place: the same station or one settlement's stops."""
-    return a.id == b.id or bool(a.settlement and a.settlement == b.settlement)
-
-
-def within_planning_window(when: datetime, now: datetime) -> bool:
-    """True when *when* lies within :data:`MAX_DAYS_FROM_TODAY` days of *now*."""
-    return abs(when - now) <= timedelta(days=MAX_DAYS_FROM_TODAY)

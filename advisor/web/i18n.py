@@ -11,8 +11,9 @@ import logging
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from flask import current_app, request
-from flask_babel import Babel, gettext, ngettext
+from flask_babel import gettext, ngettext
+
+from advisor.locale import current_locale, init_babel
 
 __all__ = [
     "KYIV",
@@ -26,27 +27,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 KYIV = ZoneInfo("Europe/Kyiv")
-
-
-def _settings():
-    return current_app.extensions["advisor.settings"]
-
-
-def current_locale() -> str:
-    """The locale of this request: ``?lang=``, else Accept-Language, else the default."""
-    settings = _settings()
-    asked = request.args.get("lang", "")
-    if asked in settings.locales:
-        return asked
-    best = request.accept_languages.best_match(settings.locales)
-    return best or settings.default_locale
-
-
-def init_babel(app) -> None:
-    """Attach Flask-Babel with the package's catalogues and our locale selector."""
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.extensions["advisor.settings"].default_locale)
-    Babel(app, locale_selector=current_locale, timezone_selector=lambda: "Europe/Kyiv")
 
 
 def format_minutes(minutes: float, estimated: bool = True) -> str:

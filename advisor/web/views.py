@@ -1,8 +1,8 @@
 """The passenger pages: one GET form that shows its own results.
 
 Thin views: parse the form, resolve the two station texts (with a "did you mean" step when
-a text is ambiguous or unknown), call ``advise_timetable`` (timetabled trips where a feed
-covers the journey, else the estimated engine) and render.
+a text is ambiguous or unknown), build the query with the one parser every adapter shares,
+call ``advise`` (timetabled trips where a feed covers the journey, else estimates) and render.
 """
 
 from __future__ import annotations
@@ -13,13 +13,13 @@ from datetime import UTC, datetime
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from advisor.errors import InvalidQuery, UnknownStation
+from advisor.locale import current_locale
 from advisor.network.model import Station
-from advisor.services import advise_timetable
 from advisor.web import bp
-from advisor.web.forms import MODES, TOLERANCES, JourneyForm, same_place, within_planning_window
-from advisor.web.i18n import current_locale
+from advisor.web.forms import MODES, TOLERANCES, JourneyForm
 from advisor.web.present import BANNER_NOTICES, LABELS, VERDICT_NOTICES, Presenter
 
 __all__ = ["index"]
@@ -55,44 +55,47 @@ def index():
 
 
 def _answer(form: JourneyForm) -> dict:
-    depart_at = _depart_at(form)
     found = {
         "from": _resolve(form, "from", form.origin, form.origin_id),
         "to": _resolve(form, "to", form.destination, form.destination_id),
     }
     choices = {name: r.choices for name, r in found.items() if r.choices}
     origin, destination = found["from"].station, found["to"].station
-    if origin and destination and same_place(origin, destination):
-        form.errors["to"] = gettext("Destination is the same place as the origin.")
     if form.errors or choices or not (origin and destination):
         return {"choices": choices}
-    # Timetabled trips where a feed covers the journey, else the estimated engine (it says so).
-    advice = advise_timetable(
-        _services(),
-        origin.id,
-        destination.id,
-        at=depart_at,
-        tolerance=form.tolerance,
-        modes=list(form.modes),
-    )
+    services = _services()
+    try:
+        query = services.query(
+            origin.id,
+            destination.id,
+            at=form.depart_at(datetime.now(UTC)),
+            tolerance=form.tolerance,
+            modes=list(form.modes),
+        )
+    except InvalidQuery as err:
+        _refused(form, err)
+        return {"choices": {}}
+    advice = services.advise(query)
     # The current flag snapshot: normally the one the answer was planned with; after a swap
     # in between, only the map bands and the nearby list may be one refresh newer.
-    index = _services().risk_state.index
-    presenter = Presenter(_services().network, current_locale(), index, advice.query.depart_at)
+    index = services.risk_state.index
+    presenter = Presenter(services.network, current_locale(), index, advice.query.depart_at)
     return {"advice": advice, "p": presenter, "choices": {}}
 
 
-def _depart_at(form: JourneyForm) -> datetime | None:
-    if "date" in form.errors or "time" in form.errors:
-        return None
-    now = datetime.now(UTC)
-    when = form.depart_at(now)
-    if not within_planning_window(when, now):
-        form.errors["date"] = gettext(
-            "“%(value)s” is too far from today; plan within a year either way.", value=form.date
-        )
-        return None
-    return when
+def _refused(form: JourneyForm, err: InvalidQuery) -> None:
+    """Show a problem the shared parser found next to its field, in the page's language."""
+    value = str(err.value or "")
+    messages = {
+        "at": ("date", _l("“%(value)s” is too far from today; plan within a year either way.")),
+        "to": ("to", _l("Destination is the same place as the origin.")),
+        "tolerance": ("tolerance", _l("Unknown risk tolerance “%(value)s”.")),
+        "modes": ("modes", _l("Unknown mode “%(value)s”.") if value else _l(
+            "Choose at least one way to travel.")),
+    }
+    field_name, message = messages.get(err.field, (err.field or "from", None))
+    shown = form.date if err.field == "at" else value
+    form.errors[field_name] = str(message) % {"value": shown} if message else err.message
 
 
 def _resolve(form: JourneyForm, name: str, text: str, chosen_id: str) -> Resolution:

@@ -34,9 +34,9 @@ from advisor.network.model import StationKind
 from advisor.risk.coverage import RiskIndex
 from advisor.risk.model import RiskLevel
 from advisor.risk.parse import flag_from_dict
-from advisor.routing.engine import plan
 from advisor.routing.graph import RoutingGraph
 from advisor.routing.model import Query
+from advisor.routing.planner import plan
 from advisor.services import FileFlagSource
 from advisor.settings import CONFIG_DIR
 

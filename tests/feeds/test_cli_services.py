@@ -12,9 +12,10 @@ from advisor.errors import DataError, InvalidQuery
 from advisor.network.model import TimeSource
 from advisor.network.timetable import load_timetable
 from advisor.routing.model import NoticeCode
-from advisor.services import FileFlagSource, Services, advise_timetable, departures
+from advisor.services import FileFlagSource, Services
 from advisor.settings import load_settings
 from tests.feeds.conftest import FIXTURES
+from tests.routing.checks import ask
 
 
 @pytest.fixture
@@ -67,18 +68,20 @@ def _services(instance, network):
 def test_advise_timetable_uses_real_departures(instance, national_network):
     assert _import(FIXTURES / "ua-rail").exit_code == 0
     services = _services(instance, national_network)
-    advice = advise_timetable(services, "kyiv", "kharkiv", "2026-03-09T06:00+02:00")
+    advice = ask(services, "kyiv", "kharkiv", at="2026-03-09T06:00+02:00")
     leg = advice.recommended.legs[0]
     assert leg.time_source is TimeSource.TIMETABLE and leg.route_name == "IC 711"
     assert advice.freshness.timetable_feeds == ("ua-rail",)
-    late = advise_timetable(services, "kyiv", "kharkiv", "2026-03-09T11:00+02:00", arrive_by=True)
+    late = ask(
+        services, "kyiv", "kharkiv", at="2026-03-09T11:00+02:00", arrive_by=True
+    )
     assert late.recommended.legs[0].departure.isoformat() == "2026-03-09T06:00:00+02:00"
 
 
 def test_advise_timetable_falls_back_to_estimates_and_says_so(instance, national_network):
     assert _import(FIXTURES / "ua-rail").exit_code == 0
     services = _services(instance, national_network)
-    advice = advise_timetable(services, "lviv", "kyiv", "2026-03-09T06:00+02:00")
+    advice = ask(services, "lviv", "kyiv", at="2026-03-09T06:00+02:00")
     assert advice.has_notice(NoticeCode.ESTIMATED_TIMES)
     assert all(
         leg.is_estimated for o in advice.options for leg in o.legs if leg.mode.value != "transfer"
@@ -88,8 +91,8 @@ def test_advise_timetable_falls_back_to_estimates_and_says_so(instance, national
 def test_without_an_imported_timetable(instance, national_network):
     services = _services(instance, national_network)
     with pytest.raises(InvalidQuery, match="no timetable imported"):
-        departures(services, "kyiv")
-    advice = advise_timetable(services, "kyiv", "kharkiv", "2026-03-09T06:00+02:00")
+        services.departures("kyiv")
+    advice = ask(services, "kyiv", "kharkiv", at="2026-03-09T06:00+02:00")
     assert advice.has_notice(NoticeCode.ESTIMATED_TIMES)
 
 
@@ -104,7 +107,7 @@ def test_estimated_leg_to_the_nearest_timetabled_station(instance, national_netw
     assert _import(FIXTURES / "ua-rail").exit_code == 0
     services = _services(instance, national_network)
     lubny = next(s.id for s in national_network.stations.values() if s.name_uk == "Лубни")
-    advice = advise_timetable(services, lubny, "kharkiv", "2026-03-09T05:00+02:00")
+    advice = ask(services, lubny, "kharkiv", at="2026-03-09T05:00+02:00")
     legs = advice.recommended.legs
     assert legs[0].from_id == lubny and legs[0].is_estimated
     timetabled = [leg for leg in legs if leg.time_source is TimeSource.TIMETABLE and leg.trip_id]

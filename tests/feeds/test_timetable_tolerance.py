@@ -18,7 +18,8 @@ from advisor.network.model import Mode
 from advisor.risk.coverage import RiskIndex
 from advisor.risk.model import CircleTarget, Flag, RiskLevel, Tolerance
 from advisor.routing.model import OptionKind, Query
-from advisor.routing.timetable import DETOUR_ALLOWANCE, DETOUR_MIN_SECONDS, TimetablePlanner
+from advisor.routing.policy import DETOUR_ALLOWANCE, DETOUR_MIN_MINUTES
+from advisor.routing.timetable import TimetablePlanner
 from tests.feeds.conftest import FIXTURES
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -70,7 +71,7 @@ def test_a_calmer_journey_within_the_allowance_is_recommended(
     assert [leg.route_name for leg in fastest.legs] == ["IC 711"]
     late_seconds = (best.legs[-1].arrival - fastest.legs[-1].arrival).total_seconds()
     train_seconds = (fastest.legs[-1].arrival - MONDAY).total_seconds()
-    assert 0 < late_seconds <= max(DETOUR_MIN_SECONDS, DETOUR_ALLOWANCE * train_seconds)
+    assert 0 < late_seconds <= max(DETOUR_MIN_MINUTES * 60, DETOUR_ALLOWANCE * train_seconds)
 
 
 @pytest.mark.parametrize("level", [RiskLevel.HIGH, RiskLevel.ELEVATED])

@@ -8,6 +8,7 @@ import pytest
 
 from advisor.services import COMMAND_LINE
 from tests.operator.conftest import LOZOVA_KRAMATORSK, flag_id_of
+from tests.routing.checks import ask
 
 
 def _ops(app):
@@ -19,7 +20,7 @@ def _text(response) -> str:
 
 
 def _recommended_links(app, origin, destination):
-    advice = app.extensions["advisor.services"].advise(origin, destination)
+    advice = ask(app.extensions["advisor.services"], origin, destination)
     return {link for leg in advice.recommended.legs for link in leg.link_ids}
 
 

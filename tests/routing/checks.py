@@ -8,8 +8,13 @@ import math
 from collections import defaultdict
 
 from advisor.network.model import Mode
-from advisor.routing.engine import allowed_level
 from advisor.routing.model import Advice, OptionKind, Verdict
+from advisor.routing.policy import allowed_level
+
+
+def ask(services, origin, destination, **raw) -> Advice:
+    """What every adapter does: parse raw input with the one parser, then advise."""
+    return services.advise(services.query(origin, destination, **raw))
 
 
 def check_advice(advice: Advice, network, levels) -> None:

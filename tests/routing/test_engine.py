@@ -19,8 +19,8 @@ from advisor.risk.model import (
     StationTarget,
     Tolerance,
 )
-from advisor.routing.engine import plan
 from advisor.routing.model import DataFreshness, NoticeCode, OptionKind, Query, Verdict
+from advisor.routing.planner import plan
 from tests.routing.checks import check_advice
 
 NOW = datetime(2026, 3, 12, 10, 0, tzinfo=UTC)

@@ -18,9 +18,11 @@ import pytest
 from advisor.network.model import Link, LinkSource, Mode, Network, Station, StationKind, TimeSource
 from advisor.risk.coverage import RiskIndex
 from advisor.risk.model import Flag, RiskLevel, StationTarget, Tolerance
-from advisor.routing.engine import OVERLAP_LIMIT, _Search, plan
+from advisor.routing.engine import _Search
 from advisor.routing.graph import FACTORS, RoutingGraph
 from advisor.routing.model import NoticeCode, OptionKind, Query
+from advisor.routing.planner import plan
+from advisor.routing.policy import OVERLAP_LIMIT
 from tests.routing.checks import check_advice, reference_trip
 
 NOW = datetime(2026, 3, 12, 10, 0, tzinfo=UTC)

@@ -15,6 +15,7 @@ from advisor.risk.model import Tolerance
 from advisor.routing.model import NoticeCode
 from advisor.services import FileFlagSource, Services, parse_modes, parse_tolerance
 from advisor.settings import load_settings
+from tests.routing.checks import ask
 
 NOW = datetime(2026, 3, 12, 10, 0, tzinfo=UTC)
 LINE_FLAG = {
@@ -64,14 +65,14 @@ def write_flags(tmp_path, *flags, name="flags.json"):
 
 def test_advise_applies_file_flags(settings, tiny_network, tmp_path):
     source = FileFlagSource([write_flags(tmp_path, LINE_FLAG)])
-    advice = services_with(settings, tiny_network, source).advise("kyiv", "sumy", at=NOW)
+    advice = ask(services_with(settings, tiny_network, source), "kyiv", "sumy", at=NOW)
     assert advice.recommended.modes == {Mode.BUS}
     assert advice.freshness.flags_available and not advice.freshness.flags_stale
 
 
 def test_raw_inputs_are_parsed(settings, tiny_network, tmp_path):
     services = services_with(settings, tiny_network, FileFlagSource([]))
-    advice = services.advise(
+    advice = ask(services,
         "kyiv", "sumy", at="2026-03-12T12:00", tolerance="strict", modes="bus", max_transfers="2"
     )
     assert advice.query.depart_at == datetime(2026, 3, 12, 10, 0, tzinfo=UTC)
@@ -96,10 +97,10 @@ def test_raw_inputs_are_parsed(settings, tiny_network, tmp_path):
 def test_bad_input_names_the_value(settings, tiny_network, kwargs, field, value):
     services = services_with(settings, tiny_network, FileFlagSource([]))
     if field is None:  # empty modes means the default (both)
-        assert services.advise("kyiv", "sumy", **kwargs).query.modes == {Mode.RAIL, Mode.BUS}
+        assert ask(services, "kyiv", "sumy", **kwargs).query.modes == {Mode.RAIL, Mode.BUS}
         return
     with pytest.raises(InvalidQuery) as info:
-        services.advise("kyiv", "sumy", **kwargs)
+        ask(services, "kyiv", "sumy", **kwargs)
     assert info.value.field == field and str(info.value.value) == value
     assert value in info.value.message
 
@@ -107,18 +108,18 @@ def test_bad_input_names_the_value(settings, tiny_network, kwargs, field, value)
 def test_unknown_station_and_line(settings, tiny_network):
     services = services_with(settings, tiny_network, FileFlagSource([]))
     with pytest.raises(InvalidQuery) as info:
-        services.advise("  ", "sumy")
+        ask(services, "  ", "sumy")
     assert info.value.field == "from"
     with pytest.raises(UnknownLine):
-        services.advise("kyiv", "sumy", avoid_lines=["kyiv-moon"])
+        ask(services, "kyiv", "sumy", avoid_lines=["kyiv-moon"])
 
 
 def test_unknown_station_text_gets_suggestions(settings, shipped_network):
     services = services_with(settings, shipped_network, FileFlagSource([]))
     with pytest.raises(UnknownStation) as info:
-        services.advise("Qwzxy", "Суми")
+        ask(services, "Qwzxy", "Суми")
     assert info.value.field == "from" and info.value.value == "Qwzxy"
-    advice = services.advise("Kiev", "Sumy", at=NOW)
+    advice = ask(services, "Kiev", "Sumy", at=NOW)
     assert (advice.query.origin, advice.query.destination) == ("kyiv", "sumy")
 
 
@@ -128,7 +129,7 @@ def test_failure_keeps_last_flags_and_reports_unavailable(settings, tiny_network
     first = services.refresh_flags()
     assert first.available and len(first.flags) == 1
     source.fail = True
-    advice = services.advise("kyiv", "sumy", at=NOW)
+    advice = ask(services, "kyiv", "sumy", at=NOW)
     assert advice.has_notice(NoticeCode.RISK_DATA_UNAVAILABLE)
     assert advice.recommended.modes == {Mode.BUS}  # the known flag still applies
     state = services.risk_state
@@ -140,7 +141,7 @@ def test_failure_keeps_last_flags_and_reports_unavailable(settings, tiny_network
 def test_unavailable_from_the_start_is_not_no_risk(settings, tiny_network):
     source = FlakySource([])
     source.fail = True
-    advice = services_with(settings, tiny_network, source).advise("kyiv", "sumy", at=NOW)
+    advice = ask(services_with(settings, tiny_network, source), "kyiv", "sumy", at=NOW)
     assert advice.has_notice(NoticeCode.RISK_DATA_UNAVAILABLE)
     assert not advice.freshness.flags_available
 
@@ -148,9 +149,9 @@ def test_unavailable_from_the_start_is_not_no_risk(settings, tiny_network):
 def test_stale_after_the_configured_limit(settings, tiny_network):
     slow = settings.with_overrides(flags_refresh_seconds=3600.0, flags_stale_after_minutes=60)
     services = services_with(slow, tiny_network, FlakySource([]))
-    assert not services.advise("kyiv", "sumy").has_notice(NoticeCode.RISK_DATA_STALE)
+    assert not ask(services, "kyiv", "sumy").has_notice(NoticeCode.RISK_DATA_STALE)
     services.clock.now = NOW + timedelta(minutes=61)
-    assert services.advise("kyiv", "sumy").has_notice(NoticeCode.RISK_DATA_STALE)
+    assert ask(services, "kyiv", "sumy").has_notice(NoticeCode.RISK_DATA_STALE)
 
 
 def test_snapshot_is_swapped_not_mutated(settings, tiny_network, tmp_path):

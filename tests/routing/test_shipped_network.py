@@ -13,8 +13,8 @@ from advisor.network.model import LinkSource, Mode
 from advisor.risk.coverage import RiskIndex
 from advisor.risk.model import Tolerance
 from advisor.risk.parse import flag_from_dict
-from advisor.routing.engine import plan
 from advisor.routing.model import NoticeCode, OptionKind, Query, Verdict
+from advisor.routing.planner import plan
 from advisor.services import FileFlagSource
 from advisor.settings import CONFIG_DIR
 from tests.routing.checks import check_advice, reference_trip

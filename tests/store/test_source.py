@@ -9,6 +9,7 @@ from advisor.routing.model import NoticeCode
 from advisor.services import Services
 from advisor.settings import load_settings
 from advisor.store import Store, StoreFlagSource, make_engine
+from tests.routing.checks import ask
 from tests.store.factories import make_flag
 
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1"
@@ -26,11 +27,11 @@ def test_routing_sees_published_flags_only(store, tiny_network, tmp_path):
     store.add_flag(make_flag(status="draft", target=line), actor="ops")
     services, _ = _services(store, tiny_network, tmp_path)
     assert [f.id for f in services.refresh_flags().flags] == [live.id]
-    assert services.advise("dnipro", "zaporizhzhia").recommended.modes != {"rail"}
+    assert ask(services, "dnipro", "zaporizhzhia").recommended.modes != {"rail"}
     store.change_flag(live.id, 1, lambda f: replace(f, status=FlagStatus.WITHDRAWN),
                       actor="ops", action="flag.withdraw")
     assert services.refresh_flags().flags == ()
-    assert services.advise("dnipro", "zaporizhzhia").recommended.modes == {"rail"}
+    assert ask(services, "dnipro", "zaporizhzhia").recommended.modes == {"rail"}
 
 
 def test_a_failing_store_keeps_the_last_flags_and_says_so(store, tiny_network, tmp_path):
@@ -42,6 +43,6 @@ def test_a_failing_store_keeps_the_last_flags_and_says_so(store, tiny_network, t
     state = services.refresh_flags()
     assert not state.available and state.stale
     assert [f.id for f in state.flags] == [live.id]
-    advice = services.advise("dnipro", "zaporizhzhia")
+    advice = ask(services, "dnipro", "zaporizhzhia")
     assert advice.has_notice(NoticeCode.RISK_DATA_UNAVAILABLE)
     assert advice.recommended.modes != {"rail"}  # the known flag still applies

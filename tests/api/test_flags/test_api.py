@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from tests.routing.checks import ask
 from tests.store.factories import flag_data
 
 WRITES = [
@@ -240,7 +241,7 @@ def test_publish_and_withdraw_reach_routing_before_the_response(flag_app, client
     services = flag_app.extensions["advisor.services"]
 
     def direct_rail_advised():
-        advice = services.advise("dnipro", "zaporizhzhia")
+        advice = ask(services, "dnipro", "zaporizhzhia")
         return advice.recommended is not None and advice.recommended.modes == {"rail"}
 
     assert direct_rail_advised()
@@ -326,14 +327,14 @@ def test_another_process_sees_a_publish_on_its_next_refresh(tmp_path, tiny_datas
     # every request makes "on its next refresh" observable without sleeping.
     reader = create_app({**config, "flags_refresh_seconds": 0.0})
     reader_services = reader.extensions["advisor.services"]
-    assert reader_services.advise("dnipro", "zaporizhzhia").recommended.modes == {"rail"}
+    assert ask(reader_services, "dnipro", "zaporizhzhia").recommended.modes == {"rail"}
     headers = issue_tokens(writer).operator
     flag = writer.test_client().post(
         "/api/v1/flags", headers=headers,
         json=flag_data(status="published",
                        target={"kind": "line", "line_id": "dnipro-zaporizhzhia"}),
     ).get_json()
-    advice = reader_services.advise("dnipro", "zaporizhzhia")
+    advice = ask(reader_services, "dnipro", "zaporizhzhia")
     assert advice.recommended.modes != {"rail"}
     assert flag["id"] in {f.id for f in reader_services.risk_state.flags}
 

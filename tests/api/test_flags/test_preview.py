@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.routing.checks import ask
 from tests.store.factories import flag_data
 
 
@@ -36,9 +37,9 @@ def test_pairs_missing_from_the_network_are_reported_not_dropped(client, tokens)
 
 def test_preview_stores_nothing_and_changes_no_routing(flag_app, client, tokens):
     services = flag_app.extensions["advisor.services"]
-    before = services.advise("dnipro", "zaporizhzhia").recommended.modes
+    before = ask(services, "dnipro", "zaporizhzhia").recommended.modes
     _preview(client, tokens.operator, target={"kind": "line", "line_id": "dnipro-zaporizhzhia"})
-    assert services.advise("dnipro", "zaporizhzhia").recommended.modes == before
+    assert ask(services, "dnipro", "zaporizhzhia").recommended.modes == before
     assert client.get("/api/v1/flags?status=draft", headers=tokens.viewer).get_json()["count"] == 0
 
 

@@ -9,6 +9,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Iterable
 
 from flask import Blueprint, Flask, current_app, g, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -16,7 +17,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
-from advisor.api import problems
+from advisor import problems
 from advisor.errors import AdvisorError
 
 __all__ = ["health_bp", "init_serving", "readiness_problems"]
@@ -35,17 +36,18 @@ CSP = (
 health_bp = Blueprint("health", __name__)
 
 
-def init_serving(app: Flask, api_blueprint: Blueprint) -> None:
-    """Install headers, logging, error pages and rate limiting on *app*."""
+def init_serving(app: Flask, rate_limited: Iterable[Blueprint] = ()) -> None:
+    """Install headers, logging, error pages, probes and the rate limit of the
+    *rate_limited* blueprints on *app*."""
     app.before_request(_start_request)
     app.after_request(_finish_response)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected_error)
-    _init_rate_limit(app, api_blueprint)
+    _init_rate_limit(app, rate_limited)
     app.register_blueprint(health_bp)
 
 
-def _init_rate_limit(app: Flask, api_blueprint: Blueprint) -> None:
+def _init_rate_limit(app: Flask, blueprints: Iterable[Blueprint]) -> None:
     per_minute = app.extensions["advisor.settings"].rate_limit_per_minute
     # In-process memory: each gunicorn worker counts on its own, so a client gets at most
     # workers × the limit. Good enough against a runaway script, and it needs no other
@@ -59,8 +61,8 @@ def _init_rate_limit(app: Flask, api_blueprint: Blueprint) -> None:
         headers_enabled=True,
         default_limits=[],
     )
-    if per_minute > 0:
-        limiter.limit(f"{per_minute}/minute")(api_blueprint)
+    for blueprint in blueprints if per_minute > 0 else ():
+        limiter.limit(f"{per_minute}/minute")(blueprint)
     app.extensions["advisor.limiter"] = limiter
 
 

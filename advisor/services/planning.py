@@ -1,0 +1,202 @@
+"""Planning use cases: the network, the live risk snapshot, and one ``advise(query)``.
+
+Readers never see a half-built state: the network is loaded once; the flag set is read into
+an immutable :class:`RiskState` and swapped by one reference assignment, so every request
+reads one consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from advisor.errors import AdvisorError, InvalidQuery
+from advisor.network.model import Network
+from advisor.risk.coverage import RiskIndex
+from advisor.risk.model import utcnow
+from advisor.routing.graph import RoutingGraph
+from advisor.routing.model import Advice, DataFreshness, Query
+from advisor.routing.planner import plan
+from advisor.services.flag_sources import FileFlagSource, FlagSource, RiskState
+from advisor.services.query import QueryParser
+
+__all__ = ["Services"]
+
+log = logging.getLogger(__name__)
+
+class Services:
+    """The use cases over one network and one live flag snapshot.
+
+    Parameters
+    ----------
+    settings : Settings
+        Typed settings (paths, defaults, staleness limit, refresh interval).
+    network : Network, optional
+        Loaded from ``settings.network_dataset`` on first use when not given.
+    flag_source : FlagSource, optional
+        Defaults to the baseline flag file ``settings.baseline_flags_path``.
+    clock : callable, optional
+        Returns the current aware UTC time (tests pass a fixed clock).
+    """
+
+    def __init__(
+        self,
+        settings,
+        network: Network | None = None,
+        flag_source: FlagSource | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.settings = settings
+        self.flag_source = flag_source or FileFlagSource([settings.baseline_flags_path])
+        self.clock = clock
+        self._network = network
+        self._station_index = None
+        self._risk: RiskState | None = None
+        self._refreshed_monotonic = float("-inf")
+        self._lock = threading.Lock()
+        self._timetable = None
+
+    # -- the network --
+
+    @property
+    def network(self) -> Network:
+        """The network snapshot (loaded once, on first use)."""
+        if self._network is None:
+            with self._lock:
+                if self._network is None:
+                    from advisor.network.dataset import load_network
+
+                    network = load_network(self.settings.network_dataset)
+                    # Build the routing graph now (about a second), not in the first
+                    # passenger's request; readiness probes touch this property.
+                    RoutingGraph.of(network)
+                    self._network = network
+        return self._network
+
+    @property
+    def station_index(self):
+        """The station search index of :attr:`network` (built once, on first use)."""
+        if self._station_index is None:
+            from advisor.network.search import StationIndex
+
+            index = StationIndex.build(self.network)
+            with self._lock:
+                self._station_index = self._station_index or index
+        return self._station_index
+
+    # -- flags --
+
+    def refresh_flags(self) -> RiskState:
+        """Re-read the flag source and swap the snapshot; on failure keep the last good flags
+        and mark the state unavailable (never drop known flags)."""
+        self._refreshed_monotonic = time.monotonic()
+        previous = self._risk
+        try:
+            flags = tuple(self.flag_source.load_flags())
+        except AdvisorError as err:
+            log.warning("flag source failed, keeping the last good flags: %s", err.message)
+            state = previous or self._last_good_state()
+            self._risk = replace(state, available=False, stale=True)
+            return self._risk
+        if previous is not None and previous.flags == flags:
+            index = previous.index  # same flags: keep the resolved index
+        else:
+            index = RiskIndex.build(flags, self.network)
+        problems = tuple(getattr(self.flag_source, "problems", ()))
+        problems += tuple(f"{fid}: {msg}" for fid, msg in index.problems)
+        self._risk = RiskState(flags, index, self.clock(), True, False, problems)  # one swap
+        return self._risk
+
+    def _last_good_state(self) -> RiskState:
+        # Nothing in memory yet (the source failed since start): the snapshot on disk, or
+        # the configured baseline flags, beats routing as if nothing were flagged.
+        last_good = getattr(self.flag_source, "last_good", None)
+        found = last_good() if last_good is not None else None
+        if found is None:
+            return RiskState((), RiskIndex.empty(), None)
+        index = RiskIndex.build(found.flags, self.network)
+        return RiskState(found.flags, index, found.read_at, origin=found.origin)
+
+    def _fresh(self, state: RiskState | None) -> RiskState:
+        if state is None:
+            return self.refresh_flags()
+        limit = timedelta(minutes=self.settings.flags_stale_after_minutes)
+        return state.freshness_at(self.clock(), limit)
+
+    @property
+    def risk_state(self) -> RiskState:
+        """The current flag snapshot (re-read when older than ``flags_refresh_seconds``),
+        with its staleness computed for now."""
+        if time.monotonic() - self._refreshed_monotonic >= self.settings.flags_refresh_seconds:
+            return self._fresh(self.refresh_flags())
+        return self._fresh(self._risk)
+
+    # -- planning --
+
+    def query(self, origin, destination, **raw) -> Query:
+        """The one parser: raw input from any adapter → a validated :class:`Query`
+        (keywords as :meth:`QueryParser.parse`). Raises :class:`InvalidQuery` or
+        :class:`UnknownStation` naming the field."""
+        parser = QueryParser(self.network, self.station_index, self.settings, self.clock)
+        return parser.parse(origin, destination, **raw)
+
+    def advise(self, query: Query) -> Advice:
+        """The answer for *query*: timetabled trips where an imported timetable covers the
+        journey, else estimated ones (said so), with the current flags."""
+        state = self.risk_state
+        return plan(
+            self.network, state.index, query, self.freshness(state), timetable=self.timetable
+        )
+
+    def freshness(self, state: RiskState) -> DataFreshness:
+        """How old the data behind an answer planned with *state* is."""
+        meta = self.network.metadata
+        return DataFreshness(
+            flags_updated_at=state.updated_at,
+            flags_stale=state.stale,
+            flags_available=state.available,
+            network_version=str(meta.get("version", "")),
+            network_built_at=str(meta.get("built_at", "")),
+            flags_origin=state.origin,
+        )
+
+    # -- timetables --
+
+    @property
+    def timetable(self):
+        """The planner over the imported timetable (``advisor feeds import``), or None when
+        none is imported. Loaded once."""
+        if self._timetable is None:  # looked for again until one is imported
+            self._timetable = self._load_timetable()
+        return self._timetable
+
+    def _load_timetable(self):
+        from advisor.feeds.timetables import timetable_path
+        from advisor.network.timetable import load_timetable
+        from advisor.routing.timetable import TimetablePlanner
+
+        path = timetable_path(self.settings)
+        if not path.exists():
+            return None
+        return TimetablePlanner(
+            load_timetable(path),
+            self.network,
+            min_transfer_seconds=self.settings.min_rail_transfer_minutes * 60,
+            elevated_buffer_seconds=self.settings.elevated_buffer_minutes * 60,
+        )
+
+    def departures(self, station_text, at=None, limit: int = 10):
+        """The next departures from a station with their risk badges; raises InvalidQuery
+        when no timetable is imported or the station has no timetabled stop."""
+        if self.timetable is None:
+            raise InvalidQuery(
+                "no timetable imported; run `advisor feeds import`", field="station"
+            )
+        parser = QueryParser(self.network, self.station_index, self.settings, self.clock)
+        station = parser.station_id(station_text, "station")
+        when = parser.depart_at(at)
+        return self.timetable.departures(station, when, limit=limit, risk=self.risk_state.index)

@@ -1,0 +1,65 @@
+"""Wiring the store into the app: open, migrate, seed, and route from the store."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from advisor.errors import StoreUnavailable
+from advisor.risk.model import Flag
+from advisor.services.flag_sources import SNAPSHOT_FILE, FileFlagSource
+from advisor.services.operations import Operations
+from advisor.services.planning import Services
+from advisor.store import StoreFlagSource, open_store, seed_baseline, upgrade
+from advisor.store.snapshot import FlagSnapshot, SnapshotFlagSource, StoreSetup
+
+__all__ = ["connect_store", "open_operations"]
+
+log = logging.getLogger(__name__)
+
+
+def connect_store(settings) -> tuple[Services, Operations]:
+    """Open (and migrate) the store, seed baseline flags once, and route from the store.
+
+    Called by ``create_app`` in every process; migrations and seeding are safe when
+    several gunicorn workers start together.
+    """
+    store = open_store(settings.effective_database_url, migrate=False)
+    setup = StoreSetup(
+        lambda: upgrade(store.engine, _lock_path(settings)),
+        lambda: seed_baseline(store, _baseline_flags(settings)),
+    )
+    try:
+        setup.ensure()
+    except StoreUnavailable as err:
+        # Start anyway (scenario 8): routing falls back on the last good flag snapshot and
+        # the flag source retries the set-up before every read until the store answers.
+        log.error("flag store unreachable at start; serving the last good flags: %s", err.message)
+    source = SnapshotFlagSource(
+        StoreFlagSource(store),
+        FlagSnapshot(settings.instance_path / SNAPSHOT_FILE),
+        baseline=lambda: _baseline_flags(settings),
+        prepare=setup.ensure,
+    )
+    services = Services(settings, flag_source=source)
+    return services, Operations(store, settings, services)
+
+
+def _baseline_flags(settings) -> list[Flag]:
+    if not settings.baseline_flags_path.exists():
+        return []
+    return FileFlagSource([settings.baseline_flags_path]).load_flags()
+
+
+def open_operations(settings) -> Operations:
+    """Flag/account/token use cases without routing (for the ``users``/``tokens`` commands)."""
+    store = open_store(settings.effective_database_url, lock_path=_lock_path(settings))
+    return Operations(store, settings)
+
+
+def _lock_path(settings) -> Path | None:
+    if settings.database_url:
+        return None  # the database's own file (SQLite) or an advisory lock (PostgreSQL)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+    return settings.instance_path / "migrate.lock"
+
