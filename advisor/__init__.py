@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from jinja2 import StrictUndefined
 
 __all__ = ["create_app"]
 
@@ -44,6 +45,9 @@ def create_app(config: dict | None = None) -> Flask:
     from advisor.locale import init_babel
     from advisor.web import operator
 
+    # A template naming a value the view did not pass fails loudly instead of printing
+    # nothing (a label missing in one language would otherwise go unseen).
+    app.jinja_env.undefined = StrictUndefined
     app.json.ensure_ascii = False  # Ukrainian names stay readable (and smaller) in JSON
     init_babel(app)
     api.register(app)

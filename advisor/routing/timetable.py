@@ -666,14 +666,21 @@ class TimetablePlanner:
         return places
 
     def _with_estimated_ends(self, journey: Journey, legs, query: Query, ends) -> tuple[Leg, ...]:
-        """Legs with the estimated access / egress legs the journey starts or ends with."""
+        """Legs with the estimated access / egress legs the journey starts or ends with, each
+        joined to the timetabled rides by a change at the hub (the change time the scan
+        counted there: an estimate, never zero)."""
         access, egress = ends
-        first = self.place_label(journey.day.frm[journey.rides[0].enter])
-        last = self.place_label(journey.day.to[journey.rides[-1].exit])
+        c = journey.day
+        first_place, last_place = c.frm[journey.rides[0].enter], c.to[journey.rides[-1].exit]
+        first, last = self.place_label(first_place), self.place_label(last_place)
         own_start = set(self._same_settlement(query.origin)) | {query.origin}
         own_end = set(self._same_settlement(query.destination)) | {query.destination}
         before = access.get(first, ()) if first not in own_start else ()
         after = egress.get(last, ()) if last not in own_end else ()
+        if before:
+            before = (*before, _change_leg(first, self.change[first_place]))
+        if after:
+            after = (_change_leg(last, self.change[last_place]), *after)
         return (*before, *legs, *after)
 
     def legs(self, journey: Journey, risk=None) -> tuple[Leg, ...]:
@@ -817,6 +824,15 @@ def _extras(places: Places) -> dict[int, int]:
     if isinstance(places, Mapping):
         return dict(places)
     return dict.fromkeys(places, 0)
+
+
+def _change_leg(station_id: str, seconds: int) -> Leg:
+    """Changing between an estimated leg and a timetabled ride at one station."""
+    return Leg(
+        mode=Mode.TRANSFER, from_id=station_id, to_id=station_id, station_ids=(station_id,),
+        link_ids=(), line_ids=(), distance_km=0.0, travel_minutes=seconds / 60,
+        time_source=TimeSource.TRANSFER_MODEL,
+    )  # fmt: skip
 
 
 def _straight_km(tt: Timetable, a: int, b: int) -> float:

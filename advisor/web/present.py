@@ -26,6 +26,7 @@ LABELS = {
     OptionKind.BUS_ONLY: _l("Bus only"),
     OptionKind.RAIL_THEN_BUS: _l("Rail and bus"),
     OptionKind.FASTEST: _l("Fastest, regardless of risk"),
+    OptionKind.LEAST_RISKY: _l("Least risky"),
     Verdict.ADVISED: _l("Advised"),
     Verdict.CAUTION: _l("Advised with caution"),
     Verdict.NOT_ADVISED: _l("Not advised"),

@@ -220,13 +220,16 @@ def test_estimated_access_leg_where_no_timetable_covers_the_origin(ua_planner, n
     advice = ua_planner.advise(query, RiskIndex.build([], national_network), access=access)
     legs = advice.recommended.legs
     assert legs[0].is_estimated and legs[0].to_id == "kyiv"
-    assert [leg.route_name for leg in legs[1:]] == ["IC 711"]  # 05:21 + 20 min change < 06:00
-    assert legs[1].departure.isoformat() == "2026-03-11T06:00:00+02:00"
+    # The change at Kyiv is a leg of its own, with the minutes the scan counted for it.
+    assert legs[1].mode is Mode.TRANSFER and legs[1].from_id == legs[1].to_id == "kyiv"
+    assert legs[1].travel_minutes == 20 and legs[1].is_estimated
+    assert [leg.route_name for leg in legs[2:]] == ["IC 711"]  # 05:21 + 20 min change < 06:00
+    assert legs[2].departure.isoformat() == "2026-03-11T06:00:00+02:00"
     assert advice.has_notice(NoticeCode.ESTIMATED_TIMES)
     # A longer access leg misses the 06:00 and takes the afternoon train.
     slow = {"kyiv": (_estimated("lviv", "kyiv", 470),)}
     later = ua_planner.advise(query, RiskIndex.build([], national_network), access=slow)
-    assert later.recommended.legs[1].route_name == "IC 713"
+    assert later.recommended.legs[2].route_name == "IC 713"
 
 
 def test_estimated_egress_leg(ua_planner, national_network):
@@ -236,6 +239,7 @@ def test_estimated_egress_leg(ua_planner, national_network):
     legs = advice.recommended.legs
     assert legs[0].route_name == "IC 711" and legs[-1].to_id == "lozova"
     assert legs[-1].is_estimated
+    assert legs[-2].mode is Mode.TRANSFER and legs[-2].from_id == "kharkiv"
 
 
 def test_elevated_buffer_after_a_trip_through_an_elevated_section(

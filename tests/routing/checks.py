@@ -26,18 +26,22 @@ def check_advice(advice: Advice, network, levels) -> None:
     for option in advice.options:
         legs = option.legs
         assert legs, option
-        assert legs[0].from_id == query.origin
-        assert legs[-1].to_id == query.destination
+        assert network.same_place(legs[0].from_id, query.origin)
+        assert network.same_place(legs[-1].to_id, query.destination)
         for before, after in itertools.pairwise(legs):
-            assert before.to_id == after.from_id  # legs chain up
-            assert before.mode is not after.mode  # one leg per run of a mode
+            assert before.to_id == after.from_id or Mode.TRANSFER in (before.mode, after.mode)
+            # one leg per ride: two rides in a row always have a change between them
+            assert Mode.TRANSFER in (before.mode, after.mode) or before.mode is not after.mode
         for leg in legs:
             assert leg.station_ids[0] == leg.from_id and leg.station_ids[-1] == leg.to_id
-            assert len(leg.station_ids) == len(leg.link_ids) + 1
-            if not leg.link_ids:  # a change of bus at one station: estimated, never free
-                assert leg.mode is Mode.TRANSFER and leg.from_id == leg.to_id
-                assert leg.travel_minutes == query.bus_change_minutes > 0
+            if leg.departure is not None:  # timetabled: real clock times, minutes from them
+                _check_timetabled(leg)
                 continue
+            if not leg.link_ids:  # a change at one station: estimated, never free
+                assert leg.mode is Mode.TRANSFER and leg.from_id == leg.to_id
+                assert leg.travel_minutes > 0 and leg.is_estimated
+                continue
+            assert len(leg.station_ids) == len(leg.link_ids) + 1
             links = [network.links[i] for i in leg.link_ids]
             for link, a, b in zip(links, leg.station_ids, leg.station_ids[1:], strict=False):
                 assert {link.from_id, link.to_id} == {a, b}
@@ -49,7 +53,11 @@ def check_advice(advice: Advice, network, levels) -> None:
         assert math.isclose(option.travel_minutes, total)
         used = [i for leg in legs for i in leg.link_ids]
         worst = max((levels[i] for i in used if i in levels), default=None)
-        assert option.risk_level == worst
+        if any(leg.departure is not None for leg in legs):
+            # timetabled rides also carry the flags of the stations they stop at
+            assert worst is None or option.risk_level >= worst
+        else:
+            assert option.risk_level == worst
         if option.verdict is not Verdict.NOT_ADVISED:
             # advised options use no link hidden under the tolerance
             assert worst is None or worst <= allowed_level(query.tolerance)
@@ -64,6 +72,13 @@ def check_advice(advice: Advice, network, levels) -> None:
         text = (option.explanation_en + option.explanation_uk).lower()
         assert "safe" not in text and "безпечн" not in text
         assert option.explanation_en and option.explanation_uk
+    identities = [tuple((lg.trip_id, lg.link_ids, lg.departure) for lg in o.legs)
+                  for o in advice.options]
+    assert len(set(identities)) == len(identities), "one trip shown twice"
+    codes = [n.code for n in advice.notices]
+    assert len(codes) == len(set(codes)) or all(
+        codes.count(c) == 1 for c in codes if c.value != "occupied"
+    ), codes
     kinds = [o.kind for o in advice.options]
     if advice.recommended is not None:
         assert kinds[0] is OptionKind.RECOMMENDED
@@ -104,3 +119,10 @@ def reference_trip(network, origin, destination, change_minutes, cost=None):
             extra = change_minutes if bus and by_bus else 0.0
             heapq.heappush(heap, (total + weight + extra, next(tie), other, bus, (station, by_bus)))
     return None
+
+
+def _check_timetabled(leg) -> None:
+    assert leg.arrival is not None and leg.arrival >= leg.departure
+    minutes = (leg.arrival - leg.departure).total_seconds() / 60
+    assert math.isclose(leg.travel_minutes, minutes)
+    assert not leg.is_estimated

@@ -137,7 +137,7 @@ def signin():
     username = request.form.get("username", "")[:100]
     target = _safe_next(request.values.get("next", ""))
     if request.method == "GET":
-        return render_template("operator/signin.html", username=username, next=target)
+        return render_template("operator/signin.html", username=username, next=target, error="")
     try:
         principal = operations().authenticate(
             username, request.form.get("password", ""), _address()

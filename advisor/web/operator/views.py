@@ -348,7 +348,13 @@ def _station_label(station) -> str:
 # --- rendering -------------------------------------------------------------------------------
 
 
+# What the flag page shows only sometimes; named here so the template never meets an
+# undefined name (the app's templates fail on one).
+_FLAG_PAGE_DEFAULTS = {"conflict": None, "impact": None, "previewed": "", "suggestions": None}
+
+
 def _render_form(form: FlagForm, flag: Flag | None, **context):
+    context = {**_FLAG_PAGE_DEFAULTS, **context}
     status = 400 if form.errors else (409 if context.get("conflict") else 200)
     return (
         render_template(
