@@ -50,7 +50,7 @@ from translitua import UkrainianKMU, translit
 
 from advisor.errors import DataError, InvalidQuery, UnknownStation
 from advisor.network.model import Network, Station, StationKind
-from advisor.settings import read_toml
+from advisor.settings import CONFIG_DIR, read_toml
 
 __all__ = [
     "DEFAULT_ALIASES_PATH",
@@ -64,7 +64,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ALIASES_PATH = Path(__file__).resolve().parents[2] / "config" / "station_aliases.toml"
+DEFAULT_ALIASES_PATH = CONFIG_DIR / "station_aliases.toml"  # settings locates config/
 
 MAX_QUERY_CHARS = 100
 MAX_LIMIT = 100
