@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["create_app"]
 
@@ -23,6 +25,10 @@ def create_app(config: dict | None = None) -> Flask:
         Setting overrides (attribute names of :class:`advisor.settings.Settings`), used by
         tests. Everything else comes from ``config/`` and ``ADVISOR_*`` variables.
     """
+    # Imported here, not at the top: importing any advisor module imports this package first,
+    # and the domain core (network, risk, routing) must load without Flask.
+    from flask import Flask
+
     from advisor.settings import load_settings
 
     settings = load_settings(config)
