@@ -9,6 +9,7 @@ from flask import current_app, jsonify, request
 from advisor.api import bp
 from advisor.api.schema import advice_to_json
 from advisor.errors import InvalidQuery, UnknownStation
+from advisor.network.geo import KYIV_TZ as KYIV
 from advisor.services import advise_timetable
 from advisor.web.forms import (
     MAX_DAYS_FROM_TODAY,
@@ -18,7 +19,7 @@ from advisor.web.forms import (
     same_place,
     within_planning_window,
 )
-from advisor.web.i18n import KYIV, current_locale
+from advisor.web.i18n import current_locale
 
 __all__ = ["plan_route"]
 

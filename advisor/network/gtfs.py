@@ -36,7 +36,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from advisor.errors import FeedError
-from advisor.network.importer import crowfly_km
+from advisor.network.geo import crowfly_km
 from advisor.network.model import Network
 from advisor.network.search import city_key
 from advisor.network.timetable import Timetable, format_gtfs_time, mode_of_route_type

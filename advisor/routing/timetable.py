@@ -39,7 +39,7 @@ from threading import Lock
 import networkx as nx
 
 from advisor.errors import InvalidQuery
-from advisor.network.importer import crowfly_km
+from advisor.network.geo import crowfly_km
 from advisor.network.model import Mode, Network, TimeSource
 from advisor.network.timetable import Timetable
 from advisor.risk.model import Flag, RiskLevel, Tolerance

@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
-from advisor.web.i18n import KYIV
+from advisor.network.geo import KYIV_TZ as KYIV
 
 __all__ = ["MODES", "TOLERANCES", "JourneyForm", "same_place", "within_planning_window"]
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app, request
 from flask_babel import Babel, gettext, ngettext
 
+from advisor.network.geo import KYIV_TZ
+
 __all__ = [
-    "KYIV",
     "current_locale",
     "format_age",
     "format_minutes",
@@ -25,7 +25,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-KYIV = ZoneInfo("Europe/Kyiv")
 
 
 def _settings():
@@ -46,7 +45,7 @@ def init_babel(app) -> None:
     """Attach Flask-Babel with the package's catalogues and our locale selector."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.extensions["advisor.settings"].default_locale)
-    Babel(app, locale_selector=current_locale, timezone_selector=lambda: "Europe/Kyiv")
+    Babel(app, locale_selector=current_locale, timezone_selector=lambda: KYIV_TZ.key)
 
 
 def format_minutes(minutes: float, estimated: bool = True) -> str:
@@ -89,4 +88,4 @@ def local_time(when: datetime | None) -> str:
         return ""
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(KYIV).strftime("%Y-%m-%d %H:%M")
+    return when.astimezone(KYIV_TZ).strftime("%Y-%m-%d %H:%M")
