@@ -76,7 +76,9 @@ __all__ = [
     "save_timetable",
 ]
 
-FORMAT_VERSION = 1
+# 2: pickup/drop-off codes per stop time and the transfers.txt rules of this module; a file
+# of version 1 lacks both and would plan through stops nobody may board or leave at.
+FORMAT_VERSION = 2
 _MAPPINGS = ("added", "removed", "transfer_seconds", "footpaths", "station_by_place", "metadata")
 NO_PICKUP_OR_DROP_OFF = 1
 """GTFS ``pickup_type`` / ``drop_off_type`` 1: passengers may not board / leave here."""
@@ -151,7 +153,7 @@ class Timetable:
     added: Mapping[int, frozenset[int]] = field(default_factory=_empty)
     removed: Mapping[int, frozenset[int]] = field(default_factory=_empty)
     transfer_seconds: Mapping[int, int] = field(default_factory=_empty)
-    footpaths: Mapping[int, tuple[tuple[int, int], ...]] = field(default_factory=_empty)
+    footpaths: Mapping[int, tuple[tuple[int, int | None], ...]] = field(default_factory=_empty)
     station_by_place: Mapping[int, str] = field(default_factory=_empty)
     metadata: Mapping[str, object] = field(default_factory=dict)
     st_pickup_type: bytes = b""
