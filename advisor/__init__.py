@@ -6,9 +6,10 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from flask import Flask
-from jinja2 import StrictUndefined
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["create_app"]
 
@@ -24,6 +25,11 @@ def create_app(config: dict | None = None) -> Flask:
         Setting overrides (attribute names of :class:`advisor.settings.Settings`), used by
         tests. Everything else comes from ``config/`` and ``ADVISOR_*`` variables.
     """
+    # Imported here, not at the top: importing any advisor module imports this package first,
+    # and the domain core (network, risk, routing) must load without Flask.
+    from flask import Flask
+    from jinja2 import StrictUndefined
+
     from advisor.settings import load_settings
 
     settings = load_settings(config)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_babel import Babel
 
+from advisor.network.geo import KYIV_TZ
+
 __all__ = ["current_locale", "init_babel"]
 
 
@@ -27,4 +29,4 @@ def init_babel(app) -> None:
     """Attach Flask-Babel with the package's catalogues and our locale selector."""
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", "translations")
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.extensions["advisor.settings"].default_locale)
-    Babel(app, locale_selector=current_locale, timezone_selector=lambda: "Europe/Kyiv")
+    Babel(app, locale_selector=current_locale, timezone_selector=lambda: KYIV_TZ.key)

@@ -1,12 +1,25 @@
 """The one place that reads configuration files and ``ADVISOR_*`` variables.
 
-Defaults live in ``config/settings.toml`` (shipped inside the project); an override file
+Defaults live in the repository's ``config/`` folder, the single source: a checkout (or an
+editable install) reads it there, and ``setup.py`` copies it into the package as
+``advisor/config/`` when a wheel is built, so an installed copy reads that. An override file
 in the same format may be named by ``ADVISOR_CONFIG``; single values and secrets come from
 ``ADVISOR_*`` environment variables. Every value is coerced and checked here, once.
+
+Where things are (this module is the one place that decides):
+
+- config files named in the defaults file (speed model, lines, …): relative to the folder
+  holding ``config/`` (the checkout, or the installed package);
+- the instance folder and the raw network sources: relative to the *home* folder, the checkout
+  when running from one, else the current directory. An installed copy therefore never writes
+  into site-packages; ``ADVISOR_INSTANCE_PATH`` names another instance folder;
+- paths in an ``ADVISOR_CONFIG`` file: relative to that file's folder; paths in ``ADVISOR_*``
+  variables: relative to the current directory.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import tomllib
@@ -15,22 +28,43 @@ from pathlib import Path
 
 from advisor.errors import AdvisorError, ConfigError
 
-__all__ = ["PACKAGE_ROOT", "PROJECT_ROOT", "Settings", "load_settings"]
+__all__ = ["CONFIG_DIR", "PACKAGE_ROOT", "Settings", "home_dir", "load_settings"]
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
-PROJECT_ROOT = PACKAGE_ROOT.parent
-CONFIG_DIR = PROJECT_ROOT / "config"
+
+
+def _checkout_root() -> Path | None:
+    """The repository holding this package, when running from a checkout or editable install."""
+    root = PACKAGE_ROOT.parent
+    if (root / "pyproject.toml").is_file() and (root / "config" / "settings.toml").is_file():
+        return root
+    return None
+
+
+CHECKOUT_ROOT = _checkout_root()
+# The folder holding config/: the checkout, else the package (the copy setup.py ships).
+CONFIG_ROOT = CHECKOUT_ROOT or PACKAGE_ROOT
+CONFIG_DIR = CONFIG_ROOT / "config"
 TOLERANCES = ("strict", "balanced", "accept-high")
+# Settings read from the defaults file relative to the home folder, not to CONFIG_ROOT.
+_HOME_RELATIVE = frozenset({"network_dataset", "network_sources"})
+
+
+def home_dir() -> Path:
+    """The checkout when running from one, else the current directory (an installed copy)."""
+    return CHECKOUT_ROOT or Path.cwd()
 
 
 @dataclass(frozen=True)
 class Settings:
     """Typed, validated settings. Build with :func:`load_settings`."""
 
-    instance_path: Path = PROJECT_ROOT / "instance"
+    instance_path: Path = field(default_factory=lambda: home_dir() / "instance")
     database_url: str = ""
     network_dataset: Path = PACKAGE_ROOT / "network" / "data" / "network.json.gz"
-    network_sources: Path = PROJECT_ROOT.parent / "shared" / "data" / "ukraine"
+    network_sources: Path = field(
+        default_factory=lambda: (home_dir().parent / "shared" / "data" / "ukraine").resolve()
+    )
     speed_model_path: Path = CONFIG_DIR / "speed_model.toml"
     lines_path: Path = CONFIG_DIR / "lines.toml"
     hand_links_path: Path = CONFIG_DIR / "hand_links.toml"
@@ -68,9 +102,10 @@ class Settings:
 
 
 # (section, key) in the TOML file -> (attribute, coercer)
-def _path(value, base: Path = PROJECT_ROOT) -> Path:
+def _path(value, base: Path | None = None) -> Path:
+    """*value* as an absolute path; a relative one is taken from *base* (default: cwd)."""
     p = Path(str(value)).expanduser()
-    return p if p.is_absolute() else (base / p).resolve()
+    return p if p.is_absolute() else ((base or Path.cwd()) / p).resolve()
 
 
 def _positive_int(value) -> int:
@@ -159,15 +194,25 @@ def _apply(values: dict, source: str, attribute: str, coercer, raw) -> None:
         raise ConfigError(f"{source}: {raw!r} is not valid ({err})", field=attribute) from err
 
 
-def _apply_file(values: dict, path: Path) -> None:
+def _apply_file(values: dict, path: Path, defaults: bool = False) -> None:
+    """Apply the TOML file at *path*; *defaults* marks the committed ``config/settings.toml``."""
     data = read_toml(path)
-    base = PROJECT_ROOT if path.parent == CONFIG_DIR else path.parent
     for (section, key), (attribute, coercer) in _FILE_KEYS.items():
         raw = data.get(section, {}).get(key)
         if raw is None or raw == "":
             continue
-        conv = (lambda v, b=base: _path(v, b)) if coercer is _path else coercer
+        if coercer is _path:
+            conv = functools.partial(_path, base=_file_base(path, attribute, defaults))
+        else:
+            conv = coercer
         _apply(values, f"{path} [{section}] {key}", attribute, conv, raw)
+
+
+def _file_base(path: Path, attribute: str, defaults: bool) -> Path:
+    """The folder a relative path in the file at *path* is taken from (see module docs)."""
+    if not defaults:
+        return path.parent
+    return home_dir() if attribute in _HOME_RELATIVE else CONFIG_ROOT
 
 
 def _validated(settings: Settings) -> Settings:
@@ -197,9 +242,9 @@ def load_settings(overrides: dict | None = None, environ=None) -> Settings:
     """
     environ = os.environ if environ is None else environ
     values: dict = {}
-    _apply_file(values, CONFIG_DIR / "settings.toml")
+    _apply_file(values, CONFIG_DIR / "settings.toml", defaults=True)
     if environ.get("ADVISOR_CONFIG"):
-        _apply_file(values, _path(environ["ADVISOR_CONFIG"], Path.cwd()))
+        _apply_file(values, _path(environ["ADVISOR_CONFIG"]))
     for name, (attribute, coercer) in _ENV_KEYS.items():
         if environ.get(name) not in (None, ""):
             _apply(values, name, attribute, coercer, environ[name])

@@ -58,10 +58,11 @@ from datetime import datetime
 from google.transit import gtfs_realtime_pb2
 
 from advisor.errors import AdvisorError
+from advisor.network.geo import KYIV_TZ
 from advisor.network.model import Network, StationKind
+from advisor.network.oblasts import OBLAST_NAMES
 from advisor.risk.coverage import Coverage, resolve
 from advisor.risk.model import Flag, FlagStatus, RiskLevel
-from advisor.routing.explain import KYIV, OBLAST_NAMES
 
 __all__ = ["MAX_INFORMED_STOPS", "alerts_feed", "is_published_from"]
 
@@ -203,7 +204,7 @@ def _description(flag: Flag, lang: str) -> str:
 
 
 def _kyiv(moment: datetime | None) -> str:
-    return moment.astimezone(KYIV).strftime("%d.%m.%Y %H:%M") if moment else ""
+    return moment.astimezone(KYIV_TZ).strftime("%d.%m.%Y %H:%M") if moment else ""
 
 
 def _place(flag: Flag, network: Network, lang: str) -> str:

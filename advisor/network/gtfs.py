@@ -8,6 +8,10 @@ the feed is kept (partridge's philosophy).
 Stops are then matched to the network's stations (:func:`match_stops`): an explicit CSV mapping
 first, then the normalised name within a few kilometres, then the nearest station within 1 km.
 
+``pickup_type`` / ``drop_off_type`` are kept per stop time (how the planner reads them is in
+:mod:`advisor.network.timetable`); a value other than 0–3 is reported and read as 0, the
+GTFS default. ``transfers.txt`` rows become one rule per place (:func:`_transfer_rule`).
+
 Examples
 --------
 >>> parse_gtfs_time("25:10:00")
@@ -36,10 +40,15 @@ from pathlib import Path
 from types import MappingProxyType
 
 from advisor.errors import FeedError
-from advisor.network.importer import crowfly_km
+from advisor.network.geo import crowfly_km
 from advisor.network.model import Network
 from advisor.network.search import city_key
-from advisor.network.timetable import Timetable, format_gtfs_time, mode_of_route_type
+from advisor.network.timetable import (
+    TRANSFER_NOT_POSSIBLE,
+    Timetable,
+    format_gtfs_time,
+    mode_of_route_type,
+)
 
 __all__ = [
     "FeedReport",
@@ -69,6 +78,10 @@ CALENDAR_COLUMNS = (
 )  # fmt: skip
 CALENDAR_DATES_COLUMNS = ("service_id", "date", "exception_type")
 TRANSFERS_COLUMNS = ("from_stop_id", "to_stop_id", "transfer_type")
+# Optional: rows naming trips or routes apply to those only (see _transfer_rule).
+TRANSFERS_SCOPE_COLUMNS = ("from_trip_id", "to_trip_id", "from_route_id", "to_route_id")
+STOP_TIME_OPTIONAL_COLUMNS = ("pickup_type", "drop_off_type")
+PICKUP_DROP_OFF_CODES = {"": 0, "0": 0, "1": 1, "2": 2, "3": 3}
 FREQUENCIES_COLUMNS = ("trip_id", "start_time", "end_time", "headway_secs")
 MAX_EXAMPLES = 20
 PROGRESS_EVERY = 50_000
@@ -296,10 +309,10 @@ def read_feed(path, feed_id: str | None = None, progress: ProgressCallback | Non
         calendar, added, removed = _read_calendar(source, build)
         columns = _read_stop_times(source, build, progress)
         columns = _expand_frequencies(source, build, columns)
-        transfers, footpaths = _read_transfers(source, build)
+        transfers = _read_transfers(source, build)
     finally:
         source.close()
-    return _finish(build, columns, calendar, added, removed, transfers, footpaths), build.report
+    return _finish(build, columns, calendar, added, removed, transfers), build.report
 
 
 def _read_agencies(source: _Source, build: _Build) -> None:
@@ -396,11 +409,11 @@ def _freeze(mapping: dict[int, set[int]]) -> Mapping[int, frozenset[int]]:
 def _read_stop_times(source: _Source, build: _Build, progress) -> dict[str, array]:
     """Raw stop-time columns, sorted by trip then sequence, with bad rows dropped."""
     trip_col, seq_col, stop_col = array("i"), array("i"), array("i")
-    arr_col, dep_col = array("i"), array("i")
+    arr_col, dep_col, pickup_col, drop_col = array("i"), array("i"), array("b"), array("b")
     report = build.report
-    columns = REQUIRED_COLUMNS["stop_times.txt"]
+    columns = (*REQUIRED_COLUMNS["stop_times.txt"], *STOP_TIME_OPTIONAL_COLUMNS)
     rows = 0
-    for trip_id, arrival, departure, stop_id, sequence in _rows(
+    for trip_id, arrival, departure, stop_id, sequence, pickup, drop_off in _rows(
         source, "stop_times.txt", columns, progress
     ):
         rows += 1
@@ -426,6 +439,8 @@ def _read_stop_times(source: _Source, build: _Build, progress) -> dict[str, arra
         stop_col.append(stop)
         arr_col.append(-1 if arr is None else arr)
         dep_col.append(-1 if dep is None else dep)
+        pickup_col.append(_pickup_drop_off(report, "pickup_type", pickup, trip_id, stop_id))
+        drop_col.append(_pickup_drop_off(report, "drop_off_type", drop_off, trip_id, stop_id))
     report.rows["stop_times.txt"] = rows
     # One int key per row keeps the sort free of per-row tuples.
     keys = [t * 2_000_000 + s for t, s in zip(trip_col, seq_col, strict=True)]
@@ -435,7 +450,19 @@ def _read_stop_times(source: _Source, build: _Build, progress) -> dict[str, arra
         "stop": array("i", (stop_col[i] for i in order)),
         "arr": array("i", (arr_col[i] for i in order)),
         "dep": array("i", (dep_col[i] for i in order)),
+        "pickup": array("b", (pickup_col[i] for i in order)),
+        "drop_off": array("b", (drop_col[i] for i in order)),
     }
+
+
+def _pickup_drop_off(report: FeedReport, column: str, text: str, trip_id, stop_id) -> int:
+    """The GTFS code of a ``pickup_type`` / ``drop_off_type`` cell; a bad one is reported
+    and read as 0 (regular), the value GTFS gives an empty cell."""
+    code = PICKUP_DROP_OFF_CODES.get(text)
+    if code is None:
+        report.problem(f"bad_{column}", f"trip {trip_id!r} stop {stop_id!r}: {text!r}")
+        return 0
+    return code
 
 
 def _trip_slices(trip_col: array) -> Iterator[tuple[int, int, int]]:
@@ -446,28 +473,27 @@ def _trip_slices(trip_col: array) -> Iterator[tuple[int, int, int]]:
             start = i
 
 
-def _clean_trip(build: _Build, trip: int, stops, arrs, deps) -> tuple[list, list, list]:
-    """Interpolate missing times, drop rows whose time goes backwards; returns kept rows."""
+def _clean_trip(build: _Build, trip: int, stops, arrs, deps) -> list[int]:
+    """Interpolate missing times (in place), drop rows whose time goes backwards; returns
+    the positions of the rows kept."""
     _interpolate(arrs, deps)
-    kept_stops, kept_arrs, kept_deps = [], [], []
-    for stop, arr, dep in zip(stops, arrs, deps, strict=True):
+    kept: list[int] = []
+    for k, (stop, arr, dep) in enumerate(zip(stops, arrs, deps, strict=True)):
         if arr < 0:
             build.report.problem(
                 "bad_time",
                 f"trip {build.trip_name(trip)!r}: no time at stop {build.stop_names[stop]!r}",
             )
             continue
-        if dep < arr or (kept_deps and arr < kept_deps[-1]):
+        if dep < arr or (kept and arr < deps[kept[-1]]):
             build.report.problem(
                 "non_increasing_time",
                 f"trip {build.trip_name(trip)!r} at stop {build.stop_names[stop]!r}: "
                 f"{format_gtfs_time(arr)} before the previous stop's departure",
             )
             continue
-        kept_stops.append(stop)
-        kept_arrs.append(arr)
-        kept_deps.append(dep)
-    return kept_stops, kept_arrs, kept_deps
+        kept.append(k)
+    return kept
 
 
 def _interpolate(arrs: list[int], deps: list[int]) -> None:
@@ -495,13 +521,16 @@ def _expand_frequencies(source: _Source, build: _Build, columns: dict[str, array
                 continue
             frequencies[trip].append(window)
         build.report.rows["frequencies.txt"] = sum(map(len, frequencies.values()))
-    out = {"trip": array("i"), "stop": array("i"), "arr": array("i"), "dep": array("i")}
+    out = {"trip": array("i"), "stop": array("i"), "arr": array("i"), "dep": array("i"),
+           "pickup": array("b"), "drop_off": array("b")}  # fmt: skip
     offsets, trip_order = array("i", [0]), []
     for trip, start, end in _trip_slices(columns["trip"]):
-        stops, arrs, deps = _clean_trip(
-            build, trip, columns["stop"][start:end].tolist(),
-            columns["arr"][start:end].tolist(), columns["dep"][start:end].tolist(),
-        )  # fmt: skip
+        stops, arrs = columns["stop"][start:end].tolist(), columns["arr"][start:end].tolist()
+        deps = columns["dep"][start:end].tolist()
+        kept = _clean_trip(build, trip, stops, arrs, deps)
+        stops, arrs, deps = ([v[k] for k in kept] for v in (stops, arrs, deps))
+        pickup = [columns["pickup"][start + k] for k in kept]
+        drop_off = [columns["drop_off"][start + k] for k in kept]
         if len(stops) < 2:
             build.report.problem(
                 "short_trip", f"trip {build.trip_name(trip)!r} has fewer than two usable stop times"
@@ -512,6 +541,8 @@ def _expand_frequencies(source: _Source, build: _Build, columns: dict[str, array
             out["stop"].extend(stops)
             out["arr"].extend(a + shift for a in arrs)
             out["dep"].extend(d + shift for d in deps)
+            out["pickup"].extend(pickup)
+            out["drop_off"].extend(drop_off)
             offsets.append(len(out["stop"]))
     out["offsets"] = offsets
     out["order"] = trip_order
@@ -528,33 +559,83 @@ def _frequency_shifts(windows, first_departure: int):
 
 
 def _read_transfers(source: _Source, build: _Build):
-    same_place: dict[int, int] = {}
-    walks: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    """transfers.txt as (stop → change seconds, stop → [(stop, walk seconds)]) by
+    :func:`_transfer_rule`; the stops become places in :func:`_finish`."""
+    rules: list[tuple[int, int, int | None]] = []
     if "transfers.txt" not in source.names:
-        return MappingProxyType(same_place), MappingProxyType({})
-    columns = (*TRANSFERS_COLUMNS, "min_transfer_time")
-    count = 0
-    for from_id, to_id, kind, seconds in _rows(source, "transfers.txt", columns):
+        return rules
+    columns = (*TRANSFERS_COLUMNS, "min_transfer_time", *TRANSFERS_SCOPE_COLUMNS)
+    for from_id, to_id, kind, seconds, *scope in _rows(source, "transfers.txt", columns):
         a, b = build.stops.get(from_id), build.stops.get(to_id)
         if a is None or b is None:
             build.report.problem("unknown_stop", f"transfers.txt names {from_id!r} → {to_id!r}")
             continue
-        # Type 2 gives a minimum time; 0/1 give none (config applies); 3 means impossible,
-        # which for a same-place change we cannot express per pair, so it is reported.
-        if kind == "3":
-            build.report.problem("transfer_not_possible_ignored", f"{from_id!r} → {to_id!r}")
-            continue
-        value = int(seconds) if seconds.isdigit() else 0
-        count += 1
-        if a == b:
-            same_place[a] = max(same_place.get(a, 0), value)
-        else:
-            walks[a].append((b, value))
-    build.report.rows["transfers.txt"] = count
-    return same_place, walks
+        rule = _transfer_rule(build.report, f"{from_id!r} → {to_id!r}", kind, seconds, scope)
+        if rule is not _NO_RULE:
+            rules.append((a, b, rule))
+    build.report.rows["transfers.txt"] = len(rules)
+    return rules
 
 
-def _finish(build, columns, calendar, added, removed, transfers, footpaths) -> Timetable:
+_NO_RULE = object()
+
+
+def _transfer_rule(report: FeedReport, pair: str, kind: str, seconds: str, scope):
+    """What one transfers.txt row means for the planner, which keeps one rule per place.
+
+    - 0 (recommended point) and 1 (timed transfer) give no time: None, the configured
+      minimum change time applies (a timed transfer holds only for the vehicles the feed
+      pairs, which a per-place rule cannot tell apart);
+    - 2: ``min_transfer_time`` seconds (the planner never goes below its floor); a missing
+      or bad time is reported and the configured minimum applies;
+    - 3 (not possible): :data:`TRANSFER_NOT_POSSIBLE` — no change at that place, no walk
+      between the two places. A type-3 row naming trips or routes is reported and not
+      applied: forbidding every change at the place would be wrong for the other trips;
+    - 4 / 5 (in-seat transfers, between two named trips) are reported and not applied:
+      staying seated is not modelled, such a change needs the usual minimum time;
+    - anything else is reported and skipped. Returns ``_NO_RULE`` for rows not applied.
+    """
+    if kind in ("", "0", "1"):
+        return None
+    if kind == "2":
+        if seconds.isdigit():
+            return int(seconds)
+        report.problem("bad_min_transfer_time", f"{pair}: type 2 with time {seconds!r}")
+        return None
+    if kind == "3" and not any(scope):
+        return TRANSFER_NOT_POSSIBLE
+    if kind == "3":
+        report.problem("transfer_not_possible_per_trip_ignored", pair)
+    elif kind in ("4", "5"):
+        report.problem("in_seat_transfer_ignored", pair)
+    else:
+        report.problem("bad_transfer_type", f"{pair}: {kind!r}")
+    return _NO_RULE
+
+
+def _place_rules(rules, place_of) -> tuple[dict[int, int], dict[int, tuple]]:
+    """Per place: the change time (the longest any row gives; "not possible" wins), and the
+    walks to other places (a "not possible" row removes the walk)."""
+    change: dict[int, int] = {}
+    walks: dict[int, dict[int, int | None]] = defaultdict(dict)
+    for a, b, rule in rules:
+        pa, pb = place_of(a), place_of(b)
+        if pa == pb and rule is not None:
+            known = change.get(pa, 0)
+            blocked = TRANSFER_NOT_POSSIBLE in (known, rule)
+            change[pa] = TRANSFER_NOT_POSSIBLE if blocked else max(known, rule)
+        elif pa != pb and walks[pa].get(pb, 0) != TRANSFER_NOT_POSSIBLE:
+            known = walks[pa].get(pb)
+            longest = rule if known is None or (rule is not None and rule > known) else known
+            walks[pa][pb] = TRANSFER_NOT_POSSIBLE if rule == TRANSFER_NOT_POSSIBLE else longest
+    paths = {
+        p: tuple((q, s) for q, s in sorted(to.items()) if s != TRANSFER_NOT_POSSIBLE)
+        for p, to in walks.items()
+    }
+    return change, {p: v for p, v in paths.items() if v}
+
+
+def _finish(build, columns, calendar, added, removed, rules) -> Timetable:
     places = array("i", range(len(build.stop_names)))
     for stop, parent in enumerate(build.stop_parent):
         if parent and parent in build.stops:
@@ -562,11 +643,7 @@ def _finish(build, columns, calendar, added, removed, transfers, footpaths) -> T
     place_of = places.__getitem__
     trip_ids = list(build.trips)
     order = columns["order"]
-    same_place = {place_of(s): v for s, v in transfers.items()}
-    walks = {
-        place_of(a): tuple((place_of(b), v) for b, v in pairs if place_of(b) != place_of(a))
-        for a, pairs in footpaths.items()
-    }
+    same_place, walks = _place_rules(rules, place_of)
     return Timetable(
         feed_ids=(build.report.feed_id,),
         timezone=build.timezone,
@@ -592,9 +669,16 @@ def _finish(build, columns, calendar, added, removed, transfers, footpaths) -> T
         added=added,
         removed=removed,
         transfer_seconds=MappingProxyType(same_place),
-        footpaths=MappingProxyType({k: v for k, v in walks.items() if v}),
+        footpaths=MappingProxyType(walks),
         metadata=MappingProxyType({"feeds": (build.report.feed_id,)}),
+        st_pickup_type=_codes(columns["pickup"]),
+        st_drop_off_type=_codes(columns["drop_off"]),
     )
+
+
+def _codes(column: array) -> bytes:
+    """Pickup / drop-off codes as bytes; empty when every stop is regular (0)."""
+    return column.tobytes() if any(column) else b""
 
 
 # -- several feeds -----------------------------------------------------------------------
@@ -605,6 +689,13 @@ _PLAIN = ("stop_names", "route_names", "route_modes", "route_agencies", "trip_he
 _PREFIXED = ("stop_ids", "route_ids", "trip_ids", "service_ids")
 _SHIFTED = {"stop_place": "stops", "st_place": "stops", "trip_route": "routes",
             "trip_service": "services", "trip_offsets": "rows"}  # fmt: skip
+_CODES = ("st_pickup_type", "st_drop_off_type")  # per stop time; empty means all regular
+
+
+def _joined_codes(timetables: Sequence[Timetable], name: str) -> bytes:
+    if not any(getattr(tt, name) for tt in timetables):
+        return b""
+    return b"".join(getattr(tt, name) or bytes(tt.stop_time_count) for tt in timetables)
 
 
 def combine(timetables: Sequence[Timetable]) -> Timetable:
@@ -628,6 +719,8 @@ def combine(timetables: Sequence[Timetable]) -> Timetable:
         shift["rows"] += tt.stop_time_count
     feed_ids = tuple(f for tt in timetables for f in tt.feed_ids)
     columns = {k: tuple(parts[k]) for k in (*_PLAIN, *_PREFIXED)}
+    for name in _CODES:
+        columns[name] = _joined_codes(timetables, name)
     for name in ("stop_lat", "stop_lon"):
         columns[name] = array("d", parts[name])
     for name in ("st_arrival", "st_departure", *_SHIFTED):

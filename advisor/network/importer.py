@@ -8,8 +8,6 @@ network in the project's own schema.
 
 Examples
 --------
->>> round(crowfly_km(50.45, 30.52, 49.84, 23.99), 0)
-470.0
 >>> name_root("Кривий Ріг-Головний"), name_root("Запоріжжя 2"), name_root("Синельникове І")
 ('кривий ріг', 'запоріжжя', 'синельникове')
 """
@@ -32,6 +30,7 @@ from translitua import RussianICAO, translit
 from advisor.errors import DataError
 from advisor.network import sources as src
 from advisor.network.dataset import stamp
+from advisor.network.geo import crowfly_km
 from advisor.network.model import (
     Line,
     Link,
@@ -47,7 +46,7 @@ from advisor.network.model import (
 from advisor.network.search import PlaceAliases, city_key, load_aliases
 
 __all__ = [
-    "BuildReport", "build_network", "crowfly_km", "english_name", "latin_name", "name_root",
+    "BuildReport", "build_network", "english_name", "latin_name", "name_root",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -126,13 +125,6 @@ def _counts(counter: Counter) -> str:
 def _sizes(title: str, sizes: list[int]) -> str:
     singles = sum(1 for s in sizes if s == 1)
     return f"{title}: {len(sizes)} (largest {sizes[:6]}, single stations {singles})"
-
-
-def crowfly_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in km between two points (haversine, mean Earth radius)."""
-    p1, l1, p2, l2 = map(math.radians, (lat1, lon1, lat2, lon2))
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin((l2 - l1) / 2) ** 2
-    return 12742.0 * math.asin(math.sqrt(h))
 
 
 _ROMAN_OR_NUMBER = re.compile(r"^(?:[0-9]+|[IІ]{1,3}|[IІ]?V)$")

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import bisect
 import logging
-import math
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -49,8 +48,9 @@ from rapidfuzz.distance import OSA
 from translitua import UkrainianKMU, translit
 
 from advisor.errors import DataError, InvalidQuery, UnknownStation
+from advisor.network.geo import crowfly_km
 from advisor.network.model import Network, Station, StationKind
-from advisor.settings import read_toml
+from advisor.settings import CONFIG_DIR, read_toml
 
 __all__ = [
     "DEFAULT_ALIASES_PATH",
@@ -64,7 +64,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_ALIASES_PATH = Path(__file__).resolve().parents[2] / "config" / "station_aliases.toml"
+DEFAULT_ALIASES_PATH = CONFIG_DIR / "station_aliases.toml"  # settings locates config/
 
 MAX_QUERY_CHARS = 100
 MAX_LIMIT = 100
@@ -492,7 +492,7 @@ class StationIndex:
             return True
         # Two stops of one city (Київ-Пас. and the Kyiv bus station; Podilsk and the 2019
         # register's "Котовськ") lie close together; namesakes elsewhere do not.
-        return _distance_km(a, b) < SAME_PLACE_KM
+        return crowfly_km(a.lat, a.lon, b.lat, b.lon) < SAME_PLACE_KM
 
 
 def _keys_by_station(
@@ -586,13 +586,6 @@ def _station_rank(station: Station) -> tuple:
         len(station.name_uk),
         station.id,
     )
-
-
-def _distance_km(a: Station, b: Station) -> float:
-    """Equirectangular distance: plenty for "are these in one city"."""
-    x = math.radians(b.lon - a.lon) * math.cos(math.radians((a.lat + b.lat) / 2))
-    y = math.radians(b.lat - a.lat)
-    return 6371.0 * math.hypot(x, y)
 
 
 def _checked_text(text: str) -> str:

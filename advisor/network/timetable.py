@@ -10,6 +10,19 @@ Routing works on *places*: a stop's parent station when it has one (platforms of
 are one place), else the stop itself. The importer (:mod:`advisor.network.gtfs`) builds a
 :class:`Timetable`; the planner (:mod:`advisor.routing.timetable`) reads it.
 
+Boarding and alighting (GTFS ``pickup_type`` / ``drop_off_type``, kept per stop-time row in
+``st_pickup_type`` / ``st_drop_off_type``): 0 or empty is a regular stop, 1 means passengers
+may not board (pickup) or leave (drop-off) there, and the planner never does. 2 ("phone the
+agency") and 3 ("coordinate with the driver") are treated as possible, as OpenTripPlanner
+does: the vehicle does stop for passengers who arrange it. The codes are kept, so an answer
+could say so.
+
+Changes (``transfers.txt``, one rule per place as the planner keeps them): ``transfer_seconds``
+holds a place's minimum change time (type 2), or :data:`TRANSFER_NOT_POSSIBLE` where the feed
+says changing vehicles there is not possible (type 3); types 0 (recommended point) and 1
+(timed transfer) give no time, so the configured minimum applies. ``footpaths`` hold walks
+between two places: seconds (type 2) or None (0/1: the configured minimum).
+
 Examples
 --------
 >>> from array import array
@@ -26,6 +39,8 @@ Examples
 ... )
 >>> tt.active_services(date(2026, 3, 2))
 frozenset({0})
+>>> tt.boarding_allowed(0), tt.alighting_allowed(1)
+(True, True)
 >>> tt.service_datetime(date(2026, 3, 2), 90600).isoformat()
 '2026-03-03T01:10:00+02:00'
 >>> format_gtfs_time(90600)
@@ -46,10 +61,14 @@ from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from advisor.errors import DataError
 from advisor.network.model import Mode
 
 __all__ = [
+    "NO_PICKUP_OR_DROP_OFF",
+    "TRANSFER_NOT_POSSIBLE",
     "Timetable",
     "format_gtfs_time",
     "load_timetable",
@@ -57,8 +76,15 @@ __all__ = [
     "save_timetable",
 ]
 
-FORMAT_VERSION = 1
+# 2: pickup/drop-off codes per stop time and the transfers.txt rules of this module; a file
+# of version 1 lacks both and would plan through stops nobody may board or leave at.
+FORMAT_VERSION = 2
 _MAPPINGS = ("added", "removed", "transfer_seconds", "footpaths", "station_by_place", "metadata")
+NO_PICKUP_OR_DROP_OFF = 1
+"""GTFS ``pickup_type`` / ``drop_off_type`` 1: passengers may not board / leave here."""
+TRANSFER_NOT_POSSIBLE = -1
+"""``transfer_seconds`` value of a place where the feed says no change is possible (type 3)."""
+_ACTIVE_CACHE_DAYS = 4096  # distinct query days whose services are kept
 
 
 def _empty() -> Mapping:
@@ -96,6 +122,11 @@ class Timetable:
     or removes on that day. ``transfer_seconds`` holds a feed's minimum change time at one
     place, ``footpaths`` walks between two places (both from transfers.txt).
     ``station_by_place`` is filled by stop matching (:func:`advisor.network.gtfs.match_stops`).
+    ``st_pickup_type`` / ``st_drop_off_type`` hold one GTFS code per stop-time row, or are
+    empty when every row is a regular stop.
+
+    The timetable never changes, so what is derived from it (the services of a day, the
+    service days, the busiest day) is computed once and kept on the object.
     """
 
     feed_ids: tuple[str, ...]
@@ -122,9 +153,11 @@ class Timetable:
     added: Mapping[int, frozenset[int]] = field(default_factory=_empty)
     removed: Mapping[int, frozenset[int]] = field(default_factory=_empty)
     transfer_seconds: Mapping[int, int] = field(default_factory=_empty)
-    footpaths: Mapping[int, tuple[tuple[int, int], ...]] = field(default_factory=_empty)
+    footpaths: Mapping[int, tuple[tuple[int, int | None], ...]] = field(default_factory=_empty)
     station_by_place: Mapping[int, str] = field(default_factory=_empty)
     metadata: Mapping[str, object] = field(default_factory=dict)
+    st_pickup_type: bytes = b""
+    st_drop_off_type: bytes = b""
 
     def __repr__(self) -> str:
         return (
@@ -175,21 +208,46 @@ class Timetable:
         """The route's short name, else its long name, else its id."""
         return self.route_names[self.trip_route[trip]]
 
+    def boarding_allowed(self, row: int) -> bool:
+        """True unless the feed says passengers may not board at stop-time *row*."""
+        codes = self.st_pickup_type
+        return not codes or codes[row] != NO_PICKUP_OR_DROP_OFF
+
+    def alighting_allowed(self, row: int) -> bool:
+        """True unless the feed says passengers may not leave the vehicle at *row*."""
+        codes = self.st_drop_off_type
+        return not codes or codes[row] != NO_PICKUP_OR_DROP_OFF
+
     def with_stations(self, station_by_place: Mapping[int, str]) -> Timetable:
         """A copy whose places are matched to network stations (*station_by_place*)."""
         return replace(self, station_by_place=MappingProxyType(dict(station_by_place)))
 
     # -- calendar ----------------------------------------------------------------------
 
+    @cached_property
+    def _calendar_columns(self) -> tuple[np.ndarray, ...]:
+        """calendar.txt as (service, first, last, weekday mask) columns for one-pass tests."""
+        rows = np.array(self.calendar, dtype=np.int64).reshape(-1, 4)
+        return rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
+
+    @cached_property
+    def _active_by_day(self) -> dict[int, frozenset[int]]:
+        return {}
+
     def active_services(self, day: date) -> frozenset[int]:
         """Services running on service day *day* (calendar, then calendar_dates exceptions)."""
         ordinal = day.toordinal()
-        bit = 1 << day.weekday()
-        running = {
-            service
-            for service, first, last, mask in self.calendar
-            if first <= ordinal <= last and mask & bit
-        }
+        found = self._active_by_day.get(ordinal)
+        if found is None:
+            found = self._compute_active(ordinal, day.weekday())
+            if len(self._active_by_day) < _ACTIVE_CACHE_DAYS:
+                self._active_by_day[ordinal] = found  # same value if two threads race
+        return found
+
+    def _compute_active(self, ordinal: int, weekday: int) -> frozenset[int]:
+        service, first, last, mask = self._calendar_columns
+        hit = (first <= ordinal) & (last >= ordinal) & ((mask & (1 << weekday)) != 0)
+        running = set(service[hit].tolist())
         running |= self.added.get(ordinal, frozenset())
         running -= self.removed.get(ordinal, frozenset())
         return frozenset(running)
@@ -200,22 +258,31 @@ class Timetable:
         return [t for t, s in enumerate(self.trip_service) if s in services]
 
     def service_days(self) -> list[date]:
-        """Every day some service runs, sorted."""
+        """Every day some service runs, sorted (computed once per timetable)."""
+        return list(self._service_days)
+
+    @cached_property
+    def _service_days(self) -> tuple[date, ...]:
         ordinals = set(self.added)
         for _service, first, last, _mask in self.calendar:
             ordinals.update(range(first, last + 1))
-        return [d for d in map(date.fromordinal, sorted(ordinals)) if self.active_services(d)]
+        days = map(date.fromordinal, sorted(ordinals))
+        return tuple(d for d in days if self._compute_active(d.toordinal(), d.weekday()))
 
     def busiest_day(self) -> date:
         """The service day with the most trips (earliest on ties); raises ValueError if none."""
+        if self._busiest_day is None:
+            raise ValueError("the timetable has no service day")
+        return self._busiest_day
+
+    @cached_property
+    def _busiest_day(self) -> date | None:
         per_service = Counter(self.trip_service)
         counts = {
             day: sum(per_service[s] for s in self.active_services(day))
-            for day in self.service_days()
+            for day in self._service_days
         }
-        if not counts:
-            raise ValueError("the timetable has no service day")
-        return max(sorted(counts), key=counts.__getitem__)
+        return max(sorted(counts), key=counts.__getitem__) if counts else None
 
     # -- time --------------------------------------------------------------------------
 

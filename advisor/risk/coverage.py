@@ -56,6 +56,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
 from advisor.errors import AdvisorError
+from advisor.network.geo import crowfly_km
 from advisor.network.model import Mode, Network
 from advisor.risk.model import Flag, RiskLevel
 
@@ -333,7 +334,7 @@ def _circle(target, network, _shapes) -> Coverage:
     geo = _geo(network)
     if not geo.station_ids:
         return Coverage()
-    inside_mask = _haversine_km(target.lat, target.lon, geo.station_lat, geo.station_lon)
+    inside_mask = crowfly_km(target.lat, target.lon, geo.station_lat, geo.station_lon)
     inside = {geo.station_ids[i] for i in np.nonzero(inside_mask <= target.radius_km)[0]}
     # Distance from the centre to each link's straight line, in a local equirectangular
     # frame (km): accurate to well under 1 % for radii of a few hundred km.
@@ -410,12 +411,6 @@ def _link_lines(network: Network) -> tuple[list[str], object]:
     return ids, geoms
 
 
-def _haversine_km(lat1: float, lon1: float, lat2, lon2):
-    """Great-circle km from one point to arrays of points."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2 - lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * np.arcsin(np.minimum(1.0, np.sqrt(a)))
 
 
 @dataclass(frozen=True)

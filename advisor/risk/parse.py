@@ -43,12 +43,12 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from rapidfuzz import process
 from shapely.geometry import Polygon
 
 from advisor.errors import InvalidFlag, UnknownLine, UnknownStation
+from advisor.network.geo import KYIV_TZ
 from advisor.network.model import Mode
 from advisor.risk.model import (
     BusLinkTarget,
@@ -65,7 +65,6 @@ from advisor.risk.model import (
 )
 
 __all__ = [
-    "KYIV_TZ",
     "MAX_REASON_CHARS",
     "enum_by_name",
     "flag_from_dict",
@@ -76,7 +75,6 @@ __all__ = [
     "validate_against",
 ]
 
-KYIV_TZ = ZoneInfo("Europe/Kyiv")
 MAX_REASON_CHARS = 1000
 MAX_SOURCE_CHARS = 300
 MAX_AUTHOR_CHARS = 120

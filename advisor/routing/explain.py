@@ -16,9 +16,10 @@ Examples
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from advisor.network.geo import KYIV_TZ as KYIV
 from advisor.network.model import LinkSource, Mode, Network
+from advisor.network.oblasts import OBLAST_NAMES
 from advisor.risk.model import Flag, RiskLevel
 from advisor.routing.model import DataFreshness, Notice, NoticeCode, Option, OptionKind, Verdict
 
@@ -32,42 +33,11 @@ __all__ = [
     "notice",
 ]
 
-KYIV = ZoneInfo("Europe/Kyiv")
-
 LEVEL_NAMES = {
     RiskLevel.ADVISORY: ("з інформаційним попередженням", "with an advisory"),
     RiskLevel.ELEVATED: ("як підвищений ризик", "elevated risk"),
     RiskLevel.HIGH: ("як високий ризик", "high risk"),
     RiskLevel.SUSPENDED: ("як закрите для руху", "suspended"),
-}
-OBLAST_NAMES = {
-    "UA-05": ("Вінницька область", "Vinnytsia oblast"),
-    "UA-07": ("Волинська область", "Volyn oblast"),
-    "UA-09": ("Луганська область", "Luhansk oblast"),
-    "UA-12": ("Дніпропетровська область", "Dnipropetrovsk oblast"),
-    "UA-14": ("Донецька область", "Donetsk oblast"),
-    "UA-18": ("Житомирська область", "Zhytomyr oblast"),
-    "UA-21": ("Закарпатська область", "Zakarpattia oblast"),
-    "UA-23": ("Запорізька область", "Zaporizhzhia oblast"),
-    "UA-26": ("Івано-Франківська область", "Ivano-Frankivsk oblast"),
-    "UA-30": ("місто Київ", "Kyiv city"),
-    "UA-32": ("Київська область", "Kyiv oblast"),
-    "UA-35": ("Кіровоградська область", "Kirovohrad oblast"),
-    "UA-40": ("місто Севастополь", "Sevastopol"),
-    "UA-43": ("Автономна Республіка Крим", "Autonomous Republic of Crimea"),
-    "UA-46": ("Львівська область", "Lviv oblast"),
-    "UA-48": ("Миколаївська область", "Mykolaiv oblast"),
-    "UA-51": ("Одеська область", "Odesa oblast"),
-    "UA-53": ("Полтавська область", "Poltava oblast"),
-    "UA-56": ("Рівненська область", "Rivne oblast"),
-    "UA-59": ("Сумська область", "Sumy oblast"),
-    "UA-61": ("Тернопільська область", "Ternopil oblast"),
-    "UA-63": ("Харківська область", "Kharkiv oblast"),
-    "UA-65": ("Херсонська область", "Kherson oblast"),
-    "UA-68": ("Хмельницька область", "Khmelnytskyi oblast"),
-    "UA-71": ("Черкаська область", "Cherkasy oblast"),
-    "UA-74": ("Чернігівська область", "Chernihiv oblast"),
-    "UA-77": ("Чернівецька область", "Chernivtsi oblast"),
 }
 
 

@@ -9,7 +9,15 @@ the same scan backwards.
 
 Changing vehicles needs a minimum time at the place (the feed's transfers.txt, else
 ``min_transfer_seconds`` from configuration, never below :data:`MIN_TRANSFER_FLOOR_SECONDS`),
-plus ``elevated_buffer_seconds`` after a trip that passed through an elevated section.
+plus ``elevated_buffer_seconds`` after a trip that passed through an elevated section. Where
+transfers.txt says a change is not possible (type 3) the scans never change there; types 0
+and 1 give no time, so the configured minimum applies (the rules are in
+:mod:`advisor.network.timetable`).
+
+Nobody boards where the feed's ``pickup_type`` is 1 or leaves the vehicle where
+``drop_off_type`` is 1, in both scan directions: such a connection leads from or to a place
+no one can be at (:attr:`DayConnections.board_from`, :attr:`DayConnections.alight_to`), so
+the scans need no extra test per connection.
 
 Risk: every hop between two stops matched to network stations maps to the network links of
 the shortest path between those stations (rail links for trains, bus links for buses). A flag
@@ -38,9 +46,9 @@ from threading import Lock
 import networkx as nx
 
 from advisor.errors import InvalidQuery
-from advisor.network.importer import crowfly_km
+from advisor.network.geo import crowfly_km
 from advisor.network.model import Mode, Network, TimeSource
-from advisor.network.timetable import Timetable
+from advisor.network.timetable import TRANSFER_NOT_POSSIBLE, Timetable
 from advisor.risk.model import Flag, RiskLevel
 from advisor.routing.answer import build_advice
 from advisor.routing.explain import notice
@@ -75,6 +83,9 @@ DAY = 86_400
 MIN_TRANSFER_FLOOR_SECONDS = 300
 """A change never takes less than five minutes, even where a feed says 0 (walking off one
 train and onto another with luggage, in wartime, is never instant)."""
+NO_CHANGE_SECONDS = 100 * DAY
+"""The scans' change time where the feed says no change is possible: later than any
+connection of a day's index, so no vehicle is ever boarded after arriving there."""
 DAY_CACHE_SIZE = 4
 _NO_RISK = -1
 _RANKS = {level: level.rank for level in RiskLevel}
@@ -90,6 +101,10 @@ class DayConnections:
     Times are seconds after the start of ``day``; trips of the day before are shifted by −1
     day, of the next day by +1 day. ``instance`` numbers each (trip, day) run; ``row`` is the
     stop-time row the hop starts at.
+
+    ``board_from`` / ``alight_to`` are ``frm`` / ``to`` as the scans read them: the place,
+    or ``no_boarding`` / ``no_alighting`` (two indices past the last place, never reached /
+    never boarded from) where the feed lets nobody on or off the vehicle at that stop.
     """
 
     day: date
@@ -104,6 +119,10 @@ class DayConnections:
     by_arrival: list[int]
     arr_sorted_desc: list[int]
     modes: frozenset[Mode]
+    board_from: list[int]
+    alight_to: list[int]
+    no_boarding: int
+    no_alighting: int
 
 
 def _build_day(tt: Timetable, day: date) -> DayConnections:
@@ -126,6 +145,7 @@ def _build_day(tt: Timetable, day: date) -> DayConnections:
     arr = [hops[i][1] for i in order]
     row = [hops[i][2] for i in order]
     by_arrival = sorted(range(len(order)), key=lambda i: (-arr[i], -dep[i]))
+    no_boarding, no_alighting = len(tt.stop_ids), len(tt.stop_ids) + 1
     return DayConnections(
         day=day,
         dep=dep,
@@ -139,6 +159,14 @@ def _build_day(tt: Timetable, day: date) -> DayConnections:
         by_arrival=by_arrival,
         arr_sorted_desc=[-arr[i] for i in by_arrival],
         modes=frozenset(tt.trip_mode(t) for t, _ in instances),
+        board_from=[
+            tt.st_place[r] if tt.boarding_allowed(r) else no_boarding for r in row
+        ],
+        alight_to=[
+            tt.st_place[r + 1] if tt.alighting_allowed(r + 1) else no_alighting for r in row
+        ],
+        no_boarding=no_boarding,
+        no_alighting=no_alighting,
     )
 
 
@@ -219,6 +247,16 @@ class TimetablePlanner:
     elevated_buffer_seconds : int
         Extra change time after a trip through an elevated section.
 
+    Attributes
+    ----------
+    change : list[int]
+        Seconds needed to change vehicles at each place (also between an estimated leg and
+        a vehicle).
+    no_change : frozenset[int]
+        Places where the feed says changing vehicles is not possible (transfers.txt type 3).
+    footpaths : dict
+        Place → ((place, walk seconds), …), walks the feed allows.
+
     The planner never changes the timetable; it keeps small caches (days, hop links) that
     are safe to share between requests.
     """
@@ -233,15 +271,7 @@ class TimetablePlanner:
     ):
         self.timetable = timetable
         self.network = network
-        floor = MIN_TRANSFER_FLOOR_SECONDS
-        default = max(int(min_transfer_seconds), floor)
-        self.change = [default] * len(timetable.stop_ids)
-        for place, seconds in timetable.transfer_seconds.items():
-            self.change[place] = max(seconds, floor)
-        self.footpaths = {
-            p: tuple((q, max(s, floor)) for q, s in pairs)
-            for p, pairs in timetable.footpaths.items()
-        }
+        self._transfer_rules(timetable, max(int(min_transfer_seconds), MIN_TRANSFER_FLOOR_SECONDS))
         self.elevated_buffer_seconds = int(elevated_buffer_seconds)
         self._days: OrderedDict[date, DayConnections] = OrderedDict()
         self._hops: dict[tuple[int, int, Mode], tuple[tuple[str, ...], tuple[str, ...], float]] = {}
@@ -251,6 +281,28 @@ class TimetablePlanner:
             if station.settlement:
                 settlements.setdefault(station.settlement, []).append(station.id)
         self._settlements = {k: tuple(v) for k, v in settlements.items()}
+
+    def _transfer_rules(self, timetable: Timetable, default: int) -> None:
+        """Change and walk times: the feed's (never under the floor), else *default*."""
+        floor = MIN_TRANSFER_FLOOR_SECONDS
+        self.change = [default] * len(timetable.stop_ids)
+        no_change = set()
+        for place, seconds in timetable.transfer_seconds.items():
+            if seconds == TRANSFER_NOT_POSSIBLE:
+                no_change.add(place)
+            else:
+                self.change[place] = max(seconds, floor)
+        self.no_change = frozenset(no_change)
+        self.footpaths = {
+            p: tuple((q, default if s is None else max(s, floor)) for q, s in pairs
+                     if s != TRANSFER_NOT_POSSIBLE)
+            for p, pairs in timetable.footpaths.items()
+        }  # fmt: skip
+        # As the scans read it: no change where none is possible, and the two places of
+        # DayConnections that stand for "nobody gets on / off here".
+        self._scan_change = [
+            NO_CHANGE_SECONDS if p in self.no_change else s for p, s in enumerate(self.change)
+        ] + [NO_CHANGE_SECONDS, NO_CHANGE_SECONDS]
 
     # -- days and times --
 
@@ -351,10 +403,11 @@ class TimetablePlanner:
         """Earliest arrival with at most *max_rides* rides: one scan per ride ("round"),
         boarding only from places reached in the previous round (RAPTOR's rounds over a
         connection scan). The elevated buffer is not applied here."""
-        ready = [INF] * len(self.timetable.stop_ids)
+        ready = [INF] * len(self._scan_change)
         for p, extra in origin.items():
             ready[p] = t0 + extra
         backs: list[list] = [[None] * len(ready)]
+        change = self._scan_change
         start = bisect_left(c.dep, t0)
         best, best_ride, best_round = INF, None, 0
         for rides in range(1, max_rides + 1):
@@ -368,14 +421,14 @@ class TimetablePlanner:
                     continue
                 k = c.instance[i]
                 if enter[k] < 0:
-                    if enter[k] == -2 or previous[c.frm[i]] > d:
+                    if enter[k] == -2 or previous[c.board_from[i]] > d:
                         continue
                     enter[k] = i
-                a, p = c.arr[i], c.to[i]
+                a, p = c.arr[i], c.alight_to[i]
                 if p in targets and a + targets[p] < best:
                     best, best_ride, best_round = a + targets[p], (enter[k], i), rides
-                if a + self.change[p] < ready[p]:
-                    ready[p], back[p] = a + self.change[p], (enter[k], i, rides)
+                if a + change[p] < ready[p]:
+                    ready[p], back[p] = a + change[p], (enter[k], i, rides)
             backs.append(back)
         if best_ride is None:
             return None
@@ -390,14 +443,15 @@ class TimetablePlanner:
         self, c: DayConnections, origin: dict[int, int], targets: dict[int, int], t0: int,
         scan: _Scan,
     ):  # fmt: skip
-        ready = [INF] * len(self.timetable.stop_ids)  # earliest time a new trip may board here
+        ready = [INF] * len(self._scan_change)  # earliest time a new trip may board here
         back: list = [None] * len(ready)  # (enter, exit) of the ride that made `ready`
         # enter[k]: first connection of trip instance k ridden; -1 not yet; -2 mode excluded.
         enter = self._entry_states(c, scan.modes)
         for p, extra in origin.items():
             ready[p] = t0 + extra
-        dep, arr, frm, to, inst = c.dep, c.arr, c.frm, c.to, c.instance
-        blocked, elevated, change, walks = scan.blocked, scan.elevated, self.change, self.footpaths
+        dep, arr, frm, to, inst = c.dep, c.arr, c.board_from, c.alight_to, c.instance
+        blocked, elevated, walks = scan.blocked, scan.elevated, self.footpaths
+        change = self._scan_change
         buffer = self.elevated_buffer_seconds
         elevated_trip = bytearray(len(enter))
         best, best_ride = INF, None
@@ -454,9 +508,10 @@ class TimetablePlanner:
         c = self.day_connections(day)
         scan = scan or _Scan(None, None, frozenset())
         origin, targets = _extras(origin), _extras(destination)
-        n_places = len(self.timetable.stop_ids)
+        n_places = len(self._scan_change)  # with DayConnections' two "nobody" places
         need = [-INF] * n_places  # latest time a vehicle may arrive here and still make it
         onward = [None] * n_places
+        change = self._scan_change
         for p, extra in targets.items():
             need[p] = seconds - extra
         exit_of = self._entry_states(c, scan.modes)
@@ -468,14 +523,14 @@ class TimetablePlanner:
                 continue
             k = c.instance[i]
             if exit_of[k] < 0:
-                if exit_of[k] == -2 or need[c.to[i]] < c.arr[i]:
+                if exit_of[k] == -2 or need[c.alight_to[i]] < c.arr[i]:
                     continue
                 exit_of[k] = i
-            d, p = c.dep[i], c.frm[i]
+            d, p = c.dep[i], c.board_from[i]
             if p in origin and d - origin[p] > best:
                 best, best_ride = d - origin[p], Ride(i, exit_of[k])
-            if d - self.change[p] > need[p]:
-                need[p], onward[p] = d - self.change[p], Ride(i, exit_of[k])
+            if d - change[p] > need[p]:
+                need[p], onward[p] = d - change[p], Ride(i, exit_of[k])
         if best_ride is None:
             return None
         rides = [best_ride]
@@ -781,8 +836,8 @@ class TimetablePlanner:
         c = self.day_connections(day)
         tt, board, seen = self.timetable, [], set()
         for i in range(bisect_left(c.dep, seconds), len(c.dep)):
-            if c.frm[i] not in places or c.instance[i] in seen:
-                continue
+            if c.board_from[i] not in places or c.instance[i] in seen:
+                continue  # (board_from: nobody boards where pickup is not allowed)
             seen.add(c.instance[i])
             trip = c.instance_trip[c.instance[i]]
             end = tt.trip_offsets[trip + 1] - 1

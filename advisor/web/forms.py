@@ -13,10 +13,10 @@ from datetime import date, datetime, time
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from advisor.network.geo import KYIV_TZ as KYIV
 from advisor.network.model import Mode
 from advisor.risk.model import Tolerance
 from advisor.services import MAX_TEXT
-from advisor.web.i18n import KYIV
 
 __all__ = ["MODES", "TOLERANCES", "JourneyForm"]
 

@@ -1,7 +1,6 @@
-"""Page language and the small formatting rules the pages and API share.
+"""The small formatting rules of the pages (the language itself: :mod:`advisor.locale`).
 
-The locale comes from ``?lang=`` (the visible switch), else the browser's Accept-Language,
-else the configured default (Ukrainian). Estimated times are always written as estimates
+Estimated times are always written as estimates
 ("≈ 4 год 50 хв (оцінка)"); a clock time is only ever shown for a timetabled leg.
 """
 
@@ -9,24 +8,19 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext, ngettext
 
-from advisor.locale import current_locale, init_babel
+from advisor.network.geo import KYIV_TZ
 
 __all__ = [
-    "KYIV",
-    "current_locale",
     "format_age",
     "format_minutes",
-    "init_babel",
     "local_time",
 ]
 
 log = logging.getLogger(__name__)
 
-KYIV = ZoneInfo("Europe/Kyiv")
 
 
 def format_minutes(minutes: float, estimated: bool = True) -> str:
@@ -69,4 +63,4 @@ def local_time(when: datetime | None) -> str:
         return ""
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
-    return when.astimezone(KYIV).strftime("%Y-%m-%d %H:%M")
+    return when.astimezone(KYIV_TZ).strftime("%Y-%m-%d %H:%M")

@@ -11,7 +11,9 @@ import math
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
+from advisor.network.geo import crowfly_km
 from advisor.network.model import LinkSource, Mode, Network, Station, StationKind
+from advisor.network.oblasts import oblast_name
 from advisor.risk.model import Flag, RiskLevel
 from advisor.routing.explain import bus_sources
 from advisor.routing.model import Advice, Leg, NoticeCode, OptionKind, Verdict
@@ -44,20 +46,6 @@ LABELS = {
     "rail": _l("Train"),
     "bus": _l("Bus"),
 }
-
-# Oblast names for the "did you mean" list, where two places share a name. The network
-# carries English names only; these are the official Ukrainian ones (ISO 3166-2:UA).
-OBLASTS_UK = {
-    "UA-05": "Вінницька обл.", "UA-07": "Волинська обл.", "UA-09": "Луганська обл.",
-    "UA-12": "Дніпропетровська обл.", "UA-14": "Донецька обл.", "UA-18": "Житомирська обл.",
-    "UA-21": "Закарпатська обл.", "UA-23": "Запорізька обл.", "UA-26": "Івано-Франківська обл.",
-    "UA-30": "Київ", "UA-32": "Київська обл.", "UA-35": "Кіровоградська обл.",
-    "UA-40": "Севастополь", "UA-43": "АР Крим", "UA-46": "Львівська обл.",
-    "UA-48": "Миколаївська обл.", "UA-51": "Одеська обл.", "UA-53": "Полтавська обл.",
-    "UA-56": "Рівненська обл.", "UA-59": "Сумська обл.", "UA-61": "Тернопільська обл.",
-    "UA-63": "Харківська обл.", "UA-65": "Херсонська обл.", "UA-68": "Хмельницька обл.",
-    "UA-71": "Черкаська обл.", "UA-74": "Чернігівська обл.", "UA-77": "Чернівецька обл.",
-}  # fmt: skip
 
 # Where an estimated bus leg's data comes from: 2019 register data must never pass for current,
 # and a replacement bus known from the 2026 press must not be called 2019 data.
@@ -142,11 +130,7 @@ class Presenter:
 
     def place_hint(self, station: Station) -> str:
         """What tells two same-named places apart: kind and oblast, in the page language."""
-        oblast = self.network.oblasts.get(station.oblast_iso)
-        if self.locale == "uk":
-            region = OBLASTS_UK.get(station.oblast_iso, station.oblast_iso)
-        else:
-            region = oblast.name_en if oblast else station.oblast_iso
+        region = oblast_name(station.oblast_iso, self.locale, short=True)
         kind = str(KIND_LABELS[station.kind])
         return f"{kind}, {region}" if region else kind
 
@@ -286,7 +270,7 @@ class _Grid:
             for dr in (-1, 0, 1):
                 for dc in (-1, 0, 1):
                     for other in self.cells.get((row + dr, col + dc), ()):
-                        best = min(best, _haversine_km(station, other))
+                        best = min(best, crowfly_km(station.lat, station.lon, other.lat, other.lon))
             if best == 0.0:
                 break
         return best
@@ -294,10 +278,3 @@ class _Grid:
 
 def _is_cyrillic(text: str) -> bool:
     return any("\u0400" <= char <= "\u04ff" for char in text)
-
-
-def _haversine_km(a, b) -> float:
-    lat1, lat2 = math.radians(a.lat), math.radians(b.lat)
-    dlat, dlon = lat2 - lat1, math.radians(b.lon - a.lon)
-    h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(h))

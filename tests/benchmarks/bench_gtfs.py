@@ -13,6 +13,11 @@ departures between 06:00 and 20:00:
 - the same queries answered by a plain networkx time-expanded Dijkstra (graph build time and
   p50 / p95), and whether both agree on every arrival.
 
+- the service-day calendar: ``service_days()`` and ``busiest_day()`` (first call and a repeat)
+  and a full answer that finds no journey (its notice names the timetable's span) against a
+  reachable one, on the feed and on a copy with a synthetic ``calendar.txt`` of
+  ``--calendar-rows`` rows (the DB feed has calendar_dates only);
+
 ``--scale N`` also imports a synthetic feed made of N copies of the feed's trips (to check a
 feed of several hundred thousand stop times stays within the memory target).
 Targets (issue 7): import < 5 s, earliest arrival p50 < 2 ms, full answer p50 < 20 ms,
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import gc
 import math
 import random
@@ -34,7 +40,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
@@ -154,6 +160,56 @@ class _StressedPlanner(TimetablePlanner):
         return self._codes
 
 
+def _with_calendar_rows(timetable, rows: int, seed: int = 3813):
+    """A copy whose services run by *rows* seeded calendar.txt rows over the feed's span."""
+    days = timetable.service_days()
+    first, last = days[0].toordinal(), days[-1].toordinal()
+    rng = random.Random(seed)
+    calendar = []
+    for k in range(rows):
+        start = rng.randrange(first, last)
+        calendar.append((k % len(timetable.service_ids), start, rng.randrange(start, last + 1),
+                         rng.randrange(1, 128)))
+    return dataclasses.replace(
+        timetable, calendar=tuple(calendar), added=type(timetable.added)({}),
+        removed=type(timetable.removed)({}),
+    )
+
+
+def _calendar_figures(name: str, timetable, queries, day: date, repeat: int) -> None:
+    """service_days / busiest_day cost, and a no-journey answer against a reachable one."""
+    _, first = _timed(timetable.service_days)
+    _, again = _timed(timetable.service_days)
+    _, busiest_first = _timed(timetable.busiest_day)
+    _, busiest_again = _timed(timetable.busiest_day)
+    planner = TimetablePlanner(timetable)
+    # The day after the last service day: every query there finds no journey.
+    empty_day = timetable.service_days()[-1] + timedelta(days=1)
+    reachable = next(q for q in queries if planner.earliest_arrival([q[0]], [q[1]], day, q[2]))
+    unreachable = next(
+        (q for q in queries if not planner.earliest_arrival([q[0]], [q[1]], day, q[2])), reachable
+    )
+    figures = {}
+    for label, when_day, (origin, destination, t) in (
+        ("no journey", empty_day, reachable),
+        ("no journey on the day", day, unreachable),
+        ("reachable", day, reachable),
+    ):
+        query = Query(timetable.stop_ids[origin], timetable.stop_ids[destination],
+                      timetable.service_datetime(when_day, t))
+        planner.advise(query)  # the day's connections are built once per planner, not timed
+        times = [_timed(planner.advise, query)[1] for _ in range(repeat)]
+        figures[label] = _ms(times, 0.5)
+    print(
+        f"calendar, {name}: service_days() {first * 1000:.1f} ms first, "
+        f"{again * 1000:.3f} ms again; busiest_day() {busiest_first * 1000:.1f} ms first, "
+        f"{busiest_again * 1000:.3f} ms again; full answer p50 over {repeat}: "
+        f"no journey {figures['no journey']:.2f} ms (day without service), "
+        f"{figures['no journey on the day']:.2f} ms (on {day}), "
+        f"reachable {figures['reachable']:.2f} ms"
+    )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--feed", type=Path, default=DEFAULT_FEED)
@@ -162,14 +218,28 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=2019)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--scale", type=int, default=0, help="also import N copies of the feed")
+    parser.add_argument("--calendar-rows", type=int, default=3813,
+                        help="rows of the synthetic calendar.txt for the calendar figures")
+    parser.add_argument("--calendar-only", action="store_true",
+                        help="print only the calendar figures")
     parser.add_argument("--import-only", type=Path, help="only import this feed (fresh process)")
     args = parser.parse_args(argv)
     if args.import_only:
         _import_figures(args.import_only, 1)
         return 0
 
-    _import_figures(args.feed, args.runs)
+    if not args.calendar_only:
+        _import_figures(args.feed, args.runs)
     timetable, _ = read_feed(args.feed)
+    queries = _queries(timetable, args.day, args.queries, args.seed)
+    _calendar_figures(f"{args.feed.name} ({len(timetable.calendar)} calendar rows, "
+                      f"{len(timetable.added)} calendar_dates days)", timetable, queries,
+                      args.day, 20)
+    synthetic = _with_calendar_rows(timetable, args.calendar_rows)
+    _calendar_figures(f"synthetic calendar.txt ({len(synthetic.calendar)} rows)", synthetic,
+                      queries, args.day, 20)
+    if args.calendar_only:
+        return 0
     planner = TimetablePlanner(timetable)
     day_index, seconds = _timed(planner.day_connections, args.day)
     print(
@@ -177,7 +247,6 @@ def main(argv=None) -> int:
         f"{len(day_index.dep)} connections (with neighbour days), "
         f"index built in {seconds * 1000:.0f} ms"
     )
-    queries = _queries(timetable, args.day, args.queries, args.seed)
 
     arrivals, scan_times = [], []
     for origin, destination, t in queries:

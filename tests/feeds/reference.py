@@ -7,8 +7,10 @@ and "waiting at a place at time t"; edge weights are the seconds between the eve
 arrival time is the start time plus the path length.
 
 Semantics it shares with the planner on purpose: boarding at the origin needs no change
-time; changing vehicles at a place needs ``change_seconds(place)``; trips of the previous
-service day that run past midnight and trips of the next day are included.
+time; changing vehicles at a place needs ``change_seconds(place)`` (``math.inf``: no change
+there); trips of the previous service day that run past midnight and trips of the next day
+are included; nobody boards where the feed's pickup_type is 1 or gets off where its
+drop_off_type is 1 (read straight from the stop-time columns, not through the planner).
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class TimeExpandedReference:
         arrivals = []  # (place, time, node)
         for offset in (-1, 0, 1):
             for trip in timetable.trips_on(day + timedelta(days=offset)):
+                last = timetable.trip_offsets[trip + 1] - 1
+                if offset == -1 and timetable.st_arrival[last] < DAY:
+                    continue  # yesterday's trip ended before the day began
                 self._add_trip(graph, trip, offset * DAY, waits, arrivals)
         self.wait_times = {p: sorted(ts) for p, ts in waits.items()}
         for place, times in self.wait_times.items():
@@ -51,11 +56,14 @@ class TimeExpandedReference:
     def _add_trip(self, graph, trip, shift, waits, arrivals):
         tt = self.tt
         start, end = tt.trip_offsets[trip], tt.trip_offsets[trip + 1]
+        no_pickup = tt.st_pickup_type or bytes(tt.stop_time_count)
+        no_drop_off = tt.st_drop_off_type or bytes(tt.stop_time_count)
         for row in range(start, end):
             place = tt.st_place[row]
             arr, dep = tt.st_arrival[row] + shift, tt.st_departure[row] + shift
             if row > start:
-                arrivals.append((place, arr, ("arr", trip, shift, row)))
+                if no_drop_off[row] != 1:
+                    arrivals.append((place, arr, ("arr", trip, shift, row)))
                 graph.add_edge(
                     ("dep", trip, shift, row - 1),
                     ("arr", trip, shift, row),
@@ -65,7 +73,7 @@ class TimeExpandedReference:
                     graph.add_edge(
                         ("arr", trip, shift, row), ("dep", trip, shift, row), weight=dep - arr
                     )
-            if row < end - 1:
+            if row < end - 1 and no_pickup[row] != 1:
                 waits[place].add(dep)
                 graph.add_edge(("wait", place, dep), ("dep", trip, shift, row), weight=0)
 
@@ -81,3 +89,17 @@ class TimeExpandedReference:
         except nx.NetworkXNoPath:
             return math.inf
         return times[k] + length
+
+    def latest_departure(self, origin: int, destination: int, deadline: int) -> float:
+        """The latest boarding time at *origin* that still arrives by *deadline*, or
+        ``-math.inf``: a binary search over the origin's departures (earliest arrival never
+        decreases with a later start)."""
+        times = self.wait_times.get(origin, [])
+        lo, hi, best = 0, len(times) - 1, -math.inf
+        while lo <= hi:
+            mid = (lo + hi) // 2
+            if self.earliest_arrival(origin, destination, times[mid]) <= deadline:
+                best, lo = times[mid], mid + 1
+            else:
+                hi = mid - 1
+        return best

@@ -15,7 +15,8 @@ import pytest
 import advisor.network.importer
 from advisor.errors import DataError
 from advisor.network.dataset import load_network
-from advisor.network.importer import build_network, crowfly_km
+from advisor.network.geo import crowfly_km
+from advisor.network.importer import build_network
 from advisor.network.model import LinkSource, Mode, StationKind, TimeSource
 from advisor.network.sources import RAIL_STATIONS
 from tests.network import sources_fixture as fx

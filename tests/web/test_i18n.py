@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from advisor import create_app
-from advisor.web.i18n import current_locale, format_age, format_minutes, local_time
+from advisor.locale import current_locale
+from advisor.web.i18n import format_age, format_minutes, local_time
 
 
 @pytest.fixture(scope="module")

@@ -28,8 +28,8 @@ from flask import (
 from flask_babel import gettext
 
 from advisor.errors import AuthenticationFailed, PermissionDenied, RateLimited
+from advisor.locale import current_locale
 from advisor.services import Role, require_role
-from advisor.web.i18n import current_locale
 from advisor.web.operator import bp
 from advisor.web.operator.words import Words
 

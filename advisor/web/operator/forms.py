@@ -13,9 +13,9 @@ from datetime import datetime
 
 from flask_babel import gettext
 
+from advisor.network.geo import KYIV_TZ
 from advisor.risk.model import Flag, RiskLevel
 from advisor.risk.parse import MAX_RING_POINTS, target_to_dict
-from advisor.web.i18n import KYIV
 
 __all__ = [
     "FLAG_FIELDS",
@@ -210,7 +210,7 @@ def _lat_lon(line: str) -> list[float] | None:
 
 def local_input(moment: datetime | None) -> str:
     """*moment* as a ``datetime-local`` value in Kyiv time (the parser reads it back as Kyiv)."""
-    return "" if moment is None else moment.astimezone(KYIV).strftime("%Y-%m-%dT%H:%M")
+    return "" if moment is None else moment.astimezone(KYIV_TZ).strftime("%Y-%m-%dT%H:%M")
 
 
 # InvalidFlag / UnknownStation fields -> the form field that shows the problem.

@@ -11,11 +11,11 @@ from flask import abort, flash, g, redirect, render_template, request
 from flask_babel import gettext
 
 from advisor.errors import AdvisorError, Conflict, InvalidFlag, InvalidQuery, UnknownStation
+from advisor.locale import current_locale
 from advisor.network.search import matching_key
 from advisor.risk.model import Flag, FlagStatus, utcnow
 from advisor.risk.parse import flag_from_dict, flag_to_dict
 from advisor.services import Role
-from advisor.web.i18n import current_locale
 from advisor.web.operator import bp
 from advisor.web.operator.auth import console_url, operations, requires, services
 from advisor.web.operator.forms import (
