@@ -40,10 +40,22 @@ def network_build(sources, out):
             settings.hand_links_path,
         )
         version = write_dataset(net, out or settings.network_dataset)
+        war_out = (out.parent / settings.war_geography_path.name) if out else None
+        war = _build_war_geography(sources or settings.network_sources, war_out or settings.war_geography_path)
     except AdvisorError as err:
         raise click.ClickException(err.message) from err
     click.echo(report.format())
     click.echo(f"wrote {out or settings.network_dataset} (version {version})")
+    click.echo(f"wrote {war_out or settings.war_geography_path} ({war})")
+
+
+def _build_war_geography(sources: Path, out: Path) -> str:
+    """Write the war geography file beside the dataset; returns a one-line summary."""
+    from advisor.network.war import build_war_geography, write_war_geography
+
+    document = build_war_geography(sources)
+    sha = write_war_geography(document, out)
+    return f"occupied territory: {document['source']} map of {document['map_date']}, sha256 {sha[:12]}"
 
 
 @network.command("info")

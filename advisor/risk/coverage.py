@@ -316,6 +316,12 @@ def _bus_link(target, network, _shapes) -> Coverage:
     return Coverage(links, frozenset(stations))
 
 
+def _precomputed(target, network, _shapes) -> Coverage:
+    return Coverage(
+        target.link_ids & network.links.keys(), target.station_ids & network.stations.keys()
+    )
+
+
 def _oblast(target, network, shapes) -> Coverage:
     inside = {s.id for s in network.stations.values() if s.oblast_iso == target.oblast_iso}
     shape = shapes.get(target.oblast_iso) or _oblast_shape(network, target.oblast_iso)
@@ -467,6 +473,7 @@ _RESOLVERS = {
     "circle": _circle,
     "polygon": _polygon,
     "bus_link": _bus_link,
+    "precomputed": _precomputed,
 }
 
 

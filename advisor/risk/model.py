@@ -31,6 +31,7 @@ __all__ = [
     "LineTarget",
     "OblastTarget",
     "PolygonTarget",
+    "PrecomputedTarget",
     "RiskLevel",
     "SectionTarget",
     "StationTarget",
@@ -175,6 +176,21 @@ class BusLinkTarget:
     kind = "bus_link"
 
 
+@dataclass(frozen=True, slots=True)
+class PrecomputedTarget:
+    """Explicit station and link ids, computed elsewhere (the war map's baseline bands).
+
+    Built by :mod:`advisor.risk.geography`, never by an operator: the index resolves it
+    without geometry work. ``key`` names what computed it (map checksum and band), so two
+    targets compare cheaply.
+    """
+
+    key: str
+    station_ids: frozenset[str] = field(default=frozenset(), compare=False, hash=False)
+    link_ids: frozenset[str] = field(default=frozenset(), compare=False, hash=False)
+    kind = "precomputed"
+
+
 Target = (
     LineTarget
     | SectionTarget
@@ -183,6 +199,7 @@ Target = (
     | CircleTarget
     | PolygonTarget
     | BusLinkTarget
+    | PrecomputedTarget
 )
 AreaTarget = OblastTarget | CircleTarget | PolygonTarget
 

@@ -187,7 +187,18 @@ def target_from_dict(data) -> Target:
 
 
 def target_to_dict(target: Target) -> dict:
-    """The dict shape of *target* (``ring`` as a list of ``[lon, lat]`` pairs)."""
+    """The dict shape of *target* (``ring`` as a list of ``[lon, lat]`` pairs).
+
+    A ``precomputed`` target (the war map's bands) is shown by its key and counts only: it
+    is built from the map, never read back from a dict.
+    """
+    if target.kind == "precomputed":
+        return {
+            "kind": target.kind,
+            "key": target.key,
+            "station_count": len(target.station_ids),
+            "link_count": len(target.link_ids),
+        }
     _cls, names = _TARGET_FIELDS[target.kind]
     data = {"kind": target.kind}
     for name in names:

@@ -12,6 +12,7 @@ from advisor.network.model import Mode
 from advisor.risk.coverage import RiskIndex, resolve
 from advisor.risk.model import Flag, FlagStatus, utcnow
 from advisor.routing.model import Advice, Option, Query, Verdict
+from advisor.war_maps import war_flags
 from advisor.routing.planner import plan
 from advisor.services.accounts import Principal, require_role
 from advisor.services.flags import _writable
@@ -37,7 +38,10 @@ class PreviewUseCases:
         network = self.services.network
         coverage = resolve(flag, network)
         state = self.services.risk_state
-        after = RiskIndex.build([*(f for f in state.flags if f.id != flag.id), flag], network)
+        after = RiskIndex.build(
+            [*(f for f in state.flags if f.id != flag.id), flag, *war_flags(state.war_layer)],
+            network,
+        )
         at = _preview_time(flag, utcnow())
         lines = sorted(i for i, line in network.lines.items() if line.link_ids & coverage.link_ids)
         return Impact(
