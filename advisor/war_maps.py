@@ -354,3 +354,84 @@ def list_war_maps(store) -> list:
 def rollback_war_map(store, version: int, *, actor: str):
     """Put stored map *version* back in force (audited); raises ``NotFound``."""
     return store.activate_war_map(version, actor=actor, note="rollback")
+
+
+# --- wiring for the command line ---------------------------------------------------------
+
+VALIDATORS_FILE = "war-map-http.json"  # in the instance folder: ETag / Last-Modified per URL
+
+
+def read_map_bytes(file_or_url: str, settings, fetcher=None) -> bytes:
+    """The bytes of a local file or an ``http(s)://`` URL; raises a readable error."""
+    from advisor.feeds.fetch import is_url
+
+    if is_url(file_or_url):
+        from advisor.feeds.war_map import WarMapFetcher
+
+        own = fetcher is None
+        fetcher = fetcher or WarMapFetcher(settings.instance_path / VALIDATORS_FILE)
+        try:
+            return fetcher.fetch(file_or_url)
+        finally:
+            if own:
+                fetcher.close()
+    try:
+        return Path(file_or_url).read_bytes()
+    except OSError as err:
+        raise DataError(f"cannot read map file {file_or_url}: {err.strerror}",
+                        value=file_or_url) from err
+
+
+def import_from(settings, file_or_url: str, *, actor: str, map_date=None, force=False,
+                dry_run=False, fetcher=None) -> MapImport:
+    """Open the store and the network, read *file_or_url* and run :func:`import_war_map`."""
+    from advisor.services import connect_store
+
+    services, operations = connect_store(settings)
+    store = operations.store
+    raw = read_map_bytes(file_or_url, settings, fetcher)
+    network = services.network
+    _bands, share = load_bands(settings)
+    pairs = [tuple(operations._pair_station(n) for n in pair) for pair in operations._pairs()]
+    flags = services.risk_state.flags
+    return import_war_map(
+        store, services.war_layers, network, raw, file_or_url, actor=actor,
+        map_date=map_date, force=force, dry_run=dry_run, max_share=share,
+        pairs=[p for p in pairs if None not in p], flags=flags,
+    )
+
+
+def open_store_for(settings):
+    """The migrated store (for ``war-map list`` / ``rollback``)."""
+    from advisor.services import open_operations
+
+    return open_operations(settings).store
+
+
+def format_import(result: MapImport, network: Network) -> list[str]:
+    """The impact preview as lines of text."""
+    lines = [
+        f"map of {result.war_map.map_date.isoformat()} ({result.war_map.source}, "
+        f"sha256 {result.war_map.checksum[:12]}) against {result.previous.label}: "
+        f"occupied area changes by {result.area_change_share:.1%}",
+        f"{result.stations_changed} station(s) change baseline level; main stations:",
+    ]
+    for change in result.stations:
+        lines.append(
+            f"  {change.name:<28} {_level(change.before):>10} → {_level(change.after):<10}"
+            f"{_dist(change.after_km)}"
+        )
+    lines.append(f"important pairs whose advice changes: {len(result.pairs)}")
+    for pair in result.pairs:
+        a = network.stations[pair.origin].display_name("uk")
+        b = network.stations[pair.destination].display_name("uk")
+        lines.append(f"  {a} → {b}: {pair.before} → {pair.after}")
+    return lines
+
+
+def _level(level) -> str:
+    return level.value if level is not None else "none"
+
+
+def _dist(km) -> str:
+    return f" ({km:g} km)" if km is not None else ""
