@@ -41,7 +41,9 @@ def network_build(sources, out):
         )
         version = write_dataset(net, out or settings.network_dataset)
         war_out = (out.parent / settings.war_geography_path.name) if out else None
-        war = _build_war_geography(sources or settings.network_sources, war_out or settings.war_geography_path)
+        war = _build_war_geography(
+            sources or settings.network_sources, war_out or settings.war_geography_path
+        )
     except AdvisorError as err:
         raise click.ClickException(err.message) from err
     click.echo(report.format())
@@ -53,6 +55,8 @@ def _build_war_geography(sources: Path, out: Path) -> str:
     """Write the war geography file beside the dataset; returns a one-line summary."""
     from advisor.network.war import build_war_geography, write_war_geography
 
+    if not (Path(sources) / "war").is_dir():
+        return f"no war/ folder in {sources}: war geography NOT written (the old file stays)"
     document = build_war_geography(sources)
     sha = write_war_geography(document, out)
     return f"occupied territory: {document['source']} map of {document['map_date']}, sha256 {sha[:12]}"
