@@ -59,7 +59,10 @@ def _build_war_geography(sources: Path, out: Path) -> str:
         return f"no war/ folder in {sources}: war geography NOT written (the old file stays)"
     document = build_war_geography(sources)
     sha = write_war_geography(document, out)
-    return f"occupied territory: {document['source']} map of {document['map_date']}, sha256 {sha[:12]}"
+    return (
+        f"occupied territory: {document['source']} map of {document['map_date']}, "
+        f"sha256 {sha[:12]}"
+    )
 
 
 @network.command("info")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from advisor.errors import FeedUnavailable
@@ -87,11 +88,11 @@ class WarMapFetcher:
         except requests.HTTPError as err:
             status = err.response.status_code if err.response is not None else "?"
             raise FeedUnavailable(f"map {url} answered HTTP {status}", value=url) from err
-        except requests.Timeout as err:
-            raise FeedUnavailable(
-                f"map {url} timed out after {self.timeout_seconds:g} s", value=url
-            ) from err
         except requests.RequestException as err:
+            if _timed_out(err):
+                raise FeedUnavailable(
+                    f"map {url} timed out after {self.timeout_seconds:g} s", value=url
+                ) from err
             raise FeedUnavailable(f"map {url} could not be fetched: {err}", value=url) from err
         log.info("fetched war map %s (%d bytes)", url, len(body))
         return body
@@ -140,3 +141,14 @@ class WarMapFetcher:
     def close(self) -> None:
         """Close the session's connections."""
         self.session.close()
+
+
+def _timed_out(err: requests.RequestException) -> bool:
+    """True for a timeout, also when the retry adapter wrapped it in a ConnectionError."""
+    if isinstance(err, requests.Timeout):
+        return True
+    reason = getattr(err.args[0], "reason", None) if err.args else None
+    # urllib3 derives NewConnectionError (refused, unreachable) from ConnectTimeoutError.
+    if isinstance(reason, NewConnectionError):
+        return False
+    return isinstance(reason, (ReadTimeoutError, ConnectTimeoutError))

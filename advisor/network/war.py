@@ -100,7 +100,9 @@ def read_war_geography(path: Path) -> dict:
         with gzip.open(Path(path), "rb") as fh:
             document = json.loads(fh.read())
     except (OSError, ValueError) as err:
-        raise DataError(f"cannot read the war geography file {path}: {err}", value=str(path)) from err
+        raise DataError(
+            f"cannot read the war geography file {path}: {err}", value=str(path)
+        ) from err
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise DataError(f"{path} is not a {FORMAT} file", value=str(path))
     return document

@@ -19,7 +19,7 @@ Examples
 >>> from advisor.network.model import Link, LinkSource, Mode, Network, Station, StationKind
 >>> from shapely.geometry import box
 >>> st = [Station("in", "In", "In", 48.0, 37.5, "UA-14", StationKind.RAIL_STATION),
-...       Station("near", "Near", "Near", 48.0, 37.0, "UA-14", StationKind.RAIL_STATION),
+...       Station("near", "Near", "Near", 48.0, 37.1, "UA-14", StationKind.RAIL_STATION),
 ...       Station("far", "Far", "Far", 49.5, 30.0, "UA-32", StationKind.RAIL_STATION)]
 >>> net = Network.build(st, [Link("l1", "near", "far", Mode.RAIL, 600, 500,
 ...                                LinkSource.OSM_TRACK)], [])
@@ -377,8 +377,8 @@ def _segments(geometry: BaseGeometry) -> np.ndarray:
                                   if geometry.geom_type.endswith("Polygon") else geometry):
         for ring in shapely.get_parts(line):
             xy = shapely.get_coordinates(ring)
-            parts.extend(zip(xy[:-1], xy[1:], strict=True))
-    return shapely.linestrings(np.array(parts).reshape(-1, 2, 2))
+            parts.append(np.stack((xy[:-1], xy[1:]), axis=1))
+    return shapely.linestrings(np.concatenate(parts) if parts else np.empty((0, 2, 2)))
 
 
 def _haversine(lat1, lon1, lat2, lon2) -> np.ndarray:

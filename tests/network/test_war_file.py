@@ -42,7 +42,7 @@ def test_newest_map_is_taken_by_date(tmp_path):
 
 
 def test_missing_maps_and_bad_files_are_named(tmp_path):
-    with pytest.raises(DataError, match="no occupied_YYYY-MM-DD.geojson map"):
+    with pytest.raises(DataError, match=r"no occupied_YYYY-MM-DD\.geojson map"):
         newest_map(tmp_path)
     bad = tmp_path / "war.json.gz"
     bad.write_bytes(b"not gzip")
