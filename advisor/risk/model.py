@@ -226,6 +226,10 @@ class Flag:
     published_at: datetime | None = None
     updated_at: datetime | None = None
     baseline: bool = False
+    caps_baseline: bool = False
+    """An operator's cap on the war map's bands: on this flag's target, a baseline band
+    above ``level`` counts as ``level`` while this flag is in force (occupied territory is
+    never capped). The flag's own level applies as usual."""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self):

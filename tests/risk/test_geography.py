@@ -173,3 +173,61 @@ def test_bad_band_configuration_is_named(data, words):
 def test_shipped_configuration_matches_the_documented_defaults():
     bands, share = load_bands(Settings())
     assert bands == DEFAULT_BANDS and 0 < share < 1
+
+
+KHERSON_CAP = {
+    "id": "kherson-runs", "level": "elevated", "caps_baseline": True,
+    "target": {"kind": "station", "station_id": "kherson"},
+    "reason_uk": "Укрзалізниця курсує до Херсона з обережністю",
+    "reason_en": "Ukrzaliznytsia still runs to Kherson, with caution", "source": "УЗ",
+}  # fmt: skip
+
+
+def test_an_operator_caps_a_band_on_one_station(layer, shipped_network, names):
+    cap = flag_from_dict(KHERSON_CAP)
+    index = RiskIndex.build([cap, *layer.flags], shipped_network)
+    levels = {f.level for f in index.flags_at_station("kherson", NOW)}
+    assert levels == {RiskLevel.ELEVATED}
+    capped = [f for f in index.flags_at_station("kherson", NOW) if f.extra.get("capped_by")]
+    assert capped and capped[0].extra["band_level"] == "high" and capped[0].baseline
+    nikopol = names("Нікополь")  # elsewhere the band stays
+    assert max(f.level for f in index.flags_at_station(nikopol, NOW)) is RiskLevel.HIGH
+    assert index.link_levels(NOW).get(_a_link_at(shipped_network, layer, "kherson")) is (
+        RiskLevel.ELEVATED
+    )
+
+
+def _a_link_at(network, layer, station_id):
+    return next(
+        key for _u, _v, key in network.graph.edges(station_id, keys=True) if key in layer.links
+    )
+
+
+def test_a_cap_applies_only_inside_its_window(layer, shipped_network):
+    cap = flag_from_dict({**KHERSON_CAP, "active_from": "2026-09-01T00:00Z",
+                          "active_until": "2026-09-02T00:00Z"})
+    index = RiskIndex.build([cap, *layer.flags], shipped_network)
+    before, during = datetime(2026, 8, 31, tzinfo=UTC), datetime(2026, 9, 1, 12, tzinfo=UTC)
+    after = datetime(2026, 9, 3, tzinfo=UTC)
+    top = lambda at: max(f.level for f in index.flags_at_station("kherson", at))  # noqa: E731
+    assert (top(before), top(during), top(after)) == (
+        RiskLevel.HIGH, RiskLevel.ELEVATED, RiskLevel.HIGH
+    )
+
+
+def test_occupied_territory_is_never_capped(layer, shipped_network, names):
+    donetsk = names("Донецьк")
+    cap = flag_from_dict({**KHERSON_CAP, "target": {"kind": "station", "station_id": donetsk}})
+    index = RiskIndex.build([cap, *layer.flags], shipped_network)
+    assert max(f.level for f in index.flags_at_station(donetsk, NOW)) is RiskLevel.SUSPENDED
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"target": {"kind": "oblast", "oblast_iso": "UA-65"}}, {"level": "suspended"}],
+)
+def test_caps_are_only_for_a_station_or_line_below_suspended(change):
+    from advisor.errors import InvalidFlag
+
+    with pytest.raises(InvalidFlag, match="caps_baseline lowers"):
+        flag_from_dict({**KHERSON_CAP, **change})
