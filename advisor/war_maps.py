@@ -41,8 +41,8 @@ from advisor.risk.geography import (
     occupied_geometry,
 )
 from advisor.risk.model import RiskLevel, Tolerance
-from advisor.routing.planner import plan
 from advisor.routing.model import Query
+from advisor.routing.planner import plan
 from advisor.settings import read_toml
 
 __all__ = [

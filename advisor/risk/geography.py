@@ -63,9 +63,13 @@ __all__ = [
     "Placement",
     "WarLayer",
     "WarMap",
+    "badge",
     "bands_from_dict",
     "build_layer",
+    "describe_war_flag",
+    "distance_on",
     "geometry_checksum",
+    "is_war_flag",
     "occupied_place",
 ]
 
@@ -283,6 +287,95 @@ def occupied_place(layer: WarLayer | None, station_id: str) -> OccupiedPlace | N
     )
 
 
+def is_war_flag(flag: Flag) -> bool:
+    """True for a synthetic flag of the war map (not an operator's statement)."""
+    return flag.extra.get("origin") == "war_map"
+
+
+def distance_on(flag: Flag, ids) -> float | None:
+    """The least distance (km) *flag* records for any of *ids* (links or stations)."""
+    known = flag.extra.get("distances_km", {})
+    found = [known[i] for i in ids if i in known]
+    return min(found) if found else None
+
+
+def badge(flag: Flag, ids, locale: str = "uk") -> str | None:
+    """A leg badge: how far from the line or border, and the map's date; None without one.
+
+    >>> war = WarMap(date(2026, 8, 22), "DeepStateMap", box_for_doc(), {})
+    >>> f = _flag(war, "front-high", RiskLevel.HIGH, {"s"}, set(), {"s": 6.2}, 15.0)
+    >>> badge(f, ["s"])
+    'за 6 км від лінії фронту (мапа від 22.08.2026)'
+    >>> badge(f, ["s"], "en")
+    '6 km from the front line (map of 2026-08-22)'
+    """
+    if not is_war_flag(flag):
+        return None
+    day = date.fromisoformat(flag.extra["map_date"])
+    band = flag.extra.get("band", "")
+    if band == OCCUPIED_BAND:
+        if locale == "uk":
+            return f"окупована територія (мапа від {day.strftime('%d.%m.%Y')})"
+        return f"occupied territory (map of {day.isoformat()})"
+    km = distance_on(flag, ids)
+    uk, en = SOURCES[band.split("-", 1)[0]]
+    if km is None:
+        return None
+    if locale == "uk":
+        return f"за {km:.0f} км {uk} (мапа від {day.strftime('%d.%m.%Y')})"
+    return f"{km:.0f} km {en} (map of {day.isoformat()})"
+
+
+def describe_war_flag(flag: Flag, locale: str = "uk") -> str:
+    """The flag as a place in a sentence, saying it is the baseline, not an operator's flag.
+
+    >>> war = WarMap(date(2026, 8, 22), "DeepStateMap", box_for_doc(), {})
+    >>> f = _flag(war, "front-high", RiskLevel.HIGH, {"s"}, set(), {"s": 6.2}, 15.0)
+    >>> describe_war_flag(f, "en")  # doctest: +NORMALIZE_WHITESPACE
+    "the zone within 15 km of the front line: high risk by the war's geography
+    (DeepStateMap map of 2026-08-22), not an operator's flag"
+    """
+    day = date.fromisoformat(flag.extra["map_date"])
+    source = flag.extra.get("map_source", "")
+    band = flag.extra.get("band", "")
+    uk_level, en_level = _LEVEL_WORDS[flag.level]
+    if band == OCCUPIED_BAND:
+        if locale == "uk":
+            return (f"тимчасово окуповану територію (за мапою {source} від "
+                    f"{day.strftime('%d.%m.%Y')}) — сполучення немає")
+        return f"temporarily occupied territory ({source} map of {day.isoformat()}): no service"
+    uk, en = SOURCES[band.split("-", 1)[0]]
+    km = flag.extra.get("max_km")
+    capped = flag.extra.get("capped_by")
+    if locale == "uk":
+        text = (f"зону до {km:g} км {uk}: {uk_level} за географією війни (мапа {source} від "
+                f"{day.strftime('%d.%m.%Y')}), не позначка оператора")
+        if capped:
+            text += f"; оператор знизив рівень: {flag.extra.get('cap_reason_uk', '')}"
+        return text
+    of = en.replace("from ", "of ", 1)
+    text = (f"the zone within {km:g} km {of}: {en_level} by the war's geography "
+            f"({source} map of {day.isoformat()}), not an operator's flag")
+    if capped:
+        text += f"; an operator lowered the level: {flag.extra.get('cap_reason_en', '')}"
+    return text
+
+
+_LEVEL_WORDS = {
+    RiskLevel.ADVISORY: ("інформаційне попередження", "an advisory"),
+    RiskLevel.ELEVATED: ("підвищений ризик", "elevated risk"),
+    RiskLevel.HIGH: ("високий ризик", "high risk"),
+    RiskLevel.SUSPENDED: ("рух закрито", "suspended"),
+}
+
+
+def box_for_doc():
+    """A small square near Donetsk (for the examples)."""
+    from shapely.geometry import box
+
+    return box(37.3, 47.5, 38.0, 48.5)
+
+
 def build_layer(war_map: WarMap, network: Network, bands: Bands) -> WarLayer:
     """Measure every station and link of *network* against *war_map* under *bands*."""
     station_ids = list(network.stations)
@@ -301,7 +394,7 @@ def build_layer(war_map: WarMap, network: Network, bands: Bands) -> WarLayer:
         for s in network.stations.values()
         if stations.get(s.id) is not None and stations[s.id].occupied
     }
-    flags = _flags(war_map, stations, links)
+    flags = _flags(war_map, stations, links, bands)
     return WarLayer(
         war_map,
         MappingProxyType(stations),
@@ -419,7 +512,7 @@ def _placement(occupied, front_km, russia_km, belarus_km, *, bands: Bands) -> Pl
     return Placement(False, front_km, russia_km, belarus_km, band.level, band.name, km)
 
 
-def _flags(war_map: WarMap, stations: Mapping, links: Mapping) -> tuple[Flag, ...]:
+def _flags(war_map: WarMap, stations: Mapping, links: Mapping, bands: Bands) -> tuple[Flag, ...]:
     """One synthetic baseline flag per band that covers anything."""
     by_band: dict[str, tuple[set, set, dict]] = defaultdict(lambda: (set(), set(), {}))
     levels: dict[str, RiskLevel] = {}
@@ -432,12 +525,16 @@ def _flags(war_map: WarMap, stations: Mapping, links: Mapping) -> tuple[Flag, ..
             if placed.distance_km is not None:
                 distances[item_id] = placed.distance_km
             levels[placed.band] = placed.level
+    reach = {b.name: b.max_km for group in bands.by_source.values() for b in group}
     return tuple(
-        _flag(war_map, band, levels[band], *by_band[band]) for band in sorted(by_band)
+        _flag(war_map, band, levels[band], *by_band[band], max_km=reach.get(band))
+        for band in sorted(by_band)
     )
 
 
-def _flag(war_map: WarMap, band: str, level: RiskLevel, station_ids, link_ids, distances) -> Flag:
+def _flag(
+    war_map: WarMap, band: str, level: RiskLevel, station_ids, link_ids, distances, max_km
+) -> Flag:
     reason_uk, reason_en = _reasons(band, war_map)
     target = PrecomputedTarget(
         f"war-map:{war_map.checksum[:12]}:{band}", frozenset(station_ids), frozenset(link_ids)
@@ -458,6 +555,7 @@ def _flag(war_map: WarMap, band: str, level: RiskLevel, station_ids, link_ids, d
             "map_checksum": war_map.checksum,
             "attribution": war_map.attribution,
             "band": band,
+            "max_km": max_km,
             "distances_km": MappingProxyType(distances),
         },
     )

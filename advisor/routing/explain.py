@@ -19,6 +19,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from advisor.network.model import LinkSource, Mode, Network
+from advisor.risk.geography import describe_war_flag, is_war_flag
 from advisor.risk.model import Flag, RiskLevel
 from advisor.routing.model import DataFreshness, Notice, NoticeCode, Option, OptionKind, Verdict
 
@@ -75,7 +76,10 @@ def describe_flag(flag: Flag, network: Network | None, locale: str) -> str:
     """'<place>, flagged <level> since <date> by <source>' in *locale* (``uk`` or ``en``).
 
     The Ukrainian place is in the accusative ("перетинає ділянку …", "через Сумську область").
+    A flag of the war map says it is the baseline from geography, not an operator's flag.
     """
+    if is_war_flag(flag):
+        return describe_war_flag(flag, locale)
     place = _place(flag, network, locale)
     level = LEVEL_NAMES[flag.level][0 if locale == "uk" else 1]
     since = flag.since

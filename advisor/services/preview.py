@@ -12,13 +12,13 @@ from advisor.network.model import Mode
 from advisor.risk.coverage import RiskIndex, resolve
 from advisor.risk.model import Flag, FlagStatus, utcnow
 from advisor.routing.model import Advice, Option, Query, Verdict
-from advisor.war_maps import war_flags
 from advisor.routing.planner import plan
 from advisor.services.accounts import Principal, require_role
 from advisor.services.flags import _writable
 from advisor.services.query import parse_tolerance
 from advisor.settings import read_toml
 from advisor.store import Role
+from advisor.war_maps import war_flags
 
 __all__ = ["Impact", "PairImpact", "PreviewUseCases", "read_important_pairs"]
 

@@ -22,16 +22,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from advisor.network.dataset import load_network  # noqa: E402
-from advisor.risk.coverage import RiskIndex  # noqa: E402
-from advisor.risk.geography import WarMap, build_layer  # noqa: E402
-from advisor.routing.engine import plan  # noqa: E402
-from advisor.routing.graph import RoutingGraph  # noqa: E402
-from advisor.routing.model import Query  # noqa: E402
-from advisor.services import FileFlagSource  # noqa: E402
-from advisor.settings import CONFIG_DIR, Settings  # noqa: E402
-from advisor.war_maps import WarLayers, area_change_share, load_bands, parse_war_map  # noqa: E402
-from tests.benchmarks.bench_routing import AT, od_pairs, percentile, realistic_flags  # noqa: E402
+from advisor.network.dataset import load_network
+from advisor.risk.coverage import RiskIndex
+from advisor.risk.geography import WarMap, build_layer
+from advisor.routing.engine import plan
+from advisor.routing.graph import RoutingGraph
+from advisor.routing.model import Query
+from advisor.services import FileFlagSource
+from advisor.settings import CONFIG_DIR, Settings
+from advisor.war_maps import WarLayers, area_change_share, load_bands, parse_war_map
+from tests.benchmarks.bench_routing import AT, od_pairs, percentile, realistic_flags
 
 
 def measured(fn):
