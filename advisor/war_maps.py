@@ -85,15 +85,20 @@ def shipped_war_map(settings) -> WarMap:
     )
 
 
+# One layer per process is the norm (one network, one map in force): shared by every
+# WarLayers, so a second Services over the same network and map measures nothing again.
+_SHARED: dict[tuple, tuple[Network, WarLayer]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
 class WarLayers:
-    """The war layer in force, rebuilt only when the network or the map changes."""
+    """The war layer in force, rebuilt only when the network, the map or the bands change."""
 
     def __init__(self, settings):
         self.settings = settings
-        self._lock = threading.Lock()
+        self._lock = _SHARED_LOCK
         self._shipped: WarMap | None = None
         self._bands: Bands | None = None
-        self._layer: tuple[int, str, WarLayer] | None = None
 
     def layer(self, network: Network, record=None) -> WarLayer | None:
         """The layer for stored map *record* (a ``WarMapVersion``; None: the shipped map).
@@ -103,16 +108,16 @@ class WarLayers:
         """
         try:
             war_map = self.war_map(record)
-            key = (id(network), war_map.checksum)
-            cached = self._layer
-            if cached is not None and cached[:2] == key:
-                return cached[2]
+            if self._bands is None:
+                self._bands = load_bands(self.settings)[0]
+            key = (id(network), war_map.checksum, tuple(self._bands.by_source.items()))
             with self._lock:
-                if self._bands is None:
-                    self._bands = load_bands(self.settings)[0]
-                layer = build_layer(war_map, network, self._bands)
-                self._layer = (*key, layer)
-            return layer
+                found = _SHARED.get(key)
+                if found is None or found[0] is not network:
+                    _SHARED.clear()  # keep memory bounded: one live network at a time
+                    found = (network, build_layer(war_map, network, self._bands))
+                    _SHARED[key] = found
+            return found[1]
         except AdvisorError as err:
             log.error("no war map in force: %s", err.message)
             return None

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from advisor.network.dataset import load_network
 from advisor.risk.coverage import RiskIndex
 from advisor.risk.geography import WarMap, build_layer
-from advisor.routing.engine import plan
+from advisor.routing.planner import plan
 from advisor.routing.graph import RoutingGraph
 from advisor.routing.model import Query
 from advisor.services import FileFlagSource

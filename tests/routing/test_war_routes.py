@@ -22,7 +22,7 @@ def services(shipped_network):
 
 
 def _advise(services, origin, destination, **kw):
-    return services.advise(origin, destination, modes="rail,bus", **kw)
+    return services.advise(services.query(origin, destination, modes="rail,bus", **kw))
 
 
 def _advised(advice):
@@ -52,7 +52,7 @@ def test_far_western_trips_stay_advised_and_unchanged(services, shipped_network,
     assert advice.recommended is not None and advice.recommended.verdict is Verdict.ADVISED
     assert not advice.recommended.flags
     from advisor.risk.coverage import RiskIndex
-    from advisor.routing.engine import plan
+    from advisor.routing.planner import plan
 
     plain = plan(shipped_network, RiskIndex.empty(), advice.query)
     assert plain.recommended.legs == advice.recommended.legs
