@@ -59,6 +59,7 @@ __all__ = [
     "DEFAULT_BANDS",
     "Band",
     "Bands",
+    "MapShapes",
     "OccupiedPlace",
     "Placement",
     "WarLayer",
@@ -70,6 +71,7 @@ __all__ = [
     "distance_on",
     "geometry_checksum",
     "is_war_flag",
+    "map_shapes",
     "occupied_place",
 ]
 
@@ -621,3 +623,57 @@ def _geometries(data: Mapping) -> list[Mapping]:
     if isinstance(kind, str) and "coordinates" in data:
         return [data]
     raise DataError(f"not a GeoJSON object (type {kind!r})")
+
+
+# --- shapes for drawing ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MapShapes:
+    """The map simplified for drawing (lon/lat): occupied area, the front-line band and the
+    borders, with the map's date and attribution. Made once per map by :func:`map_shapes`."""
+
+    map_date: date
+    attribution: str
+    occupied: BaseGeometry
+    front_band: BaseGeometry
+    front_band_km: float
+    borders: Mapping[str, BaseGeometry]
+
+
+_SHAPES_CACHE: dict[tuple[str, float], MapShapes] = {}
+#: About 500 m: invisible on a page-sized map of Ukraine, and it keeps the page small.
+DRAW_TOLERANCE_DEG = 0.005
+
+
+def map_shapes(war_map: WarMap, front_band_km: float = 15.0) -> MapShapes:
+    """Simplified drawing shapes of *war_map* (cached per map checksum and band width).
+
+    >>> war = WarMap(date(2026, 8, 22), "DeepStateMap", box_for_doc(), {})
+    >>> shapes = map_shapes(war)
+    >>> shapes.front_band.area > 0 and shapes.front_band.disjoint(shapes.occupied.buffer(-0.01))
+    True
+    """
+    key = (war_map.checksum, front_band_km)
+    found = _SHAPES_CACHE.get(key)
+    if found is not None:
+        return found
+    occupied = shapely.simplify(war_map.occupied, DRAW_TOLERANCE_DEG, preserve_topology=True)
+    projected = _project(occupied)
+    band = shapely.difference(shapely.buffer(projected, front_band_km, quad_segs=4), projected)
+    band = shapely.simplify(_unproject_geometry(band), DRAW_TOLERANCE_DEG)
+    borders = {
+        code: shapely.simplify(line, DRAW_TOLERANCE_DEG) for code, line in war_map.borders.items()
+    }
+    shapes = MapShapes(
+        war_map.map_date, war_map.attribution, occupied, band, front_band_km,
+        MappingProxyType(borders),
+    )
+    if len(_SHAPES_CACHE) > 8:
+        _SHAPES_CACHE.clear()
+    _SHAPES_CACHE[key] = shapes
+    return shapes
+
+
+def _unproject_geometry(geometry: BaseGeometry) -> BaseGeometry:
+    return shapely.transform(geometry, _unproject)

@@ -12,11 +12,12 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from advisor.network.model import LinkSource, Mode, Network, Station, StationKind
+from advisor.risk.geography import map_shapes
 from advisor.risk.model import Flag, RiskLevel
 from advisor.routing.explain import bus_sources
 from advisor.routing.model import Advice, Leg, NoticeCode, OptionKind, Verdict
 from advisor.web.i18n import format_age, format_minutes, local_time
-from advisor.web.svgmap import MapLine, MapPoint, render_map
+from advisor.web.svgmap import MapLine, MapPoint, WarOverlay, render_map
 
 __all__ = ["BANNER_NOTICES", "LABELS", "VERDICT_NOTICES", "Presenter"]
 
@@ -87,9 +88,10 @@ class Presenter:
 
     near_km = NEAR_KM
 
-    def __init__(self, network: Network, locale: str, risk_index=None, at=None):
+    def __init__(self, network: Network, locale: str, risk_index=None, at=None, war_layer=None):
         self.network = network
         self.locale = locale
+        self.war_layer = war_layer  # the war map in force: drawn under the routes
         # The flag snapshot the answer was planned with: lets the map band only the flagged
         # links of a leg, and finds flags near (not on) the route.
         self.risk_index = risk_index
@@ -221,7 +223,7 @@ class Presenter:
         points[advice.query.destination] = "destination"
         marks = self._one_label_per_place(points)
         desc = " → ".join(self.station(sid) for sid in points)
-        return render_map(lines, marks, title, desc)
+        return render_map(lines, marks, title, desc, war_overlay(self.war_layer, self.locale))
 
     def _one_label_per_place(self, points: dict[str, str]) -> list[MapPoint]:
         """A point per settlement: a rail station and its town's bus station share a label."""
@@ -300,3 +302,19 @@ def _haversine_km(a, b) -> float:
     dlat, dlon = lat2 - lat1, math.radians(b.lon - a.lon)
     h = math.sin(dlat / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(dlon / 2) ** 2
     return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def war_overlay(layer, locale: str) -> WarOverlay | None:
+    """What the maps draw of the war map in force (None without one)."""
+    if layer is None:
+        return None
+    shapes = map_shapes(layer.war_map)
+    source = layer.war_map.source
+    if locale == "uk":
+        caption = (f"Штрихування: окупована територія ({source}, мапа від "
+                   f"{shapes.map_date.strftime('%d.%m.%Y')}); смуга: до {shapes.front_band_km:g} км"
+                   " від лінії фронту; штрих-пунктир: кордон")
+    else:
+        caption = (f"Hatched: occupied territory ({source}, map of {shapes.map_date.isoformat()}); "
+                   f"band: within {shapes.front_band_km:g} km of the front line; dash-dot: border")
+    return WarOverlay(shapes, caption)
