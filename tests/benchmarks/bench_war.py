@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from advisor.network.dataset import load_network
 from advisor.risk.coverage import RiskIndex
 from advisor.risk.geography import WarMap, build_layer
-from advisor.routing.planner import plan
 from advisor.routing.graph import RoutingGraph
 from advisor.routing.model import Query
+from advisor.routing.planner import plan
 from advisor.services import FileFlagSource
 from advisor.settings import CONFIG_DIR, Settings
 from advisor.war_maps import WarLayers, area_change_share, load_bands, parse_war_map

@@ -65,3 +65,35 @@ def test_a_trip_to_the_russian_border_is_not_advised_and_says_how_far(services):
     assert advice.options and all(o.verdict is Verdict.NOT_ADVISED for o in advice.options)
     border = [f for o in advice.options for f in o.flags if f.extra.get("band") == "russia-high"]
     assert border and border[0].extra["distances_km"][vorozhba] == pytest.approx(9.5, abs=1)
+
+
+def test_preview_warns_when_a_flag_pushes_a_route_onto_a_bypass_in_a_band(shipped_network):
+    """Issue 11: with Lozova–Barvinkove–Kramatorsk flagged high, Kyiv→Kramatorsk turns to
+    Kharkiv–Izium–Sloviansk, along the front: the preview says so in km inside the bands."""
+    from advisor.risk.coverage import RiskIndex
+    from advisor.risk.parse import flag_from_dict
+    from advisor.routing.model import Query
+    from advisor.routing.planner import plan
+    from advisor.services.preview import PairImpact, band_km
+    from advisor.war_maps import WarLayers
+
+    kramatorsk = "osm-node-13072326058"
+    layer = WarLayers(Settings()).layer(shipped_network)
+    lbk = flag_from_dict({
+        "id": "lbk", "level": "high", "source": "УЗ", "reason_uk": "Обстріли",
+        "target": {"kind": "section", "line_id": "lozova-barvinkove-kramatorsk",
+                   "from_station": "lozova", "to_station": kramatorsk},
+    })  # fmt: skip
+    query = Query("kyiv", kramatorsk, NOW)
+    before = plan(shipped_network, RiskIndex.build(layer.flags, shipped_network), query)
+    after = plan(shipped_network, RiskIndex.build([*layer.flags, lbk], shipped_network), query)
+    pair = PairImpact(
+        "kyiv", kramatorsk, checked=True,
+        recommended_before=before.recommended, recommended_after=after.recommended,
+        band_km_before=band_km(before.recommended, shipped_network),
+        band_km_after=band_km(after.recommended, shipped_network),
+    )  # fmt: skip
+    assert pair.onto_bypass_in_band and pair.band_km_after > pair.band_km_before + 30
+    unchanged = PairImpact("kyiv", kramatorsk, checked=True, band_km_before=64.8,
+                           band_km_after=64.8)
+    assert not unchanged.onto_bypass_in_band
