@@ -31,6 +31,7 @@ from advisor.network.model import Network
 from advisor.network.war import read_war_geography
 from advisor.risk.coverage import RiskIndex
 from advisor.risk.geography import (
+    DEFAULT_BANDS,
     Bands,
     WarLayer,
     WarMap,
@@ -67,7 +68,14 @@ _DATE_IN_NAME = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})")
 
 
 def load_bands(settings) -> tuple[Bands, float]:
-    """The bands of ``config/war_geography.toml`` and its ``max_area_change_share``."""
+    """The bands of ``config/war_geography.toml`` and its ``max_area_change_share``.
+
+    Without the file (an installed wheel ships no ``config/``) the documented defaults,
+    which a test keeps equal to the file, apply, with a warning; a malformed file raises.
+    """
+    if not settings.war_bands_path.exists():
+        log.warning("%s not found; using the built-in war map bands", settings.war_bands_path)
+        return DEFAULT_BANDS, DEFAULT_MAX_AREA_CHANGE
     data = read_toml(settings.war_bands_path)
     share = float(data.get("meta", {}).get("max_area_change_share", DEFAULT_MAX_AREA_CHANGE))
     return bands_from_dict(data), share
