@@ -40,10 +40,29 @@ def network_build(sources, out):
             settings.hand_links_path,
         )
         version = write_dataset(net, out or settings.network_dataset)
+        war_out = (out.parent / settings.war_geography_path.name) if out else None
+        war = _build_war_geography(
+            sources or settings.network_sources, war_out or settings.war_geography_path
+        )
     except AdvisorError as err:
         raise click.ClickException(err.message) from err
     click.echo(report.format())
     click.echo(f"wrote {out or settings.network_dataset} (version {version})")
+    click.echo(f"wrote {war_out or settings.war_geography_path} ({war})")
+
+
+def _build_war_geography(sources: Path, out: Path) -> str:
+    """Write the war geography file beside the dataset; returns a one-line summary."""
+    from advisor.network.war import build_war_geography, write_war_geography
+
+    if not (Path(sources) / "war").is_dir():
+        return f"no war/ folder in {sources}: war geography NOT written (the old file stays)"
+    document = build_war_geography(sources)
+    sha = write_war_geography(document, out)
+    return (
+        f"occupied territory: {document['source']} map of {document['map_date']}, "
+        f"sha256 {sha[:12]}"
+    )
 
 
 @network.command("info")
@@ -404,6 +423,83 @@ def _advice_lines(advice, network, lang):
             est = "~" if leg.is_estimated else ""
             mode = "walk/transfer" if leg.mode is Mode.TRANSFER else leg.mode.value
             yield f"   - {mode:13} {a} → {b}  {est}{leg.travel_minutes:.0f} min{risk}"
+
+# --- war maps (issue 11) -------------------------------------------------------------------
+
+
+@main.group("war-map")
+def war_map():
+    """Import, list and roll back the map of the occupied territory."""
+
+
+@war_map.command("import")
+@click.argument("file_or_url")
+@click.option("--date", "map_date", help="The map's date, YYYY-MM-DD (default: from its name).")
+@click.option("--force", is_flag=True, help="Accept a large change of the occupied area.")
+@click.option("--dry-run", is_flag=True, help="Validate and preview; store nothing.")
+def war_map_import(file_or_url, map_date, force, dry_run):
+    """Validate a map (file or URL), preview its impact and put it in force."""
+    import getpass
+    from datetime import date
+
+    from advisor.settings import load_settings
+    from advisor.war_maps import format_import, import_from
+
+    settings = load_settings()
+    try:
+        day = date.fromisoformat(map_date) if map_date else None
+    except ValueError as err:
+        raise click.BadParameter(f"{map_date!r} is not YYYY-MM-DD", param_hint="--date") from err
+    try:
+        result = import_from(settings, file_or_url, actor=f"console:{getpass.getuser()}",
+                             map_date=day, force=force, dry_run=dry_run)
+    except AdvisorError as err:
+        raise click.ClickException(f"{err.message}; the map in force is unchanged") from err
+    from advisor.network.dataset import load_network
+
+    for line in format_import(result, load_network(settings.network_dataset)):
+        click.echo(line)
+    if dry_run:
+        click.echo("dry run: nothing stored")
+    else:
+        click.echo(f"stored as version {result.record.version}, now in force")
+
+
+@war_map.command("list")
+def war_map_list():
+    """List every stored map version (the one in force marked *)."""
+    from advisor.settings import load_settings
+    from advisor.war_maps import list_war_maps, open_store_for
+
+    try:
+        versions = list_war_maps(open_store_for(load_settings()))
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    if not versions:
+        click.echo("no imported map; the shipped map is in force")
+    for v in versions:
+        mark = "*" if v.active else " "
+        when = v.created_at.isoformat(timespec="seconds") if v.created_at else ""
+        click.echo(f"{mark}{v.version:>4}  {v.map_date}  {v.source:<14} {v.checksum[:12]}  "
+                   f"{v.created_by:<20} {when}  {v.origin}")
+
+
+@war_map.command("rollback")
+@click.argument("version", type=int)
+def war_map_rollback(version):
+    """Put stored map VERSION back in force."""
+    import getpass
+
+    from advisor.settings import load_settings
+    from advisor.war_maps import open_store_for, rollback_war_map
+
+    try:
+        record = rollback_war_map(open_store_for(load_settings()), version,
+                                  actor=f"console:{getpass.getuser()}")
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    click.echo(f"version {record.version} (map of {record.map_date}) is in force again")
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -69,6 +69,8 @@ class Settings:
     lines_path: Path = CONFIG_DIR / "lines.toml"
     hand_links_path: Path = CONFIG_DIR / "hand_links.toml"
     baseline_flags_path: Path = CONFIG_DIR / "baseline_flags.toml"
+    war_geography_path: Path = PACKAGE_ROOT / "network" / "data" / "war_geography.json.gz"
+    war_bands_path: Path = CONFIG_DIR / "war_geography.toml"
     important_pairs_path: Path = CONFIG_DIR / "important_pairs.toml"
     default_tolerance: str = "balanced"
     max_transfers: int = 4
@@ -140,6 +142,8 @@ _FILE_KEYS = {
     ("network", "lines"): ("lines_path", _path),
     ("network", "hand_links"): ("hand_links_path", _path),
     ("network", "baseline_flags"): ("baseline_flags_path", _path),
+    ("network", "war_geography"): ("war_geography_path", _path),
+    ("network", "war_bands"): ("war_bands_path", _path),
     ("flags", "important_pairs"): ("important_pairs_path", _path),
     ("routing", "default_tolerance"): ("default_tolerance", str),
     ("routing", "max_transfers"): ("max_transfers", _positive_int),

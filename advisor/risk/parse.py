@@ -83,10 +83,14 @@ MAX_RADIUS_KM = 500.0
 MAX_RING_POINTS = 2000
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
 _OBLAST_RE = re.compile(r"^UA-\d{2}$")
+#: Targets an operator may cap the war map's bands on (issue 11).
+CAP_TARGETS = frozenset({"station", "line", "section"})
+
 _TOP_KEYS = frozenset(
     {
         "id", "level", "target", "reason_uk", "reason_en", "source", "author", "active_from",
         "active_until", "status", "version", "published_at", "updated_at", "baseline",
+        "caps_baseline",
     }
 )
 _TARGET_FIELDS = {
@@ -121,6 +125,14 @@ def flag_from_dict(data: Mapping) -> Flag:
     active_from = _optional_time(data, "active_from")
     active_until = _optional_time(data, "active_until")
     flag_id = _flag_id(data)
+    caps = _bool(data.get("caps_baseline", False), "caps_baseline")
+    if caps and (target.kind not in CAP_TARGETS or level is RiskLevel.SUSPENDED):
+        raise InvalidFlag(
+            "caps_baseline lowers the war map's band on one station, line or section to a "
+            f"level below suspended; not on a {target.kind} target at {level.value}",
+            field="caps_baseline",
+            value=target.kind,
+        )
     return Flag(
         id=flag_id,
         level=level,
@@ -136,6 +148,7 @@ def flag_from_dict(data: Mapping) -> Flag:
         published_at=_optional_time(data, "published_at"),
         updated_at=_optional_time(data, "updated_at"),
         baseline=_bool(data.get("baseline", False), "baseline"),
+        caps_baseline=caps,
     )
 
 
@@ -156,6 +169,7 @@ def flag_to_dict(flag: Flag) -> dict:
         "published_at": _iso(flag.published_at),
         "updated_at": _iso(flag.updated_at),
         "baseline": flag.baseline,
+        "caps_baseline": flag.caps_baseline or None,  # only written when set
     }
     return {key: value for key, value in data.items() if value is not None}
 
@@ -185,7 +199,18 @@ def target_from_dict(data) -> Target:
 
 
 def target_to_dict(target: Target) -> dict:
-    """The dict shape of *target* (``ring`` as a list of ``[lon, lat]`` pairs)."""
+    """The dict shape of *target* (``ring`` as a list of ``[lon, lat]`` pairs).
+
+    A ``precomputed`` target (the war map's bands) is shown by its key and counts only: it
+    is built from the map, never read back from a dict.
+    """
+    if target.kind == "precomputed":
+        return {
+            "kind": target.kind,
+            "key": target.key,
+            "station_count": len(target.station_ids),
+            "link_count": len(target.link_ids),
+        }
     _cls, names = _TARGET_FIELDS[target.kind]
     data = {"kind": target.kind}
     for name in names:

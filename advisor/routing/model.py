@@ -158,6 +158,9 @@ class NoticeCode(StrEnum):
     its route and times are estimated."""
     TOO_MANY_TRANSFERS = "too_many_transfers"
     """Some options were left out because they need more changes than the passenger allows."""
+    OCCUPIED = "occupied"
+    """The origin or destination lies in temporarily occupied territory on the war map in
+    force (named with the map's date): there is no service, and nothing is advised."""
 
 
 @dataclass(frozen=True)

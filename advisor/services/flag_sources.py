@@ -50,6 +50,7 @@ class RiskState:
     stale: bool = False
     problems: tuple[str, ...] = ()
     origin: str = "source"  # or "snapshot" / "baseline": see DataFreshness.flags_origin
+    war_layer: object = None  # the WarLayer in force (issue 11); its flags are in the index
 
     def freshness_at(self, now: datetime, stale_after: timedelta) -> RiskState:
         """This state with ``stale`` recomputed for *now*."""

@@ -22,7 +22,8 @@ _MOVES_TO = {
     FlagStatus.WITHDRAWN: frozenset({FlagStatus.DRAFT, FlagStatus.PUBLISHED}),
 }
 API_FLAG_FIELDS = frozenset(
-    {"id", "level", "target", "reason_uk", "reason_en", "source", "active_from", "active_until"}
+    {"id", "level", "target", "reason_uk", "reason_en", "source", "active_from", "active_until",
+     "caps_baseline"}
 )
 
 

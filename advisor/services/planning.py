@@ -23,6 +23,7 @@ from advisor.routing.model import Advice, DataFreshness, Query
 from advisor.routing.planner import plan
 from advisor.services.flag_sources import FileFlagSource, FlagSource, RiskState
 from advisor.services.query import QueryParser
+from advisor.war_maps import WarLayers, war_flags
 
 __all__ = ["Services"]
 
@@ -59,6 +60,7 @@ class Services:
         self._refreshed_monotonic = float("-inf")
         self._lock = threading.Lock()
         self._timetable = None
+        self.war_layers = WarLayers(settings)
 
     # -- the network --
 
@@ -102,13 +104,17 @@ class Services:
             state = previous or self._last_good_state()
             self._risk = replace(state, available=False, stale=True)
             return self._risk
-        if previous is not None and previous.flags == flags:
-            index = previous.index  # same flags: keep the resolved index
+        layer = self.war_layers.layer(self.network, getattr(self.flag_source, "war_map", None))
+        if previous is not None and previous.flags == flags and previous.war_layer is layer:
+            index = previous.index  # same flags and map: keep the resolved index
         else:
-            index = RiskIndex.build(flags, self.network)
+            index = RiskIndex.build((*flags, *war_flags(layer)), self.network)
         problems = tuple(getattr(self.flag_source, "problems", ()))
         problems += tuple(f"{fid}: {msg}" for fid, msg in index.problems)
-        self._risk = RiskState(flags, index, self.clock(), True, False, problems)  # one swap
+        problems += () if layer is not None else ("no war map in force (see the log)",)
+        self._risk = RiskState(
+            flags, index, self.clock(), True, False, problems, war_layer=layer
+        )  # one swap
         return self._risk
 
     def _last_good_state(self) -> RiskState:
@@ -116,10 +122,13 @@ class Services:
         # the configured baseline flags, beats routing as if nothing were flagged.
         last_good = getattr(self.flag_source, "last_good", None)
         found = last_good() if last_good is not None else None
-        if found is None:
-            return RiskState((), RiskIndex.empty(), None)
-        index = RiskIndex.build(found.flags, self.network)
-        return RiskState(found.flags, index, found.read_at, origin=found.origin)
+        if found is None:  # still the war map: silence must not read as safety
+            layer = self.war_layers.layer(self.network)
+            index = RiskIndex.build(war_flags(layer), self.network)
+            return RiskState((), index, None, war_layer=layer)
+        layer = self.war_layers.layer(self.network, getattr(found, "war_map", None))
+        index = RiskIndex.build((*found.flags, *war_flags(layer)), self.network)
+        return RiskState(found.flags, index, found.read_at, origin=found.origin, war_layer=layer)
 
     def _fresh(self, state: RiskState | None) -> RiskState:
         if state is None:

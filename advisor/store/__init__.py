@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from advisor.store.db import current_revision, head_revision, make_engine, upgrade
-from advisor.store.records import AuditEntry, Role, Token, User
+from advisor.store.records import AuditEntry, Role, Token, User, WarMapVersion
 from advisor.store.repository import Store
 from advisor.store.sessions import SessionStore
 from advisor.store.source import BASELINE_AUTHOR, StoreFlagSource, seed_baseline
@@ -23,6 +23,7 @@ __all__ = [
     "StoreFlagSource",
     "Token",
     "User",
+    "WarMapVersion",
     "current_revision",
     "head_revision",
     "make_engine",

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from advisor.errors import Conflict, NotFound, StoreUnavailable
 from advisor.risk.model import Flag, FlagStatus, utcnow
 from advisor.risk.parse import flag_from_dict, flag_to_dict
-from advisor.store.records import AuditEntry, Role, Token, User
+from advisor.store.records import AuditEntry, Role, Token, User, WarMapVersion
 from advisor.store.tables import (
     AuditRow,
     AuthFailureRow,
@@ -30,6 +30,7 @@ from advisor.store.tables import (
     FlagVersionRow,
     TokenRow,
     UserRow,
+    WarMapRow,
 )
 
 __all__ = ["Store"]
@@ -77,9 +78,12 @@ class Store:
 
     @_translated
     def flags_stamp(self) -> int:
-        """A number that grows with every flag write (the sum of current versions)."""
+        """A number that grows with every flag write and every war map import or rollback
+        (the sum of current flag versions plus the highest map activation)."""
         with self._read() as session:
-            return int(session.scalar(select(func.coalesce(func.sum(FlagRow.current_version), 0))))
+            flags = session.scalar(select(func.coalesce(func.sum(FlagRow.current_version), 0)))
+            maps = session.scalar(select(func.coalesce(func.max(WarMapRow.activation), 0)))
+            return int(flags) + int(maps)
 
     @_translated
     def add_flag(self, flag: Flag, *, actor: str, address: str = "", action="flag.create") -> Flag:
@@ -349,6 +353,60 @@ class Store:
             rows = session.execute(query.order_by(TokenRow.id.desc())).all()
             return [_token(row, name) for row, name in rows]
 
+    # --- war maps (issue 11) --------------------------------------------------------------
+
+    @_translated
+    def add_war_map(
+        self, *, map_date: str, source: str, origin: str, checksum: str, geometry: dict,
+        actor: str, activate: bool = True, note: str = "",
+    ) -> WarMapVersion:
+        """Store a new map version (in force at once unless *activate* is False), audited."""
+        now = utcnow()
+        with self._write.begin() as session:
+            activation = _next_activation(session) if activate else 0
+            row = WarMapRow(
+                map_date=map_date, source=source, origin=origin, checksum=checksum,
+                geometry=geometry, created_by=actor, created_at=now, activation=activation,
+            )
+            session.add(row)
+            session.flush()
+            record = _war_map(row, activation > 0)
+            _audit(session, now, actor, "", "war_map.import", "war_map", str(row.version),
+                   None, _war_map_summary(record), note)
+        return record
+
+    @_translated
+    def activate_war_map(self, version: int, *, actor: str, note: str = "") -> WarMapVersion:
+        """Put stored map *version* back in force (a rollback), audited; raises NotFound."""
+        now = utcnow()
+        with self._write.begin() as session:
+            row = session.get(WarMapRow, version)
+            if row is None:
+                raise NotFound(f"no war map version {version}", field="version", value=version)
+            before = _active_war_map_row(session)
+            row.activation = _next_activation(session)
+            session.flush()
+            record = _war_map(row, True)
+            _audit(session, now, actor, "", "war_map.rollback", "war_map", str(version),
+                   _war_map_summary(_war_map(before, False)) if before is not None else None,
+                   _war_map_summary(record), note)
+        return record
+
+    @_translated
+    def find_active_war_map(self) -> WarMapVersion | None:
+        """The map in force, or None when none was ever imported."""
+        with self._read() as session:
+            row = _active_war_map_row(session)
+            return _war_map(row, True) if row is not None else None
+
+    @_translated
+    def list_war_maps(self) -> list[WarMapVersion]:
+        """Every stored map version, newest first (without comparing geometry)."""
+        with self._read() as session:
+            active = _active_war_map_row(session)
+            rows = session.scalars(select(WarMapRow).order_by(WarMapRow.version.desc()))
+            return [_war_map(r, active is not None and r.version == active.version) for r in rows]
+
     # --- audit and rate limiting ---------------------------------------------------------
 
     @_translated
@@ -476,6 +534,8 @@ def _snapshot(obj) -> dict | None:
         return None
     if isinstance(obj, Flag):
         return flag_to_dict(obj)
+    if isinstance(obj, dict):
+        return obj
     data = {}
     for name in obj.__dataclass_fields__:
         if name == "password_hash":
@@ -499,3 +559,31 @@ def _audit(session, at, actor, address, action, object_type, object_id, before, 
             note=note,
         )
     )
+
+
+def _next_activation(session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(WarMapRow.activation), 0)))) + 1
+
+
+def _active_war_map_row(session) -> WarMapRow | None:
+    query = (
+        select(WarMapRow).where(WarMapRow.activation > 0)
+        .order_by(WarMapRow.activation.desc()).limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def _war_map(row: WarMapRow, active: bool) -> WarMapVersion:
+    return WarMapVersion(
+        version=row.version, map_date=row.map_date, source=row.source, origin=row.origin,
+        checksum=row.checksum, geometry=row.geometry, created_by=row.created_by,
+        created_at=row.created_at, active=active, activation=row.activation,
+    )
+
+
+def _war_map_summary(record: WarMapVersion) -> dict:
+    """What the audit log keeps of a map: everything but the geometry (kept in its row)."""
+    return {
+        "version": record.version, "map_date": record.map_date, "source": record.source,
+        "origin": record.origin, "checksum": record.checksum,
+    }

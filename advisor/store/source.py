@@ -28,6 +28,8 @@ class StoreFlagSource:
         self.store = store
         self._stamp: int | None = None
         self._flags: tuple[Flag, ...] = ()
+        self.war_map = None
+        """The stored war map in force (a :class:`WarMapVersion`), or None: read with the flags."""
 
     def load_flags(self) -> list[Flag]:
         """Every published flag; raises :class:`StoreUnavailable` when the store is down.
@@ -39,6 +41,7 @@ class StoreFlagSource:
         if stamp != self._stamp:
             # A write landing between the two reads only makes the next poll read again.
             self._flags = tuple(self.store.list_flags(FlagStatus.PUBLISHED))
+            self.war_map = self.store.find_active_war_map()
             self._stamp = stamp
         return list(self._flags)
 

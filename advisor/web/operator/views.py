@@ -161,7 +161,9 @@ def _act(action, form, flag, data, principal, context):
         action = "preview"
     if action == "preview":
         impact = operations().preview_impact(data, principal)
-        context.update(impact=ImpactView(impact, services().network, current_locale()))
+        context.update(impact=ImpactView(
+            impact, services().network, current_locale(), services().risk_state.war_layer
+        ))
         return _render_form(form, flag, previewed=digest, **context)
     saved = _save(flag, data, form, principal, publish=action == "publish")
     message = (
