@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from advisor.risk.model import RiskLevel
-from advisor.routing.model import Verdict
+from advisor.routing.explain import leg_badges
+from advisor.routing.model import NoticeCode, Verdict
 from advisor.services import FileFlagSource, Services
 from advisor.settings import Settings
 
@@ -97,3 +98,42 @@ def test_preview_warns_when_a_flag_pushes_a_route_onto_a_bypass_in_a_band(shippe
     unchanged = PairImpact("kyiv", kramatorsk, checked=True, band_km_before=64.8,
                            band_km_after=64.8)
     assert not unchanged.onto_bypass_in_band
+
+
+@pytest.mark.parametrize(
+    ("destination", "name_uk"),
+    [("Донецьк", "Донецьк"), ("Покровськ", "Покровськ"), ("Сімферополь", "Сімферополь")],
+)
+def test_occupied_end_is_said_in_words_with_the_map_date(services, destination, name_uk):
+    """SCENARIOS 9: the answer names the occupied place and the map's date, offers nothing,
+    and never reads as a gap in the network."""
+    advice = _advise(services, "Київ", destination)
+    codes = [n.code for n in advice.notices]
+    assert NoticeCode.OCCUPIED in codes and NoticeCode.NO_ROUTE not in codes
+    assert not advice.options
+    occupied = next(n for n in advice.notices if n.code is NoticeCode.OCCUPIED)
+    assert occupied.message_uk.startswith(name_uk)
+    assert "тимчасово окупована територія (за мапою від 22.08.2026); сполучення немає" in (
+        occupied.message_uk
+    )
+    assert "(map of 2026-08-22)" in occupied.message_en
+    assert occupied.details["map_date"] == "2026-08-22"
+
+
+def test_occupied_origin_too(services):
+    advice = _advise(services, "Донецьк", "Київ")
+    assert [n.code for n in advice.notices if n.code is NoticeCode.OCCUPIED]
+
+
+def test_front_line_legs_carry_a_badge_with_distance_and_map_date(services):
+    advice = _advise(services, "Київ", "Костянтинівка")
+    badges = [b for o in advice.options for leg in o.legs for b in leg_badges(leg, "uk")]
+    assert badges and all("(мапа від 22.08.2026)" in b for b in badges)
+    assert any(b.startswith("за ") and " км від лінії фронту" in b for b in badges)
+    english = [b for o in advice.options for leg in o.legs for b in leg_badges(leg, "en")]
+    assert any("km from the front line (map of 2026-08-22)" in b for b in english)
+
+
+def test_far_trips_carry_no_war_badge(services):
+    advice = _advise(services, "Київ", "Львів")
+    assert not [b for o in advice.options for leg in o.legs for b in leg_badges(leg, "uk")]
