@@ -266,6 +266,35 @@ def users_create(username, role, password_stdin):
     click.echo(f"created {user.role.value} account {user.username!r}")
 
 
+@users.command("update")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["viewer", "operator", "admin"]), help="New role.")
+@click.option("--enable/--disable", "active", default=None, help="Restore or disable the account.")
+@click.option("--password", "new_password", is_flag=True, help="Set a new password (asked twice).")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+def users_update(username, role, active, new_password, password_stdin):
+    """Change an account: restore a disabled one, change its role or its password."""
+    import sys
+
+    from advisor.services import COMMAND_LINE
+
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif new_password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if role is None and active is None and password is None:
+        raise click.UsageError("say what to change: --role, --enable/--disable or --password")
+    try:
+        user = _operations().update_user(
+            username, COMMAND_LINE, role=role, active=active, password=password
+        )
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    state = "active" if user.active else "disabled"
+    click.echo(f"{user.username!r} is now {user.role.value}, {state}")
+
+
 @users.command("list")
 def users_list():
     """List accounts."""

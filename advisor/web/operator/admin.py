@@ -21,7 +21,7 @@ ROLES = tuple(role.value for role in Role)
 @requires(Role.ADMIN)
 def accounts(principal):
     """Every account; create one (user name, password, role)."""
-    typed = {k: request.form.get(k, "")[:100].strip() for k in ("username", "role")}
+    typed = {k: request.form.get(k, "")[:1000].strip() for k in ("username", "role")}
     error, status = "", 200
     if request.method == "POST":
         try:
@@ -64,7 +64,7 @@ def change_account(username, principal):
 @requires(Role.ADMIN)
 def tokens(principal):
     """Every API token (never its secret); create one, shown once."""
-    typed = {k: request.form.get(k, "")[:100].strip() for k in ("username", "name", "role")}
+    typed = {k: request.form.get(k, "")[:1000].strip() for k in ("username", "name", "role")}
     error, issued, status = "", None, 200
     if request.method == "POST":
         try:
