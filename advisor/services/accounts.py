@@ -218,7 +218,8 @@ class AccountUseCases:
         name = str(username or "").strip()
         credential = f"{name.casefold()}@{address}"  # one account, from one address
         self.limiter.check("signin", credential)
-        user = self.store.find_user(name)
+        # A name no account can have is not looked up (nor sent to the database).
+        user = self.store.find_user(name) if _USERNAME_RE.fullmatch(name) else None
         if not self._password_matches(user, password) or not user.active:
             self.limiter.record("signin", credential, address)
             raise AuthenticationFailed("wrong user name or password")

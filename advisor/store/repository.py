@@ -419,7 +419,7 @@ def _is_admin(user: User) -> bool:
 def _keep_an_admin(session: Session, username: str) -> None:
     """Refuse a change that leaves no active admin (nobody could then manage accounts)."""
     query = select(UserRow).where(UserRow.role == Role.ADMIN.value, UserRow.active.is_(True))
-    if session.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()  # two admins disabling each other at once
     if not session.scalars(query).first():
         raise Conflict(
