@@ -63,19 +63,16 @@ def network_info(dataset):
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-def serve(host, port, workers):
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Requests each worker serves at once (gthread workers).")
+def serve(host, port, workers, threads):
     """Run the service under gunicorn (a production WSGI server) on the embedded defaults."""
+    from advisor.gunicorn_conf import SETTINGS
     from advisor.wsgi import Server
 
     # No preload: each worker opens its own database connections after the fork.
     Server(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "timeout": 30,
-            "graceful_timeout": 10,
-            "accesslog": None,  # the app writes one structured line per request itself
-        }
+        {**SETTINGS, "bind": f"{host}:{port}", "workers": workers, "threads": threads}
     ).run()
 
 
