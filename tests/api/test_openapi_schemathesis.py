@@ -107,10 +107,8 @@ def operator_api(tmp_path_factory, tiny_dataset):  # noqa: F811
     from tests.store.apptools import app_config, issue_tokens
     from tests.store.factories import flag_data
 
-    app = create_app(
-        app_config(tmp_path_factory.mktemp("openapi-writes"), tiny_dataset,
-                   rate_limit_per_minute=0)  # fmt: skip
-    )
+    folder = tmp_path_factory.mktemp("openapi-writes")
+    app = create_app(app_config(folder, tiny_dataset, rate_limit_per_minute=0))
     tokens = issue_tokens(app)
     # Enough attempts for the whole run: the sign-in limiter is not what is tested here.
     tokens.ops.limiter.limit = 10**6

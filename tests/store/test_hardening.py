@@ -85,8 +85,10 @@ def test_workers_serve_the_same_flags_when_the_store_returns_and_goes_again(
     flags (21) while its sibling served the flags read when the store was back (249)."""
     database = tmp_path / "flap.sqlite3"
     database.mkdir()  # the store is down at start
-    config = app_config(tmp_path, tiny_dataset, f"sqlite:///{database}",
-                        baseline_flags_path=_baseline_file(tmp_path), flags_refresh_seconds=0)  # fmt: skip
+    config = app_config(
+        tmp_path, tiny_dataset, f"sqlite:///{database}",
+        baseline_flags_path=_baseline_file(tmp_path), flags_refresh_seconds=0,
+    )
     first, second = create_app(config), create_app(config)  # two workers, one instance folder
     one, two = first.extensions["advisor.services"], second.extensions["advisor.services"]
     one.flag_source.retry_max_seconds = 0

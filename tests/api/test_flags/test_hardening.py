@@ -27,9 +27,11 @@ def _refused(resp, status, field=None):
 )
 def test_text_that_cannot_be_read_back_is_refused_and_not_stored(client, tokens, field, escaped):
     """Audit finding 1: ``"reason_en": "\\udfff"`` was committed and published with a 500."""
-    raw = '{"level": "high", "target": {"kind": "line", "line_id": "lozova-kramatorsk"}, ' \
-          '"reason_uk": "Обстріли", "reason_en": "Strikes", "source": "UZ", ' \
-          '"status": "published", "%s": "%s"}' % (field, escaped)  # fmt: skip
+    raw = (
+        '{"level": "high", "target": {"kind": "line", "line_id": "lozova-kramatorsk"}, '
+        '"reason_uk": "Обстріли", "reason_en": "Strikes", "source": "UZ", '
+        f'"status": "published", "{field}": "{escaped}"}}'
+    )
     resp = client.post(
         "/api/v1/flags", data=raw.encode(), content_type="application/json",
         headers=tokens.operator,
