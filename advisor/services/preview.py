@@ -80,6 +80,7 @@ class PreviewUseCases:
             rail_before=_best_rail(advice_before), rail_after=_best_rail(advice_after),
             recommended_before=advice_before.recommended,
             recommended_after=advice_after.recommended,
+            options_after=tuple(advice_after.options),
         )
 
 
@@ -100,6 +101,20 @@ class PairImpact:
     rail_after: Option | None = None
     recommended_before: Option | None = None
     recommended_after: Option | None = None
+    options_after: tuple[Option, ...] = ()
+    """Every option passengers will be shown after the flag (not-advised ones too)."""
+
+    @property
+    def changes(self) -> bool:
+        """True if passengers will be told something else: the best rail option is lost or
+        the recommended way is not the same."""
+        if not self.checked:
+            return False
+        before, after = self.recommended_before, self.recommended_after
+        same = (before is None) == (after is None) and (
+            before is None or _option_links(before) == _option_links(after)
+        )
+        return self.loses_best_rail or not same
 
     @property
     def loses_best_rail(self) -> bool:
@@ -126,6 +141,11 @@ class Impact:
     def pairs_losing_rail(self) -> tuple[PairImpact, ...]:
         """The pairs whose best rail option is lost."""
         return tuple(p for p in self.pairs if p.loses_best_rail)
+
+    @property
+    def pairs_changed_first(self) -> tuple[PairImpact, ...]:
+        """Every pair, those whose advice changes first (in the configured order)."""
+        return tuple(sorted(self.pairs, key=lambda p: not p.changes))
 
 
 def read_important_pairs(path: Path) -> tuple[tuple[str, str], ...]:

@@ -177,7 +177,15 @@ def test_section_between_two_stations_of_a_line(console_app, signed_in):
     assert (flag.target.kind, flag.target.from_station) == ("section", "barvinkove")
 
 
-def test_a_stale_save_is_refused_and_shows_what_changed(console_app, signed_in):
+def _selected(page: str, name: str) -> str:
+    select = page[page.index(f'<select id="{name}"') :]
+    select = select[: select.index("</select>")]
+    return re.search(r'<option value="([^"]*)" selected>', select).group(1)
+
+
+def test_a_stale_save_is_refused_and_shows_the_merged_state(console_app, signed_in):
+    """A save again after a conflict must not silently revert the other operator's change
+    (their "suspended" back to your "high"): the form shows both changes merged."""
     first, second = signed_in("operator1"), signed_in("operator2")
     flag_id = flag_id_of(first.post("/operator/flags/new", {**LOZOVA_KRAMATORSK, "action": "save"}))
     opened = {**LOZOVA_KRAMATORSK, "version": "1"}
@@ -195,16 +203,33 @@ def test_a_stale_save_is_refused_and_shows_what_changed(console_app, signed_in):
     conflict = page[page.index('class="conflict"') : page.index("</section>")]
     assert re.search(r"<th scope=\"row\">Level</th><td>High risk</td><td>Suspended</td>", conflict)
     assert "Strikes on the track near Barvinkove" in page  # my input is kept
-    assert 'name="version" value="2"' in page
+    assert _selected(page, "level") == "suspended"  # … and theirs is merged in
+    assert 'name="version" value="2"' in page and 'name="contested"' not in page
+    # Saving what the form now shows keeps both changes.
+    merged = {**mine, "level": "suspended", "version": "2", "action": "save"}
+    assert first.post(f"/operator/flags/{flag_id}", merged).status_code == 302
+    flag = _ops(console_app).get_flag(flag_id, COMMAND_LINE)
+    assert (flag.version, flag.level.value) == (3, "suspended")
+    assert flag.reason_en == "Strikes on the track near Barvinkove"
+
+
+def test_a_field_both_operators_changed_needs_a_choice(console_app, signed_in):
+    first, second = signed_in("operator1"), signed_in("operator2")
+    flag_id = flag_id_of(first.post("/operator/flags/new", {**LOZOVA_KRAMATORSK, "action": "save"}))
+    opened = {**LOZOVA_KRAMATORSK, "version": "1"}
+    second.post(f"/operator/flags/{flag_id}", {**opened, "level": "suspended", "action": "save"})
+    page = _text(first.post(f"/operator/flags/{flag_id}", {**opened, "level": "elevated",
+                                                           "action": "save"}))  # fmt: skip
+    assert 'name="contested" value="level"' in page
+    assert _selected(page, "level") == "elevated"  # mine stays in the form, marked
+    again = {**opened, "level": "elevated", "version": "2", "contested": "level",
+             "action": "save"}  # fmt: skip
+    refused = first.post(f"/operator/flags/{flag_id}", again)
+    assert refused.status_code == 400 and 'name="contested" value="level"' in _text(refused)
     assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).level.value == "suspended"
-    # Saving again, now knowingly over version 2, goes through.
-    assert (
-        first.post(
-            f"/operator/flags/{flag_id}", {**mine, "version": "2", "action": "save"}
-        ).status_code
-        == 302
-    )
-    assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).version == 3
+    kept = first.post(f"/operator/flags/{flag_id}", {**again, "choose_level": "theirs"})
+    assert kept.status_code == 302
+    assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).level.value == "suspended"
 
 
 def test_history_shows_every_version_and_its_changes(signed_in):

@@ -141,6 +141,8 @@ def _flag_form(flag: Flag | None, principal):
     if action in ("preview", "save", "publish") and not form.errors:
         data = form.flag_data(station_ids)
         try:
+            if action != "preview":
+                data = _resolve_contested(flag, data, form, principal)
             return _act(action, form, flag, data, principal, context)
         except Conflict as err:
             context["conflict"] = _conflict(err, form, flag, data)
@@ -222,20 +224,77 @@ def _field_error(form: FlagForm, err: AdvisorError, context: dict) -> None:
         )
 
 
+MERGED_FIELDS = ("level", "target", "reason_uk", "reason_en", "source", "active_from",
+                 "active_until")
+
+
 def _conflict(err: Conflict, form: FlagForm, flag: Flag | None, data: dict) -> dict:
-    """What changed since the version the operator opened; their input stays in the form."""
-    current = err.extra.get("current") or (flag_to_dict(flag) if flag else {})
+    """What changed since the version the operator opened, merged into the form.
+
+    A field only the other operator changed takes their value (saving again must not
+    silently revert it); a field only this operator changed keeps theirs; a field both
+    changed differently is *contested*: the form keeps this operator's value and saving
+    needs an explicit choice for it (:func:`_resolve_contested`).
+    """
+    current = flag_to_dict(operations().get_flag(flag.id, g.principal)) if flag else {}
     versions = operations().flag_history(flag.id, g.principal) if flag else []
     opened = next((v for v in versions if str(v.version) == form.version), None)
-    base = flag_to_dict(opened) if opened else {}
-    theirs = flag_changes(base, current)
-    form.version = str(err.extra.get("current_version", current.get("version", form.version)))
+    base, theirs_now = _editable(opened) if opened else {}, _editable_data(current)
+    mine = _editable_data(data)
+    merged, contested = dict(mine), []
+    for name in MERGED_FIELDS:
+        they_changed = base.get(name) != theirs_now.get(name)
+        i_changed = base.get(name) != mine.get(name)
+        if they_changed and not i_changed:
+            merged[name] = theirs_now.get(name)
+        elif they_changed and mine.get(name) != theirs_now.get(name):
+            contested.append(name)
+    _refill(form, {k: v for k, v in merged.items() if v is not None}, flag, current)
     return {
         "message": err.message,
         "current_version": form.version,
         "current_author": current.get("author", ""),
-        "rows": [(name, old, new, data.get(name)) for name, old, new in theirs],
+        "rows": [
+            (name, old, new, data.get(name), name in contested)
+            for name, old, new in flag_changes(base, theirs_now)
+        ],
+        "contested": contested,
     }
+
+
+def _refill(form: FlagForm, merged: dict, flag: Flag, current: dict) -> None:
+    """Show *merged* in the form, now editing the current version."""
+    refilled = FlagForm.from_flag(
+        flag_from_dict({**merged, "id": flag.id, "status": current.get("status", "draft"),
+                        "version": current.get("version", 1)}),
+        _station_name,
+    )
+    refilled.query, refilled.errors = form.query, form.errors
+    form.__dict__.update(refilled.__dict__)
+
+
+def _resolve_contested(flag: Flag | None, data: dict, form: FlagForm, principal) -> dict:
+    """After a conflict: each contested field needs "mine" or "theirs" before saving."""
+    names = [n for n in request.form.get("contested", "").split(",") if n in MERGED_FIELDS]
+    if flag is None or not names:
+        return data
+    choices = {name: request.form.get(f"choose_{name}", "") for name in names}
+    missing = [name for name, choice in choices.items() if choice not in ("mine", "theirs")]
+    if missing:
+        raise InvalidQuery(
+            gettext("Choose whose value to keep for: %(fields)s.",
+                    fields=", ".join(str(LABELS.get(n, n)) for n in missing)),
+            field="form",
+        )
+    current = flag_to_dict(operations().get_flag(flag.id, principal))
+    resolved = dict(data)
+    for name, choice in choices.items():
+        if choice == "theirs":
+            if current.get(name) is None:
+                resolved.pop(name, None)
+            else:
+                resolved[name] = current[name]
+    return resolved
 
 
 # --- target search and stations ------------------------------------------------------------
