@@ -12,6 +12,7 @@ from advisor.risk.model import Flag, FlagStatus, utcnow
 from advisor.risk.parse import flag_from_dict, flag_to_dict, validate_against
 from advisor.services.accounts import Principal, require_role
 from advisor.store import AuditEntry, Role, Store, current_revision
+from advisor.text import check_text
 
 __all__ = ["API_FLAG_FIELDS", "ActiveFlags", "FlagUseCases"]
 
@@ -139,23 +140,26 @@ class FlagUseCases:
         return self._move(flag_id, expected_version, principal, FlagStatus.PUBLISHED)
 
     def withdraw_flag(
-        self, flag_id: str, expected_version: int, principal: Principal | None
+        self, flag_id: str, expected_version: int, principal: Principal | None,
+        reason: str = "",
     ) -> Flag:
-        """Draft or published → withdrawn; kept for history, no effect on routing."""
-        return self._move(flag_id, expected_version, principal, FlagStatus.WITHDRAWN)
+        """Draft or published → withdrawn; kept for history, no effect on routing. The
+        *reason* is written to the audit log."""
+        reason = check_text(str(reason or ""), "reason", multiline=True).strip()[:500]
+        return self._move(flag_id, expected_version, principal, FlagStatus.WITHDRAWN, reason)
 
-    def _move(self, flag_id, expected_version, principal, to: FlagStatus) -> Flag:
+    def _move(self, flag_id, expected_version, principal, to: FlagStatus, note="") -> Flag:
         require_role(principal, Role.OPERATOR)
         change = _transition(to, _MOVES_TO[to], principal)
         action = "flag.publish" if to is FlagStatus.PUBLISHED else "flag.withdraw"
-        flag = self._change(flag_id, expected_version, change, principal, action)
+        flag = self._change(flag_id, expected_version, change, principal, action, note)
         self._flags_changed()
         return flag
 
-    def _change(self, flag_id, expected_version, change, principal, action) -> Flag:
+    def _change(self, flag_id, expected_version, change, principal, action, note="") -> Flag:
         return self.store.change_flag(
             flag_id, _version(expected_version), change, actor=principal.actor,
-            address=principal.address, action=action,
+            address=principal.address, action=action, note=note,
         )
 
     def _checked_flag(self, data: Mapping) -> Flag:

@@ -119,19 +119,23 @@ class Store:
         actor: str,
         address: str = "",
         action: str,
+        note: str = "",
     ) -> Flag:
-        """Apply *change* to the current version and store the result as the next version.
+        """Apply *change* to the current version and store the result as the next version
+        (*note*, e.g. why a flag was withdrawn, goes to the audit entry).
 
         Raises :class:`NotFound`, or :class:`Conflict` (carrying ``current_version``) when
         *expected_version* is not the current one. *change* may raise to refuse the edit.
         """
         try:
-            return self._change_flag(flag_id, expected_version, change, actor, address, action)
+            return self._change_flag(
+                flag_id, expected_version, change, actor, address, action, note
+            )
         except IntegrityError as err:  # a concurrent writer added this version first
             _check_version(self.get_flag(flag_id), expected_version)
             raise Conflict(f"flag {flag_id!r} changed concurrently; reload it") from err
 
-    def _change_flag(self, flag_id, expected_version, change, actor, address, action) -> Flag:
+    def _change_flag(self, flag_id, expected_version, change, actor, address, action, note):
         now = utcnow()
         with self._write.begin() as session:
             current = _current_flag(session, flag_id)
@@ -155,7 +159,7 @@ class Store:
                 _check_version(_current_flag(session, flag_id), expected_version)
                 raise Conflict(f"flag {flag_id!r} changed concurrently; reload it")
             session.add(_version_row(new, action, now))
-            _audit(session, now, actor, address, action, "flag", flag_id, current, new)
+            _audit(session, now, actor, address, action, "flag", flag_id, current, new, note)
         return new
 
     @_translated

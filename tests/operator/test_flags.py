@@ -67,10 +67,26 @@ def test_published_flag_reroutes_passengers_and_withdrawal_restores(console_app,
     listed = _text(operator.get("/operator/flags?status=published&active=1&lang=en"))
     assert flag_id in listed and "operator1" in listed
 
-    response = operator.post(f"/operator/flags/{flag_id}/withdraw", {"version": "1"})
+    # One click never withdraws: a confirmation page asks for the reason first.
+    page = operator.get(f"/operator/flags/{flag_id}")
+    assert f'href="/operator/flags/{flag_id}/withdraw' in _text(page)
+    confirm = _text(operator.get(f"/operator/flags/{flag_id}/withdraw"))
+    assert 'name="reason"' in confirm and "required" in confirm
+    refused = operator.post(f"/operator/flags/{flag_id}/withdraw", {"version": "1"})
+    assert refused.status_code == 400
+    assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).status.value == "published"
+    response = operator.post(
+        f"/operator/flags/{flag_id}/withdraw", {"version": "1", "reason": "Track repaired"}
+    )
     assert response.status_code == 302
     assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).status.value == "withdrawn"
     assert _recommended_links(console_app, "kyiv", "kramatorsk") == before
+    entry = _ops(console_app).store.list_audit(object_id=flag_id)[0]
+    assert (entry.action, entry.note) == ("flag.withdraw", "Track repaired")
+    # In the list, a withdrawn flag has no risk badge any more.
+    listed = _text(operator.get("/operator/flags?status=withdrawn"))
+    row = listed[listed.index(f">{flag_id}<") - 600 : listed.index(f">{flag_id}<") + 400]
+    assert 'class="badge withdrawn"' in row and "badge risk-" not in row
 
 
 def test_edits_of_a_published_flag_need_a_preview_too(console_app, signed_in):

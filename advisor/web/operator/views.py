@@ -14,7 +14,8 @@ from advisor.errors import AdvisorError, Conflict, InvalidFlag, InvalidQuery, Un
 from advisor.network.search import matching_key
 from advisor.risk.model import Flag, FlagStatus, utcnow
 from advisor.risk.parse import flag_from_dict, flag_to_dict
-from advisor.services import Role
+from advisor.services import Role, require_role
+from advisor.text import check_text
 from advisor.web.i18n import current_locale
 from advisor.web.operator import bp
 from advisor.web.operator.auth import console_url, operations, requires, services
@@ -28,7 +29,7 @@ from advisor.web.operator.forms import (
     flag_changes,
 )
 from advisor.web.operator.preview import ImpactView
-from advisor.web.operator.words import LABELS
+from advisor.web.operator.words import LABELS, oblast_name, sort_key
 
 __all__ = ["audit", "flag_history", "flag_page", "flags", "new_flag", "withdraw"]
 
@@ -72,17 +73,49 @@ def flag_page(flag_id, principal):
     return _flag_form(operations().get_flag(flag_id, principal), principal)
 
 
-@bp.post("/flags/<flag_id>/withdraw")
+MAX_WITHDRAW_REASON = 500
+
+
+@bp.route("/flags/<flag_id>/withdraw", methods=["GET", "POST"])
 @requires(Role.VIEWER)
 def withdraw(flag_id, principal):
-    """Withdraw a draft or published flag (the version must be the one shown)."""
-    try:
-        flag = operations().withdraw_flag(flag_id, _version(request.form), principal)
-    except Conflict as err:
-        flash(gettext("Not withdrawn: %(why)s", why=err.message), "error")
-        return redirect(console_url("operator.flag_page", flag_id=flag_id))
-    flash(gettext("Flag %(id)s withdrawn (version %(v)d).", id=flag.id, v=flag.version))
-    return redirect(console_url("operator.flag_page", flag_id=flag_id))
+    """Confirm, with a reason, then withdraw a draft or published flag (the version must be
+    the one shown); one click never withdraws."""
+    flag = operations().get_flag(flag_id, principal)
+    reason, error = request.form.get("reason", "").strip(), ""
+    if request.method == "POST":
+        require_role(principal, Role.OPERATOR)
+        try:
+            withdrawn = operations().withdraw_flag(
+                flag_id, _version(request.form), principal, reason=_withdraw_reason(reason)
+            )
+        except Conflict as err:
+            error = gettext("Not withdrawn: %(why)s", why=err.message)
+        except InvalidQuery as err:
+            error = err.message
+        else:
+            flash(gettext("Flag %(title)s withdrawn (version %(v)d).",
+                          title=_words().title(withdrawn), v=withdrawn.version))  # fmt: skip
+            return redirect(console_url("operator.flag_page", flag_id=flag_id))
+    page = render_template("operator/withdraw.html", flag=flag, reason=reason, error=error)
+    return page, 400 if error else 200
+
+
+def _withdraw_reason(reason: str) -> str:
+    if not reason:
+        raise InvalidQuery(gettext("Say why the flag is withdrawn."), field="reason")
+    if len(reason) > MAX_WITHDRAW_REASON:
+        raise InvalidQuery(
+            gettext("The reason is longer than %(n)d characters.", n=MAX_WITHDRAW_REASON),
+            field="reason",
+        )
+    return check_text(reason, gettext("reason"), multiline=True)
+
+
+def _words():
+    from advisor.web.operator.words import Words
+
+    return Words(services().network, current_locale())
 
 
 @bp.get("/flags/<flag_id>/history")
@@ -308,7 +341,7 @@ def _search(query: str) -> list[tuple[str, str, str]]:
     network, locale = services().network, current_locale()
     found = [
         (f"line:{line.id}", "line", line.display_name(locale))
-        for line in sorted(network.lines.values(), key=lambda li: li.display_name(locale))
+        for line in sorted(network.lines.values(), key=lambda li: sort_key(li.display_name(locale)))
         if key in matching_key(f"{line.name_uk} {line.name_en} {line.id}")
     ][:SEARCH_LIMIT]
     try:
@@ -316,10 +349,13 @@ def _search(query: str) -> list[tuple[str, str, str]]:
     except InvalidQuery:
         matches = []
     found += [(f"station:{m.station.id}", "station", _station_label(m.station)) for m in matches]
+    by_name = sorted(network.oblasts.values(), key=lambda o: sort_key(oblast_name(o.iso, locale)))
     found += [
-        (f"oblast:{o.iso}", "oblast", f"{o.name_en} ({o.iso})")
-        for o in network.oblasts.values()
-        if key in matching_key(f"{o.name_en} {o.iso}")
+        (f"oblast:{o.iso}", "oblast", oblast_name(o.iso, locale))
+        for o in by_name
+        if key in matching_key(
+            f"{o.name_en} {oblast_name(o.iso, 'uk')} {oblast_name(o.iso, 'en')} {o.iso}"
+        )
     ]
     return found
 
@@ -399,9 +435,11 @@ def _station_name(station_id: str) -> str:
 
 
 def _station_label(station) -> str:
-    """A name that tells stations apart: "Куп’янськ-Вузловий (railway station, UA-63)"."""
+    """A name that tells stations apart: "Куп’янськ-Вузловий (залізнична станція, Харківська
+    область)"."""
     kind = LABELS.get(station.kind.value, station.kind.value)
-    return f"{station.display_name(current_locale())} ({kind}, {station.oblast_iso})"
+    oblast = oblast_name(station.oblast_iso, current_locale())
+    return f"{station.display_name(current_locale())} ({kind}, {oblast})"
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -431,14 +469,14 @@ def _section_stations(form: FlagForm) -> list[tuple[str, str]]:
 
 def _choices() -> dict:
     network, locale = services().network, current_locale()
-    lines = sorted(network.lines.values(), key=lambda li: li.display_name(locale))
-    oblasts = sorted(network.oblasts.values(), key=lambda o: o.name_en)
+    lines = sorted(network.lines.values(), key=lambda li: sort_key(li.display_name(locale)))
+    oblasts = sorted((oblast_name(o.iso, locale), o.iso) for o in network.oblasts.values())
     return {
         "kinds": KINDS,
         "levels": LEVELS,
         "statuses": STATUSES,
         "lines": [(li.id, li.display_name(locale)) for li in lines],
-        "oblasts": [(o.iso, f"{o.name_en} ({o.iso})") for o in oblasts],
+        "oblasts": [(iso, name) for name, iso in sorted(oblasts, key=lambda p: sort_key(p[0]))],
     }
 
 
