@@ -381,7 +381,7 @@ def test_polygon_target_from_lat_lon_lines(console_app, signed_in):
         ("48.6, 37.4\n\n148.9, 37.4\n48.9, 37.7", "Line 3 “148.9, 37.4”"),
         ("48.6, 37.4, 1\n48.9, 37.4\n48.9, 37.7", "Line 1 “48.6, 37.4, 1”"),
         ("48.6, 37.4\n48.9, 37.4", "at least 3 points"),
-        ("48.6, 37.4\n48.9, 37.7\n48.6, 37.7\n48.9, 37.4", "crosses itself"),
+        ("48.6, 37.4\n48.9, 37.7\n48.6, 37.7\n48.9, 37.4", "shape that crosses itself"),
     ],
 )
 def test_bad_polygon_lines_are_named_and_kept(console_app, signed_in, ring, named):
@@ -394,3 +394,36 @@ def test_bad_polygon_lines_are_named_and_kept(console_app, signed_in, ring, name
     assert named in error
     assert f">{ring}</textarea>" in page
     assert _ops(console_app).list_flags(COMMAND_LINE) == []
+
+
+def test_errors_speak_the_page_language_and_kyiv_time(signed_in):
+    """The parser's English ("target kind 'line' needs 'line_id'") and UTC times never
+    reach the Ukrainian console."""
+    operator = signed_in("operator1")
+    no_line = {**LOZOVA_KRAMATORSK, "line_id": "", "action": "save"}
+    no_line = _text(operator.post("/operator/flags/new", no_line))
+    assert "Оберіть лінію." in no_line and "needs 'line_id'" not in no_line
+    window = {**LOZOVA_KRAMATORSK, "active_from": "2026-03-12T10:00",
+              "active_until": "2026-03-12T09:00", "action": "save"}  # fmt: skip
+    page = _text(operator.post("/operator/flags/new", window))
+    assert "київський час: 2026-03-12 10:00 – 2026-03-12 09:00" in page
+    assert "+00:00" not in page
+    english = _text(operator.post("/operator/flags/new?lang=en", window))
+    assert "Kyiv time: 2026-03-12 10:00 – 2026-03-12 09:00" in english
+
+
+def test_oblasts_are_named_in_ukrainian_and_lines_in_alphabetical_order(signed_in):
+    operator = signed_in("operator1")
+    page = _text(operator.get("/operator/flags/new"))
+    oblasts = page[page.index('id="oblast_iso"') :]
+    oblasts = oblasts[: oblasts.index("</select>")]
+    oblasts = re.findall(r'<option value="UA-\d\d">([^<]*)</option>', oblasts)
+    assert oblasts and all(("область" in n or "місто" in n or "Крим" in n) for n in oblasts)
+    assert "Odessa" not in page and "Oblast" not in page
+    from advisor.web.operator.words import sort_key
+
+    lines = page[page.index('id="line_id"') :]
+    names = re.findall(r'<option value="[^"]+">([^<]*)</option>', lines[: lines.index("</select>")])
+    assert names == sorted(names, key=sort_key)
+    found = _text(operator.post("/operator/flags/new", {"query": "Odessa", "action": "search"}))
+    assert "Одеська область" in found and "(UA-51)" not in found

@@ -9,11 +9,12 @@ import logging
 
 from flask import abort, flash, g, redirect, render_template, request
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from advisor.errors import AdvisorError, Conflict, InvalidFlag, InvalidQuery, UnknownStation
 from advisor.network.search import matching_key
 from advisor.risk.model import Flag, FlagStatus, utcnow
-from advisor.risk.parse import flag_from_dict, flag_to_dict
+from advisor.risk.parse import UKRAINE_OBLAST_CODES, flag_from_dict, flag_to_dict
 from advisor.services import Role, require_role
 from advisor.text import check_text
 from advisor.web.i18n import current_locale
@@ -248,9 +249,52 @@ def _digest(data: dict) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
 
 
+# What the console says, in the page language, for errors of the flag parser (whose own
+# messages are English and written for API clients).
+_FIELD_MESSAGES = {
+    "target.line_id": _l("Choose a line."),
+    "line": _l("Choose a line."),
+    "target.station_id": _l("Choose a station."),
+    "target.oblast_iso": _l("Choose one of Ukraine's oblasts."),
+    "target.from_station": _l("Choose the first station."),
+    "target.lat": _l("Enter a latitude between -90 and 90."),
+    "target.lon": _l("Enter a longitude between -180 and 180."),
+    "target.radius_km": _l("Enter a radius above 0 and at most 500 km."),
+    "target.ring": _l("Enter at least 3 corner points, one “lat, lon” per line."),
+    "level": _l("Choose a level."),
+    "reason_uk": _l(
+        "Give a reason in Ukrainian or English: plain text (no control characters), "
+        "at most 1000 characters."
+    ),
+    "reason_en": _l("The English reason must be plain text of at most 1000 characters."),
+    "source": _l("Name the source (who says so): plain text of at most 300 characters."),
+    "active_from": _l("Enter a Kyiv time between 1970 and 2999, e.g. 12.03.2026 08:00."),
+    "active_until": _l("Enter a Kyiv time between 1970 and 2999, e.g. 12.03.2026 08:00."),
+}
+
+
+def _console_message(form: FlagForm, err: AdvisorError) -> str:
+    """*err* in the page language; the parser's English text only when nothing fits."""
+    if err.field == "active_until" and "before it starts" in err.message:
+        return gettext(
+            "The window must end after it starts (Kyiv time: %(start)s – %(end)s).",
+            start=form.active_from.replace("T", " "), end=form.active_until.replace("T", " "),
+        )
+    if err.field == "target.ring" and "crosses itself" in err.message:
+        return gettext("The corner points draw a shape that crosses itself or has no area.")
+    if err.field == "target.to_station":
+        if "to itself" in err.message:
+            return gettext("Choose two different stations.")
+        return gettext("Choose the second station.")
+    if err.field in ("target.from_station", "target.to_station") and "not on line" in err.message:
+        return gettext("This station is not on the chosen line.")
+    known = _FIELD_MESSAGES.get(err.field or "")
+    return str(known) if known is not None else err.message
+
+
 def _field_error(form: FlagForm, err: AdvisorError, context: dict) -> None:
     name = field_of_error(form, err.field)
-    form.errors[name] = err.message
+    form.errors[name] = _console_message(form, err)
     if err.suggestions:
         form.errors[name] += " " + gettext(
             "Did you mean: %(names)s?", names=", ".join(err.suggestions)
@@ -349,15 +393,26 @@ def _search(query: str) -> list[tuple[str, str, str]]:
     except InvalidQuery:
         matches = []
     found += [(f"station:{m.station.id}", "station", _station_label(m.station)) for m in matches]
-    by_name = sorted(network.oblasts.values(), key=lambda o: sort_key(oblast_name(o.iso, locale)))
     found += [
-        (f"oblast:{o.iso}", "oblast", oblast_name(o.iso, locale))
-        for o in by_name
-        if key in matching_key(
-            f"{o.name_en} {oblast_name(o.iso, 'uk')} {oblast_name(o.iso, 'en')} {o.iso}"
-        )
+        (f"oblast:{iso}", "oblast", oblast_name(iso, locale))
+        for iso in _oblasts_by_name(locale)
+        if key in matching_key(f"{_oblast_words(iso, network)} {iso}")
     ]
     return found
+
+
+def _oblasts_by_name(locale: str) -> list[str]:
+    """Every oblast of Ukraine (whether or not the network has stations there), by name."""
+    return sorted(UKRAINE_OBLAST_CODES, key=lambda iso: sort_key(oblast_name(iso, locale)))
+
+
+def _oblast_words(iso: str, network) -> str:
+    """What an oblast may be searched by: its names in both languages and the dataset's
+    English name ("Odessa Oblast")."""
+    known = network.oblasts.get(iso)
+    return " ".join(
+        (oblast_name(iso, "uk"), oblast_name(iso, "en"), known.name_en if known else "")
+    )
 
 
 def _apply_pick(form: FlagForm, pick: str) -> None:
@@ -367,7 +422,7 @@ def _apply_pick(form: FlagForm, pick: str) -> None:
         if form.kind != "section":
             form.kind = "line"
         form.line_id = form.section_line_id = value
-    elif kind == "oblast" and value in network.oblasts:
+    elif kind == "oblast" and value in UKRAINE_OBLAST_CODES:
         form.kind, form.oblast_iso = "oblast", value
     elif kind in ("station", "from_station", "to_station") and network.find_station(value):
         if kind == "station" and form.kind != "station":
@@ -470,13 +525,12 @@ def _section_stations(form: FlagForm) -> list[tuple[str, str]]:
 def _choices() -> dict:
     network, locale = services().network, current_locale()
     lines = sorted(network.lines.values(), key=lambda li: sort_key(li.display_name(locale)))
-    oblasts = sorted((oblast_name(o.iso, locale), o.iso) for o in network.oblasts.values())
     return {
         "kinds": KINDS,
         "levels": LEVELS,
         "statuses": STATUSES,
         "lines": [(li.id, li.display_name(locale)) for li in lines],
-        "oblasts": [(iso, name) for name, iso in sorted(oblasts, key=lambda p: sort_key(p[0]))],
+        "oblasts": [(iso, oblast_name(iso, locale)) for iso in _oblasts_by_name(locale)],
     }
 
 
