@@ -427,3 +427,20 @@ def test_oblasts_are_named_in_ukrainian_and_lines_in_alphabetical_order(signed_i
     assert names == sorted(names, key=sort_key)
     found = _text(operator.post("/operator/flags/new", {"query": "Odessa", "action": "search"}))
     assert "Одеська область" in found and "(UA-51)" not in found
+
+
+def test_preview_shows_what_passengers_see_when_nothing_is_advised(signed_in):
+    """Kyiv → Sumy with Sumy flagged high: passengers see not-advised options, so the
+    preview must not say "no route"."""
+    operator = signed_in("operator1")
+    fields = {**LOZOVA_KRAMATORSK, "kind": "station", "station": "Суми", "line_id": ""}
+    response, _ = operator.preview("/operator/flags/new?lang=en", fields)
+    impact = _text(response)[_text(response).index('id="impact"') :]
+    sumy = impact[impact.index("→ Sumy") :]
+    sumy = sumy[: sumy.index("</tr>")]
+    assert "No route found." not in sumy
+    assert "passengers see these options, each marked not advised" in sumy
+    assert sumy.count("<li>") == 2
+    assert sumy.count('<span class="verdict">Not advised</span>') == 2
+    rows = re.findall(r'<tr class="(loses|)">', impact)
+    assert rows == sorted(rows, key=lambda c: c != "loses")  # changed pairs first
