@@ -66,7 +66,9 @@ from advisor.risk.model import (
 from advisor.text import check_text
 
 __all__ = [
+    "FLAG_ID_RE",
     "KYIV_TZ",
+    "MAX_ID_CHARS",
     "MAX_REASON_CHARS",
     "UKRAINE_OBLAST_CODES",
     "enum_by_name",
@@ -88,7 +90,8 @@ MAX_RING_POINTS = 2000
 # Times far outside any real flag window overflow when converted to UTC (year 1 or 9999
 # with an offset); refusing them early keeps the message readable.
 _EARLIEST_YEAR, _LATEST_YEAR = 1970, 2999
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+FLAG_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+"""What a flag id looks like (1–:data:`MAX_ID_CHARS` of these characters)."""
 _OBLAST_RE = re.compile(r"^UA-\d{2}$")
 UKRAINE_OBLAST_CODES = frozenset(
     f"UA-{n:02d}"
@@ -306,7 +309,7 @@ def _flag_id(data: Mapping) -> str:
             {k: v for k, v in data.items() if k != "id"}, sort_keys=True, default=str
         )
         return "f-" + hashlib.sha1(canonical.encode("utf-8")).hexdigest()[:12]
-    if not isinstance(value, str) or len(value) > MAX_ID_CHARS or not _ID_RE.match(value):
+    if not isinstance(value, str) or len(value) > MAX_ID_CHARS or not FLAG_ID_RE.fullmatch(value):
         raise InvalidFlag(
             f"flag id {value!r} must be 1–{MAX_ID_CHARS} letters, digits or _.:-",
             field="id",

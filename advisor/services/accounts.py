@@ -195,6 +195,7 @@ class AccountUseCases:
     ) -> User:
         """Change an account's role, disable/enable it or set a new password (admins)."""
         actor = _admin_or_console(principal)
+        username = _existing_username(username)
         values: dict = {}
         if role is not None:
             values["role"] = Role.parse(role)
@@ -249,7 +250,7 @@ class AccountUseCases:
     ) -> IssuedToken:
         """A new token for *username*, no stronger than the account; the secret is shown once."""
         actor = _admin_or_console(principal)
-        user = self.store.find_user(username)
+        user = self.store.find_user(_existing_username(username))
         if user is None:
             raise NotFound(f"no account named {username!r}", field="username", value=username)
         scope = user.role if role in (None, "") else Role.parse(role)
@@ -317,6 +318,15 @@ def _username(value) -> str:
             f"{', some of them not allowed' if len(name) <= 100 else ''})",
             field="username", value=ascii(name)[:60],
         )
+    return name
+
+
+def _existing_username(value) -> str:
+    """*value* if an account could have it, else :class:`NotFound` without asking the
+    database (PostgreSQL refuses a NUL with an error, not an empty answer)."""
+    name = str(value or "")
+    if not _USERNAME_RE.fullmatch(name):
+        raise NotFound(f"no account named {ascii(name)[:60]}", field="username")
     return name
 
 

@@ -444,3 +444,11 @@ def test_preview_shows_what_passengers_see_when_nothing_is_advised(signed_in):
     assert sumy.count('<span class="verdict">Not advised</span>') == 2
     rows = re.findall(r'<tr class="(loses|)">', impact)
     assert rows == sorted(rows, key=lambda c: c != "loses")  # changed pairs first
+
+
+@pytest.mark.parametrize(
+    "query", ["before=99999999999999999999", "before=-1", "object=%00", "before=١٢"]
+)
+def test_audit_page_takes_any_paging_value(signed_in, query):
+    """Audit finding 6 on the console: a huge ``before`` overflowed the database (500)."""
+    assert signed_in("operator1").get(f"/operator/audit?{query}").status_code == 200

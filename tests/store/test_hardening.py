@@ -17,11 +17,12 @@ from click.testing import CliRunner
 
 from advisor import create_app
 from advisor.cli import main
-from advisor.errors import Conflict, InvalidFlag
+from advisor.errors import Conflict, InvalidFlag, NotFound
 from advisor.services import COMMAND_LINE, SNAPSHOT_FILE, Principal, Role
 from advisor.store.snapshot import FlagSnapshot
 from advisor.wsgi import JsonFormatter
 from tests.store.apptools import app_config, tiny_dataset  # noqa: F401 - fixture
+from tests.store.databases import database_url  # noqa: F401 - fixture
 from tests.store.test_outage import (
     UNREACHABLE_PG,
     _baseline_file,
@@ -162,3 +163,39 @@ def test_cli_restores_a_disabled_account(tmp_path, monkeypatch):
     refused = run("users", "update", "ann", "--disable")
     assert refused.exit_code == 1 and "last active admin" in refused.output
     assert run("users", "update", "ann").exit_code == 2  # nothing to change
+
+
+# --- 1 and 8 on both databases: a NUL in an id is "not found", not a store failure ---------
+
+
+@pytest.fixture
+def backend_app(tmp_path, tiny_dataset, database_url):  # noqa: F811
+    from tests.store.apptools import issue_tokens
+
+    application = create_app(app_config(tmp_path, tiny_dataset, database_url))
+    yield application, issue_tokens(application)
+    application.extensions["advisor.operations"].store.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("get", "/api/v1/flags/a%00b", 404),
+        ("get", "/api/v1/flags/a%00b/history", 404),
+        ("patch", "/api/v1/flags/a%00b", 404),
+        ("post", "/api/v1/flags/a%00b/withdraw", 404),
+        ("get", "/api/v1/audit?object=a%00b", 400),
+    ],
+)
+def test_nul_in_an_id_is_answered_without_asking_the_database(backend_app, method, path, status):
+    """PostgreSQL refuses a NUL in a text parameter with an error, which was answered as
+    "store unavailable" (503) with the driver's text."""
+    app, tokens = backend_app
+    client = app.test_client()
+    response = getattr(client, method)(path, json={"version": 1}, headers=tokens.operator)
+    assert response.status_code == status, response.get_data(as_text=True)
+    ops = tokens.ops
+    with pytest.raises(NotFound):
+        ops.update_user("a\x00b", COMMAND_LINE, active=False)
+    with pytest.raises(NotFound):
+        ops.create_token("a\x00b", "t", None, COMMAND_LINE)

@@ -144,7 +144,8 @@ def audit(principal):
         principal,
         object_id=object_id,
         limit=AUDIT_PAGE,
-        before_id=int(before) if before.isdigit() else None,
+        # At most 18 digits: a larger number overflows the database's integer (a 500).
+        before_id=int(before) if before.isdigit() and len(before) <= 18 else None,
     )
     older = entries[-1].id if len(entries) == AUDIT_PAGE else None
     return render_template(
