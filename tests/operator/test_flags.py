@@ -447,8 +447,24 @@ def test_preview_shows_what_passengers_see_when_nothing_is_advised(signed_in):
 
 
 @pytest.mark.parametrize(
-    "query", ["before=99999999999999999999", "before=-1", "object=%00", "before=١٢"]
+    ("query", "status"),
+    [("before=99999999999999999999", 200), ("before=-1", 200), ("before=١٢", 200),
+     ("object=%00", 400)],
 )
-def test_audit_page_takes_any_paging_value(signed_in, query):
+def test_audit_page_takes_any_paging_value(signed_in, query, status):
     """Audit finding 6 on the console: a huge ``before`` overflowed the database (500)."""
-    assert signed_in("operator1").get(f"/operator/audit?{query}").status_code == 200
+    assert signed_in("operator1").get(f"/operator/audit?{query}").status_code == status
+
+
+def test_the_last_admin_cannot_disable_themselves_in_the_console(console_app, signed_in):
+    """Audit finding 9 in the console, said in Ukrainian."""
+    admin = signed_in("admin1")
+    response = admin.post("/operator/accounts/admin1", {"active": "0"})
+    assert response.status_code == 302
+    page = _text(admin.get("/operator/accounts"))
+    assert "останній активний адміністратор" in page
+    assert _ops(console_app).store.find_user("admin1").active
+    refused = _text(admin.post("/operator/accounts", {"username": "<b>x</b>",
+                                                       "password": "a long enough password",
+                                                       "role": "viewer"}))  # fmt: skip
+    assert "Ім’я користувача" in refused and "<b>x</b>" not in refused

@@ -202,9 +202,11 @@ def _act(action, form, flag, data, principal, context):
         return _render_form(form, flag, previewed=digest, **context)
     saved = _save(flag, data, form, principal, publish=action == "publish")
     message = (
-        gettext("Flag %(id)s published (version %(v)d).", id=saved.id, v=saved.version)
+        gettext("Flag %(id)s published (version %(v)d).", id=_words().title(saved),
+                v=saved.version)
         if saved.status is FlagStatus.PUBLISHED
-        else gettext("Flag %(id)s saved as a draft (version %(v)d).", id=saved.id, v=saved.version)
+        else gettext("Flag %(id)s saved as a draft (version %(v)d).",
+                     id=_words().title(saved), v=saved.version)
     )
     flash(message)
     return redirect(console_url("operator.flag_page", flag_id=saved.id))
