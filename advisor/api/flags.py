@@ -90,10 +90,25 @@ def update_flag(flag_id, principal):
 @requires(Role.OPERATOR)
 def move_flag(flag_id, action, principal):
     """Publish (draft → published) or withdraw (→ withdrawn); routing follows at once."""
-    version, by_etag = _expected_version(_json_body({"version"}, optional=True))
-    move = operations().publish_flag if action == "publish" else operations().withdraw_flag
-    flag = _versioned(by_etag, lambda: move(flag_id, version, principal))
+    allowed = {"version"} if action == "publish" else {"version", "reason"}
+    data = _json_body(allowed, optional=True)
+    version, by_etag = _expected_version(data)
+    if action == "publish":
+        flag = _versioned(by_etag, lambda: operations().publish_flag(flag_id, version, principal))
+    else:
+        reason = _reason(data.get("reason"))
+        flag = _versioned(
+            by_etag, lambda: operations().withdraw_flag(flag_id, version, principal, reason)
+        )
     return _flag_response(flag)
+
+
+def _reason(value) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > 500:
+        raise InvalidFlag("reason must be text of at most 500 characters", field="reason")
+    return value
 
 
 @bp.get("/flags/<flag_id>/history")

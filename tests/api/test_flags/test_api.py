@@ -45,9 +45,12 @@ def test_draft_publish_withdraw_lifecycle_keeps_every_version(client, tokens):
     assert [f["id"] for f in public["flags"]] == [fid]
     assert "author" not in public["flags"][0]  # operators' names are not public
     resp = client.post(
-        f"/api/v1/flags/{fid}/withdraw", headers={**tokens.operator, "If-Match": '"v2"'}
+        f"/api/v1/flags/{fid}/withdraw", headers={**tokens.operator, "If-Match": '"v2"'},
+        json={"reason": "Track repaired"},
     )
     assert resp.get_json()["status"] == "withdrawn"
+    audit = client.get(f"/api/v1/audit?object={fid}&limit=1", headers=tokens.operator)
+    assert audit.get_json()["entries"][0]["note"] == "Track repaired"
     assert client.get("/api/v1/flags").get_json()["count"] == 0
     history = client.get(f"/api/v1/flags/{fid}/history", headers=tokens.viewer).get_json()
     assert [(v["version"], v["status"]) for v in history["versions"]] == [
