@@ -82,19 +82,16 @@ def network_info(dataset):
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-def serve(host, port, workers):
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Requests each worker serves at once (gthread workers).")
+def serve(host, port, workers, threads):
     """Run the service under gunicorn (a production WSGI server) on the embedded defaults."""
+    from advisor.gunicorn_conf import SETTINGS
     from advisor.wsgi import Server
 
     # No preload: each worker opens its own database connections after the fork.
     Server(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "timeout": 30,
-            "graceful_timeout": 10,
-            "accesslog": None,  # the app writes one structured line per request itself
-        }
+        {**SETTINGS, "bind": f"{host}:{port}", "workers": workers, "threads": threads}
     ).run()
 
 
@@ -283,6 +280,35 @@ def users_create(username, role, password_stdin):
     except AdvisorError as err:
         raise click.ClickException(err.message) from err
     click.echo(f"created {user.role.value} account {user.username!r}")
+
+
+@users.command("update")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["viewer", "operator", "admin"]), help="New role.")
+@click.option("--enable/--disable", "active", default=None, help="Restore or disable the account.")
+@click.option("--password", "new_password", is_flag=True, help="Set a new password (asked twice).")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+def users_update(username, role, active, new_password, password_stdin):
+    """Change an account: restore a disabled one, change its role or its password."""
+    import sys
+
+    from advisor.services import COMMAND_LINE
+
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif new_password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if role is None and active is None and password is None:
+        raise click.UsageError("say what to change: --role, --enable/--disable or --password")
+    try:
+        user = _operations().update_user(
+            username, COMMAND_LINE, role=role, active=active, password=password
+        )
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    state = "active" if user.active else "disabled"
+    click.echo(f"{user.username!r} is now {user.role.value}, {state}")
 
 
 @users.command("list")

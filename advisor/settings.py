@@ -82,6 +82,7 @@ class Settings:
     default_locale: str = "uk"
     locales: tuple[str, ...] = ("uk", "en")
     rate_limit_per_minute: int = 120
+    trusted_proxies: int = 0
     session_minutes: int = 30
     signin_attempts_per_15_minutes: int = 5
     secret_key: str = field(default="", repr=False)
@@ -155,6 +156,7 @@ _FILE_KEYS = {
     ("web", "default_locale"): ("default_locale", str),
     ("web", "locales"): ("locales", _locales),
     ("web", "rate_limit_per_minute"): ("rate_limit_per_minute", _positive_int),
+    ("web", "trusted_proxies"): ("trusted_proxies", _positive_int),
     ("security", "session_minutes"): ("session_minutes", _positive_int),
     ("security", "signin_attempts_per_15_minutes"): (
         "signin_attempts_per_15_minutes",
@@ -172,6 +174,7 @@ _ENV_KEYS = {
     "ADVISOR_DEFAULT_TOLERANCE": ("default_tolerance", str),
     "ADVISOR_FLAGS_STALE_AFTER_MINUTES": ("flags_stale_after_minutes", _positive_int),
     "ADVISOR_RATE_LIMIT_PER_MINUTE": ("rate_limit_per_minute", _positive_int),
+    "ADVISOR_TRUSTED_PROXIES": ("trusted_proxies", _positive_int),
 }
 
 

@@ -279,6 +279,8 @@ def _pair_json(pair, network) -> dict:
         "rail_after": _option_summary(pair.rail_after),
         "recommended_before": _option_summary(pair.recommended_before),
         "recommended_after": _option_summary(pair.recommended_after),
+        "changes": pair.changes,
+        "options_after": [_option_summary(option) for option in pair.options_after],
     }
 
 

@@ -101,7 +101,7 @@ class Services:
             flags = tuple(self.flag_source.load_flags())
         except AdvisorError as err:
             log.warning("flag source failed, keeping the last good flags: %s", err.message)
-            state = previous or self._last_good_state()
+            state = self._newest_known(previous)
             self._risk = replace(state, available=False, stale=True)
             return self._risk
         layer = self.war_layers.layer(self.network, getattr(self.flag_source, "war_map", None))
@@ -117,17 +117,28 @@ class Services:
         )  # one swap
         return self._risk
 
-    def _last_good_state(self) -> RiskState:
-        # Nothing in memory yet (the source failed since start): the snapshot on disk, or
-        # the configured baseline flags, beats routing as if nothing were flagged.
+    def _newest_known(self, previous: RiskState | None) -> RiskState:
+        """The newer of the flags in memory and the snapshot on disk.
+
+        Every worker of an instance shares the snapshot file: a worker that started during
+        an outage (baseline only) or missed the store's brief return adopts the set another
+        worker read then, so all workers serve the same flags while the store is down.
+        """
         last_good = getattr(self.flag_source, "last_good", None)
         found = last_good() if last_good is not None else None
         if found is None:  # still the war map: silence must not read as safety
+            if previous is not None:
+                return previous
             layer = self.war_layers.layer(self.network)
             index = RiskIndex.build(war_flags(layer), self.network)
             return RiskState((), index, None, war_layer=layer)
+        if previous is not None and not _older(previous.updated_at, found.read_at):
+            return previous
         layer = self.war_layers.layer(self.network, getattr(found, "war_map", None))
-        index = RiskIndex.build((*found.flags, *war_flags(layer)), self.network)
+        if previous is not None and previous.flags == found.flags and previous.war_layer is layer:
+            index = previous.index
+        else:
+            index = RiskIndex.build((*found.flags, *war_flags(layer)), self.network)
         return RiskState(found.flags, index, found.read_at, origin=found.origin, war_layer=layer)
 
     def _fresh(self, state: RiskState | None) -> RiskState:
@@ -209,3 +220,10 @@ class Services:
         station = parser.station_id(station_text, "station")
         when = parser.depart_at(at)
         return self.timetable.departures(station, when, limit=limit, risk=self.risk_state.index)
+
+
+def _older(ours, theirs) -> bool:
+    """True when a set read at *ours* is older than one read at *theirs* (None: never read)."""
+    if theirs is None:
+        return False
+    return ours is None or ours < theirs

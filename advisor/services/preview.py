@@ -87,6 +87,7 @@ class PreviewUseCases:
             recommended_after=advice_after.recommended,
             band_km_before=band_km(advice_before.recommended, network),
             band_km_after=band_km(advice_after.recommended, network),
+            options_after=tuple(advice_after.options),
         )
 
 
@@ -109,6 +110,20 @@ class PairImpact:
     recommended_after: Option | None = None
     band_km_before: float = 0.0
     band_km_after: float = 0.0
+    options_after: tuple[Option, ...] = ()
+    """Every option passengers will be shown after the flag (not-advised ones too)."""
+
+    @property
+    def changes(self) -> bool:
+        """True if passengers will be told something else: the best rail option is lost or
+        the recommended way is not the same."""
+        if not self.checked:
+            return False
+        before, after = self.recommended_before, self.recommended_after
+        same = (before is None) == (after is None) and (
+            before is None or _option_links(before) == _option_links(after)
+        )
+        return self.loses_best_rail or not same
 
     @property
     def loses_best_rail(self) -> bool:
@@ -163,6 +178,9 @@ def band_km(option: Option | None, network) -> float:
     ))
     links = (network.links[i] for leg in option.legs for i in leg.link_ids if i in banded)
     return round(sum(link.distance_km for link in links), 1)
+    def pairs_changed_first(self) -> tuple[PairImpact, ...]:
+        """Every pair, those whose advice changes first (in the configured order)."""
+        return tuple(sorted(self.pairs, key=lambda p: not p.changes))
 
 
 def read_important_pairs(path: Path) -> tuple[tuple[str, str], ...]:

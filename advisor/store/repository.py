@@ -19,9 +19,10 @@ from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from advisor.errors import Conflict, NotFound, StoreUnavailable
+from advisor.errors import Conflict, InvalidFlag, NotFound
 from advisor.risk.model import Flag, FlagStatus, utcnow
 from advisor.risk.parse import flag_from_dict, flag_to_dict
+from advisor.store.db import store_failure
 from advisor.store.records import AuditEntry, Role, Token, User, WarMapVersion
 from advisor.store.tables import (
     AuditRow,
@@ -32,6 +33,7 @@ from advisor.store.tables import (
     UserRow,
     WarMapRow,
 )
+from advisor.text import replace_unreadable
 
 __all__ = ["Store"]
 
@@ -48,7 +50,7 @@ def _translated(method):
         except IntegrityError:
             raise
         except DBAPIError as err:
-            raise StoreUnavailable(f"the flag store failed: {err.orig or err}") from err
+            raise store_failure("reading or writing flags", err) from err
 
     return wrapper
 
@@ -121,19 +123,23 @@ class Store:
         actor: str,
         address: str = "",
         action: str,
+        note: str = "",
     ) -> Flag:
-        """Apply *change* to the current version and store the result as the next version.
+        """Apply *change* to the current version and store the result as the next version
+        (*note*, e.g. why a flag was withdrawn, goes to the audit entry).
 
         Raises :class:`NotFound`, or :class:`Conflict` (carrying ``current_version``) when
         *expected_version* is not the current one. *change* may raise to refuse the edit.
         """
         try:
-            return self._change_flag(flag_id, expected_version, change, actor, address, action)
+            return self._change_flag(
+                flag_id, expected_version, change, actor, address, action, note
+            )
         except IntegrityError as err:  # a concurrent writer added this version first
             _check_version(self.get_flag(flag_id), expected_version)
             raise Conflict(f"flag {flag_id!r} changed concurrently; reload it") from err
 
-    def _change_flag(self, flag_id, expected_version, change, actor, address, action) -> Flag:
+    def _change_flag(self, flag_id, expected_version, change, actor, address, action, note):
         now = utcnow()
         with self._write.begin() as session:
             current = _current_flag(session, flag_id)
@@ -157,7 +163,7 @@ class Store:
                 _check_version(_current_flag(session, flag_id), expected_version)
                 raise Conflict(f"flag {flag_id!r} changed concurrently; reload it")
             session.add(_version_row(new, action, now))
-            _audit(session, now, actor, address, action, "flag", flag_id, current, new)
+            _audit(session, now, actor, address, action, "flag", flag_id, current, new, note)
         return new
 
     @_translated
@@ -256,6 +262,8 @@ class Store:
                 setattr(row, name, value.value if isinstance(value, Role) else value)
             session.flush()
             after = _user(row)
+            if _is_admin(before) and not _is_admin(after):
+                _keep_an_admin(session, username)
             _audit(session, now, actor, address, "user.update", "user", username, before, after,
                    note)
         return after
@@ -466,8 +474,30 @@ def _version_row(flag: Flag, change: str, now: datetime) -> FlagVersionRow:
     )
 
 
+def _is_admin(user: User) -> bool:
+    return user.active and user.role is Role.ADMIN
+
+
+def _keep_an_admin(session: Session, username: str) -> None:
+    """Refuse a change that leaves no active admin (nobody could then manage accounts)."""
+    query = select(UserRow).where(UserRow.role == Role.ADMIN.value, UserRow.active.is_(True))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()  # two admins disabling each other at once
+    if not session.scalars(query).first():
+        raise Conflict(
+            f"{username!r} is the last active admin; make another account admin first",
+            field="username", value=username, extra={"reason": "last-admin"},
+        )
+
+
 def _flag(row: FlagVersionRow) -> Flag:
-    return flag_from_dict(row.data)
+    try:
+        return flag_from_dict(row.data)
+    except InvalidFlag:
+        # A row written before text was checked at the boundary (a lone surrogate, NUL):
+        # shown with U+FFFD in place of the bad characters rather than breaking every read.
+        log.warning("flag %s v%s holds unreadable text; shown repaired", row.flag_id, row.version)
+        return flag_from_dict(replace_unreadable(row.data))
 
 
 def _current_flag(session: Session, flag_id: str) -> Flag:

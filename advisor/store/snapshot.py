@@ -52,6 +52,7 @@ class FlagSnapshot:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self._cached: tuple[tuple, LastGood] | None = None
 
     def write(
         self, flags: Iterable[Flag], read_at: datetime, war_map: WarMapVersion | None = None
@@ -70,7 +71,8 @@ class FlagSnapshot:
         handle, temp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as fh:
-                json.dump(body, fh, ensure_ascii=False)
+                # ASCII escapes: any text the store holds can be written and read back.
+                json.dump(body, fh, ensure_ascii=True)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(temp, self.path)
@@ -79,17 +81,38 @@ class FlagSnapshot:
             raise
 
     def read(self) -> LastGood | None:
-        """The saved flags, or None when there is no usable file (a bad one is logged)."""
+        """The saved flags, or None when there is no usable file (a bad one is logged).
+
+        One unreadable flag is logged and skipped; the others still apply. The file is
+        parsed again only when it changed (every worker polls it during an outage).
+        """
         try:
+            stat = self.path.stat()
+            key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            if self._cached is not None and self._cached[0] == key:
+                return self._cached[1]
             body = json.loads(self.path.read_text(encoding="utf-8"))
-            flags = tuple(flag_from_dict(entry) for entry in body["flags"])
             war_map = _war_map_record(body["war_map"]) if body.get("war_map") else None
-            return LastGood(flags, parse_time(body["read_at"], "read_at"), "snapshot", war_map)
+            found = LastGood(
+                self._flags(body["flags"]), parse_time(body["read_at"], "read_at"), "snapshot",
+                war_map,
+            )
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, AdvisorError) as err:
             log.error("ignoring unusable flag snapshot %s: %s", self.path, err)
             return None
+        self._cached = (key, found)
+        return found
+
+    def _flags(self, entries: list) -> tuple[Flag, ...]:
+        flags = []
+        for entry in entries:
+            try:
+                flags.append(flag_from_dict(entry))
+            except AdvisorError as err:
+                log.error("skipping an unreadable flag in %s: %s", self.path, err.message)
+        return tuple(flags)
 
 
 class SnapshotFlagSource:
@@ -184,7 +207,7 @@ class SnapshotFlagSource:
             return
         try:
             self.snapshot.write(flags, self.clock(), war_map)
-        except OSError as err:  # a full disk must not stop routing with fresh flags
+        except (OSError, ValueError) as err:  # a full disk must not stop routing
             log.error("cannot write the flag snapshot %s: %s", self.snapshot.path, err)
             return
         self._written, self._written_monotonic = written, time.monotonic()
