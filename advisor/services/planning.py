@@ -7,6 +7,7 @@ reads one consistent snapshot.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -21,6 +22,7 @@ from advisor.risk.model import utcnow
 from advisor.routing.graph import RoutingGraph
 from advisor.routing.model import Advice, DataFreshness, Query
 from advisor.routing.planner import plan
+from advisor.services.answer_cache import AnswerCache
 from advisor.services.flag_sources import FileFlagSource, FlagSource, RiskState
 from advisor.services.query import QueryParser
 
@@ -59,6 +61,8 @@ class Services:
         self._refreshed_monotonic = float("-inf")
         self._lock = threading.Lock()
         self._timetable = None
+        self._flag_generation = itertools.count(1)
+        self.answer_cache = AnswerCache()
 
     # -- the network --
 
@@ -103,13 +107,20 @@ class Services:
             self._risk = replace(state, available=False, stale=True)
             return self._risk
         if previous is not None and previous.flags == flags:
-            index = previous.index  # same flags: keep the resolved index
+            index, stamps = previous.index, previous.stamps  # same flags: same index, version
         else:
-            index = RiskIndex.build(flags, self.network)
+            index, stamps = RiskIndex.build(flags, self.network), self._new_stamps()
         problems = tuple(getattr(self.flag_source, "problems", ()))
         problems += tuple(f"{fid}: {msg}" for fid, msg in index.problems)
-        self._risk = RiskState(flags, index, self.clock(), True, False, problems)  # one swap
+        self._risk = RiskState(  # one swap
+            flags, index, self.clock(), True, False, problems, stamps=stamps
+        )
         return self._risk
+
+    def _new_stamps(self) -> tuple:
+        """The stamps of a new risk state (see :class:`RiskState`): one per part routing
+        reads. A part added to the risk state adds its stamp here."""
+        return (("flags", next(self._flag_generation)),)
 
     def _last_good_state(self) -> RiskState:
         # Nothing in memory yet (the source failed since start): the snapshot on disk, or
@@ -117,9 +128,11 @@ class Services:
         last_good = getattr(self.flag_source, "last_good", None)
         found = last_good() if last_good is not None else None
         if found is None:
-            return RiskState((), RiskIndex.empty(), None)
+            return RiskState((), RiskIndex.empty(), None, stamps=self._new_stamps())
         index = RiskIndex.build(found.flags, self.network)
-        return RiskState(found.flags, index, found.read_at, origin=found.origin)
+        return RiskState(
+            found.flags, index, found.read_at, origin=found.origin, stamps=self._new_stamps()
+        )
 
     def _fresh(self, state: RiskState | None) -> RiskState:
         if state is None:
@@ -146,10 +159,17 @@ class Services:
 
     def advise(self, query: Query) -> Advice:
         """The answer for *query*: timetabled trips where an imported timetable covers the
-        journey, else estimated ones (said so), with the current flags."""
-        state = self.risk_state
-        return plan(
-            self.network, state.index, query, self.freshness(state), timetable=self.timetable
+        journey, else estimated ones (said so), with the current flags.
+
+        Answers are kept per risk-state version (:mod:`advisor.services.answer_cache`)."""
+        state, timetable = self.risk_state, self.timetable
+        return self.answer_cache.answer(
+            state,
+            query,
+            timetable,
+            lambda: plan(
+                self.network, state.index, query, self.freshness(state), timetable=timetable
+            ),
         )
 
     def freshness(self, state: RiskState) -> DataFreshness:
