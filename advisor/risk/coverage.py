@@ -539,16 +539,40 @@ class RiskIndex:
         Cached per set of active flags, which changes only at window edges, so a burst of
         requests shares one mapping.
         """
+        return self._cached(at, None, self._levels_of)
+
+    def links_at_levels(self, at: datetime, levels: Iterable[RiskLevel]) -> frozenset[str]:
+        """The links whose highest level in force at *at* is one of *levels*.
+
+        Routing asks this for the links a tolerance penalises or hides (every other link
+        costs its plain minutes); cached like :meth:`link_levels`, so a request pays for a
+        set lookup, not for a pass over every flagged link.
+
+        >>> RiskIndex.empty().links_at_levels(datetime(2026, 3, 1), {RiskLevel.HIGH})
+        frozenset()
+        """
+        wanted = frozenset(levels)
+
+        def build(active):
+            levels_now = self._cached(at, None, self._levels_of)
+            return frozenset(link for link, level in levels_now.items() if level in wanted)
+
+        return self._cached(at, wanted, build)
+
+    def _cached(self, at: datetime, what, build):
         active = self.active_flags(at)
-        key = frozenset(f.id for f in active)
-        levels = self._levels_cache.get(key)
-        if levels is None:
-            levels = {}
-            for flag in sorted(active, key=lambda f: f.level):
-                for link_id in self.coverage[flag.id].link_ids:
-                    levels[link_id] = flag.level  # ascending order: the highest wins
-            levels = MappingProxyType(levels)
-            if len(self._levels_cache) > 32:
+        key = (frozenset(f.id for f in active), what)
+        found = self._levels_cache.get(key)
+        if found is None:
+            found = build(active)
+            if len(self._levels_cache) > 64:
                 self._levels_cache.clear()
-            self._levels_cache[key] = levels
-        return levels
+            self._levels_cache[key] = found
+        return found
+
+    def _levels_of(self, active: tuple[Flag, ...]) -> Mapping[str, RiskLevel]:
+        levels = {}
+        for flag in sorted(active, key=lambda f: f.level):
+            for link_id in self.coverage[flag.id].link_ids:
+                levels[link_id] = flag.level  # ascending order: the highest wins
+        return MappingProxyType(levels)
