@@ -65,11 +65,13 @@ def network_info(dataset):
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 def serve(host, port, workers):
     """Run the service under gunicorn (a production WSGI server) on the embedded defaults."""
-    from advisor.wsgi import Server
+    from advisor.wsgi import Server, on_starting
 
-    # No preload: each worker opens its own database connections after the fork.
+    # The master loads the network once (workers share it copy-on-write); each worker
+    # builds the app, with its own database connections, after the fork.
     Server(
         {
+            "on_starting": on_starting,
             "bind": f"{host}:{port}",
             "workers": workers,
             "timeout": 30,

@@ -26,9 +26,40 @@ from advisor.services.answer_cache import AnswerCache
 from advisor.services.flag_sources import FileFlagSource, FlagSource, RiskState
 from advisor.services.query import QueryParser
 
-__all__ = ["Services"]
+__all__ = ["Services", "shared_network"]
 
 log = logging.getLogger(__name__)
+
+# One network (with its routing graph and station index) per dataset file and process. The
+# gunicorn master loads it before forking (see :func:`advisor.wsgi.on_starting`), so every
+# worker starts with it already built and shares its memory pages copy-on-write.
+_SHARED: dict[tuple, tuple[Network, object]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_network(path) -> tuple[Network, object]:
+    """The network of the dataset at *path* and its station index, loaded once per process
+    (again only when the file changes), with the routing graph built."""
+    from pathlib import Path
+
+    from advisor.network.dataset import load_network
+    from advisor.network.search import StationIndex
+
+    path = Path(path)
+    try:
+        info = path.stat()
+        key = (str(path.resolve()), info.st_mtime_ns, info.st_size)
+    except OSError:
+        key = (str(path), None, None)  # load_network names the problem
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+        if found is None:
+            network = load_network(path)
+            RoutingGraph.of(network)  # about a second: never in a passenger's request
+            found = (network, StationIndex.build(network))
+            _SHARED.clear()
+            _SHARED[key] = found
+    return found
 
 class Services:
     """The use cases over one network and one live flag snapshot.
@@ -72,22 +103,21 @@ class Services:
         if self._network is None:
             with self._lock:
                 if self._network is None:
-                    from advisor.network.dataset import load_network
-
-                    network = load_network(self.settings.network_dataset)
-                    # Build the routing graph now (about a second), not in the first
-                    # passenger's request; readiness probes touch this property.
-                    RoutingGraph.of(network)
+                    # Routing graph and station index built with it, not in the first
+                    # passenger's request; shared by every Services of the process.
+                    network, index = shared_network(self.settings.network_dataset)
+                    self._station_index = self._station_index or index
                     self._network = network
         return self._network
 
     @property
     def station_index(self):
         """The station search index of :attr:`network` (built once, on first use)."""
+        network = self.network  # the shared one comes with its index
         if self._station_index is None:
             from advisor.network.search import StationIndex
 
-            index = StationIndex.build(self.network)
+            index = StationIndex.build(network)
             with self._lock:
                 self._station_index = self._station_index or index
         return self._station_index
