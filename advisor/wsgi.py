@@ -36,6 +36,8 @@ class JsonFormatter(logging.Formatter):
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
             "level": record.levelname,
             "logger": record.name,
+            "pid": record.process,  # which worker: several write to one stream
+            "ts": round(record.created, 6),
             "message": record.getMessage(),
         }
         if record.exc_info:

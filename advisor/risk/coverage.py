@@ -465,6 +465,12 @@ _RESOLVERS = {
 }
 
 
+def _reusable(previous) -> dict:
+    if previous is None:
+        return {}
+    return {f.id: (f, previous.coverage[f.id]) for f in previous.flags if f.id in previous.coverage}
+
+
 @dataclass(frozen=True)
 class RiskIndex:
     """An immutable index of a flag set over one network, built once per flag set.
@@ -487,14 +493,23 @@ class RiskIndex:
         flags: Iterable[Flag],
         network: Network,
         oblast_shapes: Mapping[str, BaseGeometry] | None = None,
+        previous: RiskIndex | None = None,
     ) -> RiskIndex:
-        """Resolve every flag in *flags* on *network* and index them by link and station."""
+        """Resolve every flag in *flags* on *network* and index them by link and station.
+
+        *previous*, an index of an earlier flag set on the same network, lends the coverage
+        of every flag that is unchanged (equal, version included): after one flag is
+        published only that flag is resolved, so the change reaches routing in milliseconds
+        rather than the time of resolving every area flag again.
+        """
         flags = tuple(flags)
         coverage, problems = {}, []
         by_link, by_station = defaultdict(list), defaultdict(list)
+        known = _reusable(previous)
         for flag in flags:
             try:
-                cov = resolve(flag, network, oblast_shapes)
+                cov = known.get(flag.id, (None, None))
+                cov = cov[1] if cov[0] == flag else resolve(flag, network, oblast_shapes)
             except AdvisorError as err:
                 log.warning("flag %s not applied: %s", flag.id, err.message)
                 problems.append((flag.id, err.message))

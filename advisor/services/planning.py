@@ -139,7 +139,10 @@ class Services:
         if previous is not None and previous.flags == flags:
             index, stamps = previous.index, previous.stamps  # same flags: same index, version
         else:
-            index, stamps = RiskIndex.build(flags, self.network), self._new_stamps()
+            reuse = previous.index if previous is not None else None
+            index = RiskIndex.build(flags, self.network, previous=reuse)
+            stamps = self._new_stamps()
+            log.info("risk state %s: %d flags", stamps, len(flags))
         problems = tuple(getattr(self.flag_source, "problems", ()))
         problems += tuple(f"{fid}: {msg}" for fid, msg in index.problems)
         self._risk = RiskState(  # one swap

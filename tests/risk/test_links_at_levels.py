@@ -33,3 +33,15 @@ def test_cached_sets_equal_the_plain_pass(tiny_network):
     assert index.links_at_levels(NOW, {RiskLevel.ELEVATED}) != index.links_at_levels(
         NOW + timedelta(hours=1), {RiskLevel.ELEVATED}
     )
+
+
+def test_previous_index_lends_only_unchanged_coverage(tiny_network):
+    line = _flag("a", "high", {"kind": "line", "line_id": "kyiv-sumy"})
+    station = _flag("b", "elevated", {"kind": "station", "station_id": "sumy"})
+    first = RiskIndex.build([line, station], tiny_network)
+    moved = _flag("b", "elevated", {"kind": "station", "station_id": "kyiv"})  # same id, edited
+    again = RiskIndex.build([line, moved], tiny_network, previous=first)
+    fresh = RiskIndex.build([line, moved], tiny_network)
+    assert again.coverage == fresh.coverage and again.by_link == fresh.by_link
+    assert again.coverage["a"] is first.coverage["a"]  # reused, not resolved again
+    assert again.coverage["b"] != first.coverage["b"]
