@@ -45,7 +45,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.web.server import free_port, wait_until_ready
+from tests.web.server import free_port, wait_until_ready  # noqa: E402
 
 PG_ADMIN = os.environ.get("ADVISOR_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("ADVISOR_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -323,13 +323,14 @@ def _later(delay: float, fn, *args):
 
 def _report(args, health, uniform_run, surge_run, reached, workers, mem, flag_id) -> None:
     print(f"{args.instances} instances x {args.workers} workers behind HAProxy, one PostgreSQL, "
-          f"one Redis; {args.clients} client processes, {args.seconds:.0f} s per phase")  # fmt: skip
+          f"one Redis; {args.clients} client processes, {args.seconds:.0f} s per phase")
     for name, run in (("healthz", health), ("routes uniform", uniform_run),
                       ("routes surge + flag", surge_run)):  # fmt: skip
         ratio = run["rate"] / health["rate"]
         print(f"{name:20s} {run['requests']:6d} req {run['rate']:8.1f}/s  ratio {ratio:5.2f}  "
               f"p50 {run['p50']:6.1f} ms p95 {run['p95']:6.1f} ms p99 {run['p99']:6.1f} ms  "
-              f"errors {run['errors']} {run['error_kinds']}  cache hits {run['hit_share']:.0%}")  # fmt: skip
+              f"errors {run['errors']} {run['error_kinds']}  "
+              f"cache hits {run['hit_share']:.0%}")
     times = sorted(reached.values())
     print(f"flag {flag_id}: reached routing on {len(reached)}/{len(workers)} workers; "
           + (f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {_pct(times, 0.95) * 1000:.0f} "
