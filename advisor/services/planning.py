@@ -94,6 +94,7 @@ class Services:
         self._timetable = None
         self._flag_generation = itertools.count(1)
         self.answer_cache = AnswerCache()
+        self._resolved: dict[str, str] = {}  # names the station search resolved (one network)
 
     # -- the network --
 
@@ -187,7 +188,9 @@ class Services:
         """The one parser: raw input from any adapter → a validated :class:`Query`
         (keywords as :meth:`QueryParser.parse`). Raises :class:`InvalidQuery` or
         :class:`UnknownStation` naming the field."""
-        parser = QueryParser(self.network, self.station_index, self.settings, self.clock)
+        parser = QueryParser(
+            self.network, self.station_index, self.settings, self.clock, self._resolved
+        )
         return parser.parse(origin, destination, **raw)
 
     def advise(self, query: Query) -> Advice:

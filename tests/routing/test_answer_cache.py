@@ -108,3 +108,21 @@ def test_other_questions_are_other_keys(settings, tiny_network, tmp_path):  # no
     later = replace(query, depart_at=NOW + timedelta(minutes=1))
     assert answer_key(state, later, timetable) != answer_key(state, query, timetable)
     assert answer_key(state, query, timetable) != base
+
+
+def test_resolved_names_are_remembered_not_searched_again(
+    settings, tiny_network, monkeypatch  # noqa: F811
+):
+    services = services_with(settings, tiny_network, FlakySource([]))
+    first = services.query("Kiev", "Sumy", at=NOW)
+    calls = []
+    kind = type(services.station_index)
+    original = kind.resolve
+    monkeypatch.setattr(
+        kind, "resolve", lambda self, text: calls.append(text) or original(self, text)
+    )
+    again = services.query("Kiev", "Sumy", at=NOW)
+    services_with(settings, tiny_network, FlakySource([])).query("Kiev", "Sumy", at=NOW)
+    assert (again.origin, again.destination) == (first.origin, first.destination) == (
+        "kyiv", "sumy")
+    assert calls == ["Kiev", "Sumy"]  # only the second Services searched: its memory is empty
