@@ -89,7 +89,8 @@ def serve(host, port, workers, threads):
     from advisor.gunicorn_conf import SETTINGS
     from advisor.wsgi import Server
 
-    # No preload: each worker opens its own database connections after the fork.
+    # The master loads the network once (workers share it copy-on-write); each worker
+    # builds the app, with its own database connections, after the fork.
     Server(
         {**SETTINGS, "bind": f"{host}:{port}", "workers": workers, "threads": threads}
     ).run()

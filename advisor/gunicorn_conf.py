@@ -12,6 +12,9 @@ so a production deployment puts a buffering reverse proxy in front (README, "Ser
 
 from __future__ import annotations
 
+# gunicorn server hook: the master loads the network before forking, workers share it.
+from advisor.wsgi import on_starting  # noqa: F401 - a gunicorn setting (server hook)
+
 worker_class = "gthread"
 workers = 2
 threads = 8

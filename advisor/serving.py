@@ -49,18 +49,15 @@ def init_serving(app: Flask, rate_limited: Iterable[Blueprint] = ()) -> None:
 
 
 def _init_rate_limit(app: Flask, blueprints: Iterable[Blueprint]) -> None:
-    per_minute = app.extensions["advisor.settings"].rate_limit_per_minute
-    # In-process memory: each gunicorn worker counts on its own, so a client gets at most
-    # workers × the limit. Good enough against a runaway script, and it needs no other
-    # service; a shared store (e.g. "redis://…" in app.config["RATELIMIT_STORAGE_URI"],
-    # set before this runs) would make it exact.
+    settings = app.extensions["advisor.settings"]
+    per_minute = settings.rate_limit_per_minute
     limiter = Limiter(
         get_remote_address,
         app=app,
-        storage_uri=app.config.get("RATELIMIT_STORAGE_URI", "memory://"),
         enabled=per_minute > 0,
         headers_enabled=True,
         default_limits=[],
+        **_limit_storage(app, settings, per_minute > 0),
     )
     for blueprint in blueprints if per_minute > 0 else ():
         # Pages as well as the API: the same search and engine sit behind both. Static files
@@ -71,6 +68,19 @@ def _init_rate_limit(app: Flask, blueprints: Iterable[Blueprint]) -> None:
 
 def _is_static() -> bool:
     return (request.endpoint or "").endswith("static")
+
+
+def _limit_storage(app: Flask, settings, enabled: bool) -> dict:
+    """Where the limiter counts: Redis when ``redis_url`` is set, shared by every worker and
+    instance (in-memory while Redis is down); else each process on its own, so a client gets
+    up to workers × instances × the limit — said in the log."""
+    if settings.redis_url:
+        return {"storage_uri": settings.redis_url, "in_memory_fallback_enabled": True,
+                "storage_options": {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}}
+    if enabled and "RATELIMIT_STORAGE_URI" not in app.config:
+        log.warning("rate limits are counted per worker process; set [web] redis_url "
+                    "(ADVISOR_REDIS_URL) to share them across workers and instances")
+    return {"storage_uri": app.config.get("RATELIMIT_STORAGE_URI", "memory://")}
 
 
 def _start_request() -> None:

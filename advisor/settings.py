@@ -83,6 +83,9 @@ class Settings:
     locales: tuple[str, ...] = ("uk", "en")
     rate_limit_per_minute: int = 120
     trusted_proxies: int = 0
+    # Shared counters (rate limits, failed sign-ins) and flag-change messages across workers
+    # and instances; empty: each process counts on its own (a warning says so).
+    redis_url: str = field(default="", repr=False)
     session_minutes: int = 30
     signin_attempts_per_15_minutes: int = 5
     secret_key: str = field(default="", repr=False)
@@ -116,6 +119,13 @@ def _positive_int(value) -> int:
     if number < 0:
         raise ValueError("must not be negative")
     return number
+
+
+def _redis_url(value) -> str:
+    text = str(value).strip()
+    if text and not text.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("must start with redis://, rediss:// or unix://")
+    return text
 
 
 def _bool(value) -> bool:
@@ -157,6 +167,7 @@ _FILE_KEYS = {
     ("web", "locales"): ("locales", _locales),
     ("web", "rate_limit_per_minute"): ("rate_limit_per_minute", _positive_int),
     ("web", "trusted_proxies"): ("trusted_proxies", _positive_int),
+    ("web", "redis_url"): ("redis_url", _redis_url),
     ("security", "session_minutes"): ("session_minutes", _positive_int),
     ("security", "signin_attempts_per_15_minutes"): (
         "signin_attempts_per_15_minutes",
@@ -175,6 +186,8 @@ _ENV_KEYS = {
     "ADVISOR_FLAGS_STALE_AFTER_MINUTES": ("flags_stale_after_minutes", _positive_int),
     "ADVISOR_RATE_LIMIT_PER_MINUTE": ("rate_limit_per_minute", _positive_int),
     "ADVISOR_TRUSTED_PROXIES": ("trusted_proxies", _positive_int),
+    "ADVISOR_REDIS_URL": ("redis_url", _redis_url),
+    "ADVISOR_FLAGS_REFRESH_SECONDS": ("flags_refresh_seconds", float),
 }
 
 

@@ -29,4 +29,6 @@ def plan_route():
     # it on every use (the ETag makes that a 304 when nothing changed).
     response.headers["Cache-Control"] = "public, no-cache"
     response.headers["Vary"] = "Accept-Language"
+    # Whether this worker answered from its answer cache (the load test counts the share).
+    response.headers["X-Answer-Cache"] = "hit" if services.answer_cache.last_was_hit() else "miss"
     return response

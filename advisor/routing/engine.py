@@ -38,14 +38,13 @@ from __future__ import annotations
 
 import itertools
 import logging
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
 
 from advisor.network.model import Link, Mode, Network, TimeSource
 from advisor.risk.coverage import RiskIndex
-from advisor.risk.model import RiskLevel
 from advisor.routing.explain import notice
 from advisor.routing.graph import BUS_LAYER, FREE, RAIL_LAYER, RoutingGraph, Weigher
 from advisor.routing.model import Candidate, Leg, Notice, NoticeCode, OptionKind, Query
@@ -59,8 +58,7 @@ def estimated_candidates(
 ) -> tuple[list[Candidate], list[Notice]]:
     """Candidates for *query* in display order, and the notices the searches raise (no
     route). The query's ends must be stations of *network*."""
-    levels = risk_index.link_levels(query.depart_at)
-    search = _Search(RoutingGraph.of(network), levels, query)
+    search = _Search(RoutingGraph.of(network), risk_index, query)
     trips, notices = _candidates(search, query)
     found = [Candidate(kind, _legs(trip, risk_index, query)) for kind, trip in trips]
     return found, notices
@@ -81,9 +79,10 @@ class _Trip:
 class _Search:
     """One request's searches over the shared routing graph (weights only, no edits)."""
 
-    def __init__(self, rg: RoutingGraph, levels: Mapping[str, RiskLevel], query: Query):
+    def __init__(self, rg: RoutingGraph, risk_index: RiskIndex, query: Query):
         self.rg = rg
-        self.levels = levels
+        self.risk_index = risk_index
+        self.levels = risk_index.link_levels(query.depart_at)
         self.query = query
         self.hidden = _hidden_links(rg, query)
 
@@ -106,7 +105,16 @@ class _Search:
             self.hidden,
             change_minutes=self.query.bus_change_minutes,
             free_alight_at=end,
+            affected=self._affected(factors),
         )
+
+    def _affected(self, factors) -> frozenset[str]:
+        """Links costing other than their plain minutes under *factors* (cached per set of
+        flags in force by the risk index; only the request's avoided links are added)."""
+        levels = {level for level, factor in factors.items() if level is not None}
+        penalised = {level for level in levels if factors[level] != 1.0}
+        links = self.risk_index.links_at_levels(self.query.depart_at, penalised)
+        return links | self.hidden if self.hidden else links
 
     def unpenalised(self, trip: _Trip, factors) -> bool:
         """True if every link of *trip* costs its plain minutes under *factors*."""

@@ -331,6 +331,11 @@ class Weigher:
         Price of an alight edge (OFF_BUS → FREE): a change of bus (``priced``/``layered``).
     free_alight_at : str, optional
         The station where the search ends: getting off the bus there ends the trip, free.
+    affected : frozenset of str, optional
+        The links whose cost differs from their plain minutes (hidden links and links at a
+        level whose factor is not 1). Computed from *levels* when not given; the engine
+        passes the set the risk index caches (see ``RiskIndex.links_at_levels``), because
+        building it is a pass over every flagged link.
     """
 
     __slots__ = ("_affected", "_change", "_end", "_factors", "_hidden", "_levels", "_modes")
@@ -343,6 +348,7 @@ class Weigher:
         hidden_links: Collection[str] = (),
         change_minutes: float = 0.0,
         free_alight_at: str | None = None,
+        affected: frozenset[str] | None = None,
     ):
         self._levels = levels
         self._change = float(change_minutes)
@@ -352,9 +358,11 @@ class Weigher:
         self._hidden = hidden_links
         # Links whose cost differs from their plain minutes; every other edge takes the
         # fast path in __call__ (one set test instead of a loop over its links).
-        self._affected = frozenset(hidden_links) | {
-            link_id for link_id, level in levels.items() if factors[level] != 1.0
-        }
+        if affected is None:
+            affected = frozenset(hidden_links) | {
+                link_id for link_id, level in levels.items() if factors[level] != 1.0
+            }
+        self._affected = affected
 
     def link_cost(self, link: Link) -> float | None:
         """The weighted minutes of *link*, or None when it may not be used."""

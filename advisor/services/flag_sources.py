@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -41,6 +41,13 @@ class RiskState:
     ``updated_at`` is the last successful read; ``available`` is False while the source
     fails (the last good flags stay in force); ``stale`` is True when the last good read is
     older than the configured limit or the source is failing.
+
+    ``stamps`` name what routing reads from this state, one ``(part, stamp)`` pair per part:
+    ``("flags", n)`` changes whenever the flag set (and so ``index``) changes. A part added
+    later (the war map, live air-raid alerts …) adds its own pair, with a stamp that changes
+    whenever it does. :attr:`version` composes them; the answer cache
+    (:mod:`advisor.services.answer_cache`) keeps answers per version, so anything that can
+    change an answer must change a stamp.
     """
 
     flags: tuple[Flag, ...]
@@ -51,6 +58,13 @@ class RiskState:
     problems: tuple[str, ...] = ()
     origin: str = "source"  # or "snapshot" / "baseline": see DataFreshness.flags_origin
     war_layer: object = None  # the WarLayer in force (issue 11); its flags are in the index
+    stamps: tuple[tuple[str, Hashable], ...] = ()
+
+    @property
+    def version(self) -> Hashable:
+        """Changes whenever anything answers depend on changes (see ``stamps``); freshness
+        (``stale``/``available``) is not part of it: the answer cache keys on that itself."""
+        return self.stamps
 
     def freshness_at(self, now: datetime, stale_after: timedelta) -> RiskState:
         """This state with ``stale`` recomputed for *now*."""

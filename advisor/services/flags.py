@@ -179,9 +179,12 @@ class FlagUseCases:
 
     def _flags_changed(self) -> None:
         # Swap routing's snapshot now, so this process routes with the change before the
-        # write is even acknowledged; other processes see it within flags_refresh_seconds.
+        # write is even acknowledged; other processes are told at once when Redis is
+        # configured, and see it within flags_refresh_seconds (the poll) in any case.
         if self.services is not None:
             self.services.refresh_flags()
+        if getattr(self, "change_bus", None) is not None:
+            self.change_bus.announce()
 
     def schema_revision(self) -> str:
         """The migration the database is at."""

@@ -7,6 +7,7 @@ reads one consistent snapshot.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -21,13 +22,45 @@ from advisor.risk.model import utcnow
 from advisor.routing.graph import RoutingGraph
 from advisor.routing.model import Advice, DataFreshness, Query
 from advisor.routing.planner import plan
+from advisor.services.answer_cache import AnswerCache
 from advisor.services.flag_sources import FileFlagSource, FlagSource, RiskState
 from advisor.services.query import QueryParser
 from advisor.war_maps import WarLayers, war_flags
 
-__all__ = ["Services"]
+__all__ = ["Services", "shared_network"]
 
 log = logging.getLogger(__name__)
+
+# One network (with its routing graph and station index) per dataset file and process. The
+# gunicorn master loads it before forking (see :func:`advisor.wsgi.on_starting`), so every
+# worker starts with it already built and shares its memory pages copy-on-write.
+_SHARED: dict[tuple, tuple[Network, object]] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_network(path) -> tuple[Network, object]:
+    """The network of the dataset at *path* and its station index, loaded once per process
+    (again only when the file changes), with the routing graph built."""
+    from pathlib import Path
+
+    from advisor.network.dataset import load_network
+    from advisor.network.search import StationIndex
+
+    path = Path(path)
+    try:
+        info = path.stat()
+        key = (str(path.resolve()), info.st_mtime_ns, info.st_size)
+    except OSError:
+        key = (str(path), None, None)  # load_network names the problem
+    with _SHARED_LOCK:
+        found = _SHARED.get(key)
+        if found is None:
+            network = load_network(path)
+            RoutingGraph.of(network)  # about a second: never in a passenger's request
+            found = (network, StationIndex.build(network))
+            _SHARED.clear()
+            _SHARED[key] = found
+    return found
 
 class Services:
     """The use cases over one network and one live flag snapshot.
@@ -61,6 +94,9 @@ class Services:
         self._lock = threading.Lock()
         self._timetable = None
         self.war_layers = WarLayers(settings)
+        self._flag_generation = itertools.count(1)
+        self.answer_cache = AnswerCache()
+        self._resolved: dict[str, str] = {}  # names the station search resolved (one network)
 
     # -- the network --
 
@@ -70,22 +106,21 @@ class Services:
         if self._network is None:
             with self._lock:
                 if self._network is None:
-                    from advisor.network.dataset import load_network
-
-                    network = load_network(self.settings.network_dataset)
-                    # Build the routing graph now (about a second), not in the first
-                    # passenger's request; readiness probes touch this property.
-                    RoutingGraph.of(network)
+                    # Routing graph and station index built with it, not in the first
+                    # passenger's request; shared by every Services of the process.
+                    network, index = shared_network(self.settings.network_dataset)
+                    self._station_index = self._station_index or index
                     self._network = network
         return self._network
 
     @property
     def station_index(self):
         """The station search index of :attr:`network` (built once, on first use)."""
+        network = self.network  # the shared one comes with its index
         if self._station_index is None:
             from advisor.network.search import StationIndex
 
-            index = StationIndex.build(self.network)
+            index = StationIndex.build(network)
             with self._lock:
                 self._station_index = self._station_index or index
         return self._station_index
@@ -106,14 +141,17 @@ class Services:
             return self._risk
         layer = self.war_layers.layer(self.network, getattr(self.flag_source, "war_map", None))
         if previous is not None and previous.flags == flags and previous.war_layer is layer:
-            index = previous.index  # same flags and map: keep the resolved index
+            index, stamps = previous.index, previous.stamps  # same flags and map: same version
         else:
-            index = RiskIndex.build((*flags, *war_flags(layer)), self.network)
+            reuse = previous.index if previous is not None else None
+            index = RiskIndex.build((*flags, *war_flags(layer)), self.network, previous=reuse)
+            stamps = self._new_stamps()
+            log.info("risk state %s: %d flags", stamps, len(flags))
         problems = tuple(getattr(self.flag_source, "problems", ()))
         problems += tuple(f"{fid}: {msg}" for fid, msg in index.problems)
         problems += () if layer is not None else ("no war map in force (see the log)",)
         self._risk = RiskState(
-            flags, index, self.clock(), True, False, problems, war_layer=layer
+            flags, index, self.clock(), True, False, problems, war_layer=layer, stamps=stamps
         )  # one swap
         return self._risk
 
@@ -131,15 +169,23 @@ class Services:
                 return previous
             layer = self.war_layers.layer(self.network)
             index = RiskIndex.build(war_flags(layer), self.network)
-            return RiskState((), index, None, war_layer=layer)
+            return RiskState((), index, None, war_layer=layer, stamps=self._new_stamps())
         if previous is not None and not _older(previous.updated_at, found.read_at):
             return previous
         layer = self.war_layers.layer(self.network, getattr(found, "war_map", None))
         if previous is not None and previous.flags == found.flags and previous.war_layer is layer:
-            index = previous.index
+            index, stamps = previous.index, previous.stamps
         else:
             index = RiskIndex.build((*found.flags, *war_flags(layer)), self.network)
-        return RiskState(found.flags, index, found.read_at, origin=found.origin, war_layer=layer)
+            stamps = self._new_stamps()
+        return RiskState(
+            found.flags, index, found.read_at, origin=found.origin, war_layer=layer, stamps=stamps
+        )
+
+    def _new_stamps(self) -> tuple:
+        """The stamps of a new risk state (see :class:`RiskState`): one per part routing
+        reads. A part added to the risk state adds its stamp here."""
+        return (("flags", next(self._flag_generation)),)
 
     def _fresh(self, state: RiskState | None) -> RiskState:
         if state is None:
@@ -161,15 +207,24 @@ class Services:
         """The one parser: raw input from any adapter → a validated :class:`Query`
         (keywords as :meth:`QueryParser.parse`). Raises :class:`InvalidQuery` or
         :class:`UnknownStation` naming the field."""
-        parser = QueryParser(self.network, self.station_index, self.settings, self.clock)
+        parser = QueryParser(
+            self.network, self.station_index, self.settings, self.clock, self._resolved
+        )
         return parser.parse(origin, destination, **raw)
 
     def advise(self, query: Query) -> Advice:
         """The answer for *query*: timetabled trips where an imported timetable covers the
-        journey, else estimated ones (said so), with the current flags."""
-        state = self.risk_state
-        return plan(
-            self.network, state.index, query, self.freshness(state), timetable=self.timetable
+        journey, else estimated ones (said so), with the current flags.
+
+        Answers are kept per risk-state version (:mod:`advisor.services.answer_cache`)."""
+        state, timetable = self.risk_state, self.timetable
+        return self.answer_cache.answer(
+            state,
+            query,
+            timetable,
+            lambda: plan(
+                self.network, state.index, query, self.freshness(state), timetable=timetable
+            ),
         )
 
     def freshness(self, state: RiskState) -> DataFreshness:

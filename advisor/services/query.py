@@ -67,6 +67,9 @@ def parse_modes(value) -> frozenset[Mode]:
     return frozenset(Mode(name) for name in names)
 
 
+MAX_RESOLVED = 10_000  # names kept per network (see QueryParser.resolved)
+
+
 @dataclass
 class QueryParser:
     """Turns raw input into a :class:`Query` over one network and its station search.
@@ -80,12 +83,18 @@ class QueryParser:
         Defaults: tolerance, transfers, the change time between buses.
     clock : callable
         The current aware time (a missing departure time means now).
+    resolved : dict, optional
+        Names already resolved by the station search (text → station id), shared by the
+        parsers of one network: after a strike thousands ask for the same few cities, and a
+        search costs far more than the rest of the answer once that is cached. Only names
+        that resolved are kept; it is bounded (cleared when full).
     """
 
     network: Network
     station_index: object
     settings: object
     clock: Callable[[], datetime]
+    resolved: dict | None = None
 
     def parse(
         self,
@@ -136,8 +145,11 @@ class QueryParser:
             )
         if self.network.find_station(text) is not None:
             return text
+        known = self.resolved.get(text) if self.resolved is not None else None
+        if known is not None:
+            return known
         try:
-            return self.station_index.resolve(text).id
+            station_id = self.station_index.resolve(text).id
         except UnknownStation as err:
             suggestions = [m.station.id for m in self.station_index.suggest(text, SUGGESTIONS)]
             raise UnknownStation(
@@ -149,6 +161,11 @@ class QueryParser:
         except AdvisorError as err:
             message = f"{field_name}: {err.message}"
             raise InvalidQuery(message, field=field_name, value=text) from err
+        if self.resolved is not None:
+            if len(self.resolved) >= MAX_RESOLVED:
+                self.resolved.clear()
+            self.resolved[text] = station_id
+        return station_id
 
     def depart_at(self, value) -> datetime:
         """The departure: now when empty; an ISO 8601 text or a datetime, a time without

@@ -42,7 +42,30 @@ def connect_store(settings) -> tuple[Services, Operations]:
         prepare=setup.ensure,
     )
     services = Services(settings, flag_source=source)
-    return services, Operations(store, settings, services)
+    operations = Operations(store, settings, services)
+    _share_through_redis(settings, services, operations)
+    return services, operations
+
+
+def _share_through_redis(settings, services: Services, operations: Operations) -> None:
+    """With ``redis_url``: failed sign-ins counted in Redis, flag changes pushed to every
+    process (polling stays the safety net). Without it, or while Redis does not answer,
+    the store keeps counting failures (shared through the database) and changes are polled.
+    """
+    from advisor.services.accounts import FailureLimiter
+    from advisor.store.shared import FlagChangeBus, RedisFailureCounter, connect_redis
+
+    client = connect_redis(settings.redis_url)
+    if client is None:
+        if settings.redis_url:
+            log.warning("Redis unreachable: flag changes are polled every %.1f s",
+                        settings.flags_refresh_seconds)
+        return
+    operations.limiter = FailureLimiter(
+        RedisFailureCounter(client), settings.signin_attempts_per_15_minutes, 15 * 60
+    )
+    operations.change_bus = FlagChangeBus(client)
+    operations.change_bus.listen(services.refresh_flags)
 
 
 def _baseline_flags(settings) -> list[Flag]:

@@ -297,6 +297,6 @@ def test_rail_then_bus_prices_changes_of_bus(change, bus_links):
         bus = [i for leg in mixed.legs if leg.mode is Mode.BUS for i in leg.link_ids]
         assert len(bus) == bus_links
         assert math.isclose(mixed.travel_minutes, 70 + min(140, 80 + 3 * change))
-        search = _Search(RoutingGraph.of(network), {}, query)
+        search = _Search(RoutingGraph.of(network), RiskIndex.empty(), query)
         trip = search.find_mixed(FACTORS["balanced"])
         assert [lk.id for lk in trip.links if lk.mode is Mode.BUS] == bus

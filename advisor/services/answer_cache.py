@@ -1,0 +1,97 @@
+"""Answers cached per risk-state version: after a strike everyone asks the same few pairs.
+
+An answer is a pure function of the query and the risk state, so a process may keep the
+answers it built and hand them out again while nothing they depend on has changed. What an
+answer depends on, and so what the key holds:
+
+- ``RiskState.version`` — an opaque stamp that changes whenever the flag set (and anything
+  else routing reads from the risk state: the war map, live alerts …) changes. A new version
+  empties the cache, so a published or withdrawn flag is never answered from an old copy.
+- the query with its departure time left out, plus **the ids of the flags in force at the
+  departure time**: the estimated back-end reads flags only through "which flags are active
+  at ``depart_at``", so two departures on either side of a window edge get different keys
+  and two departures inside the same windows share one answer exactly;
+- the departure time itself, but only while a timetable is loaded (the timetable scan picks
+  trips after that time, so nothing may be bucketed there);
+- which timetable is loaded, and the freshness facts the notices print (flag data available,
+  stale, where it came from, and the last update time when a notice shows it).
+
+On a hit the cached answer is returned with the caller's query and the current update time,
+so it reads exactly like a freshly built one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from advisor.routing.model import Advice, Query
+
+__all__ = ["AnswerCache"]
+
+_ANY_TIME = datetime(2000, 1, 1, tzinfo=UTC)  # stands for "the departure time is not in the key"
+
+
+class AnswerCache:
+    """A bounded least-recently-used map of answers for one risk-state version.
+
+    Thread-safe: gunicorn threads of one worker share it; building an answer happens
+    outside the lock (two threads may build the same answer once each, never a wrong one).
+    """
+
+    def __init__(self, max_entries: int = 4096):
+        self.max_entries = max_entries
+        self.hits = 0
+        self.misses = 0
+        self._version: Hashable = None
+        self._entries: OrderedDict[Hashable, Advice] = OrderedDict()
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    def answer(self, state, query: Query, timetable, build: Callable[[], Advice]) -> Advice:
+        """The answer for *query* under risk *state*: cached, else ``build()`` and keep it."""
+        key = answer_key(state, query, timetable)
+        with self._lock:
+            if state.version != self._version:
+                self._entries.clear()
+                self._version = state.version
+            cached = self._entries.get(key)
+            if cached is not None:
+                self._entries.move_to_end(key)
+                self.hits += 1
+        self._local.hit = cached is not None
+        if cached is not None:
+            return _for(cached, query, state)
+        advice = build()
+        with self._lock:
+            self.misses += 1
+            if state.version == self._version:  # a newer state may have arrived meanwhile
+                self._entries[key] = advice
+                if len(self._entries) > self.max_entries:
+                    self._entries.popitem(last=False)
+        return advice
+
+    def last_was_hit(self) -> bool:
+        """True if this thread's last :meth:`answer` came from the cache."""
+        return getattr(self._local, "hit", False)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def answer_key(state, query: Query, timetable) -> tuple:
+    """Everything an answer to *query* under *state* depends on (see the module text)."""
+    active = frozenset(f.id for f in state.index.active_flags(query.depart_at))
+    when = query.depart_at if timetable is not None else None
+    shown_update = state.updated_at if (state.stale or not state.available) else None
+    freshness = (state.available, state.stale, state.origin, shown_update)
+    return (replace(query, depart_at=_ANY_TIME), active, when, id(timetable), freshness)
+
+
+def _for(cached: Advice, query: Query, state) -> Advice:
+    """A cached answer as if built now: the caller's query and the current update time."""
+    freshness = replace(cached.freshness, flags_updated_at=state.updated_at)
+    return replace(cached, query=query, freshness=freshness)

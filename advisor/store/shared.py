@@ -1,0 +1,128 @@
+"""What several workers and instances share through Redis: failed sign-in counts and the
+"flags changed" message.
+
+Everything here is optional. :func:`connect_redis` returns None (and the caller logs that it
+counts per process) when no ``redis_url`` is configured or Redis does not answer; the flag
+store's change stamp, polled every ``flags_refresh_seconds``, stays the safety net behind
+the pushed message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+import redis
+
+from advisor.errors import StoreUnavailable
+
+__all__ = ["FLAGS_CHANNEL", "FlagChangeBus", "RedisFailureCounter", "connect_redis"]
+
+log = logging.getLogger(__name__)
+
+FLAGS_CHANNEL = "advisor:flags-changed"
+
+
+def connect_redis(url: str) -> redis.Redis | None:
+    """A client for *url* that answered a PING, or None (logged) when it cannot be reached."""
+    if not url:
+        return None
+    client = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+    try:
+        client.ping()
+    except redis.RedisError as err:
+        log.warning("Redis at the configured redis_url does not answer (%s)", err)
+        return None
+    return client
+
+
+class RedisFailureCounter:
+    """Failed attempts per key in Redis sorted sets: the same two calls as the store's
+    (``count_auth_failures`` / ``add_auth_failure``), shared by every process.
+
+    A Redis error is raised as :class:`advisor.errors.StoreUnavailable`, as a store
+    failure would be.
+    """
+
+    def __init__(self, client: redis.Redis, prefix: str = "advisor:auth-failures:"):
+        self.client = client
+        self.prefix = prefix
+
+    def count_auth_failures(self, key: str, since: datetime) -> int:
+        """Failures of *key* at or after *since*."""
+        with _translated():
+            return int(self.client.zcount(self.prefix + key, since.timestamp(), "+inf"))
+
+    def add_auth_failure(self, key: str, at: datetime, prune_before: datetime) -> None:
+        """Count one failure of *key* at *at*; forget those before *prune_before*."""
+        name = self.prefix + key
+        member = f"{at.timestamp():.6f}:{time.monotonic_ns()}"
+        ttl = max(1, int(at.timestamp() - prune_before.timestamp()) + 1)
+        with _translated():
+            pipe = self.client.pipeline()
+            pipe.zadd(name, {member: at.timestamp()})
+            pipe.zremrangebyscore(name, "-inf", f"({prune_before.timestamp()}")
+            pipe.expire(name, ttl)
+            pipe.execute()
+
+
+@contextlib.contextmanager
+def _translated():
+    try:
+        yield
+    except redis.RedisError as err:
+        raise StoreUnavailable(f"shared counter store failed: {err}") from err
+
+
+class FlagChangeBus:
+    """Tells every process that the flags changed (Redis pub/sub), so routing re-reads them
+    at once instead of at its next poll.
+
+    :meth:`listen` runs a daemon thread that calls *on_change* for each message and
+    reconnects after an error; a lost message costs at most one poll interval.
+    """
+
+    def __init__(self, client: redis.Redis, channel: str = FLAGS_CHANNEL):
+        self.client = client
+        self.channel = channel
+        self._thread: threading.Thread | None = None
+
+    def announce(self, stamp: object = "") -> None:
+        """Publish a change; a Redis failure is logged (the poll still finds the change)."""
+        try:
+            self.client.publish(self.channel, str(stamp))
+        except redis.RedisError as err:
+            log.warning("could not announce a flag change: %s", err)
+
+    def listen(self, on_change: Callable[[], object]) -> threading.Thread:
+        """Start the listening thread (once per process) and return it."""
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(
+                target=self._run, args=(on_change,), name="flag-change-listener", daemon=True
+            )
+            self._thread.start()
+        return self._thread
+
+    def _run(self, on_change) -> None:
+        while True:
+            try:
+                pubsub = self.client.pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(self.channel)
+                while True:  # get_message waits up to 1 s without tripping the socket timeout
+                    message = pubsub.get_message(timeout=1.0)
+                    if message is not None and message.get("type") == "message":
+                        _call(on_change)
+            except redis.RedisError as err:
+                log.warning("flag change listener lost Redis, retrying in 5 s: %s", err)
+                time.sleep(5.0)
+
+
+def _call(on_change) -> None:
+    try:
+        on_change()
+    except Exception:  # the listener must outlive any one refresh
+        log.exception("refreshing flags after a change message failed")

@@ -1,0 +1,119 @@
+"""Counting and change messages shared through Redis by several workers and instances.
+
+Needs Redis (``ADVISOR_TEST_REDIS_URL``, default ``redis://127.0.0.1:6379/0``); every test
+skips with the reason when it does not answer. Keys and channels are unique per test, and
+nothing is flushed (other users of the same Redis keep their data).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from advisor import create_app
+from advisor.errors import RateLimited
+from advisor.risk.model import utcnow
+from advisor.services import COMMAND_LINE
+from advisor.services.accounts import FailureLimiter
+from advisor.store.shared import FlagChangeBus, RedisFailureCounter, connect_redis
+from tests.store.apptools import app_config, tiny_dataset  # noqa: F401 - fixture
+
+REDIS_URL = os.environ.get("ADVISOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_client():
+    client = connect_redis(REDIS_URL)
+    if client is None:
+        pytest.skip(f"Redis does not answer at {REDIS_URL} (set ADVISOR_TEST_REDIS_URL)")
+    return client
+
+
+def _unique() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+def test_failures_counted_once_for_every_process(redis_client):
+    prefix = f"advisor-test:{_unique()}:"
+    # Two workers: each its own client and limiter, one count.
+    first, second = (
+        FailureLimiter(RedisFailureCounter(connect_redis(REDIS_URL), prefix), 3, 900)
+        for _ in range(2)
+    )
+    for limiter in (first, second, first):
+        limiter.check("signin", "10.0.0.7")
+        limiter.record("signin", "10.0.0.7")
+    with pytest.raises(RateLimited):
+        second.check("signin", "10.0.0.7")
+    second.check("signin", "10.0.0.8")  # another address has its own count
+
+
+def test_old_failures_leave_the_window(redis_client):
+    counter = RedisFailureCounter(redis_client, f"advisor-test:{_unique()}:")
+    now = utcnow()
+    counter.add_auth_failure("k", now - timedelta(minutes=20), now - timedelta(minutes=35))
+    counter.add_auth_failure("k", now, now - timedelta(minutes=15))  # prunes the first
+    assert counter.count_auth_failures("k", now - timedelta(hours=1)) == 1
+    assert counter.count_auth_failures("k", now + timedelta(seconds=1)) == 0
+
+
+def test_unreachable_redis_is_none():
+    assert connect_redis("redis://127.0.0.1:1/0") is None
+    assert connect_redis("") is None
+
+
+def test_change_reaches_every_listener(redis_client):
+    channel = f"advisor-test:{_unique()}"
+    heard = [threading.Event(), threading.Event()]
+    for event in heard:
+        FlagChangeBus(connect_redis(REDIS_URL), channel).listen(event.set)
+    publisher = FlagChangeBus(redis_client, channel)
+    # The listeners subscribe in their own threads: announce until both heard (bounded).
+    for _ in range(50):
+        publisher.announce("1")
+        if all(event.wait(0.1) for event in heard):
+            break
+    assert all(event.is_set() for event in heard)
+
+
+def _instance(tmp_path, tiny_dataset, name, **overrides):  # noqa: F811
+    config = app_config(tmp_path, tiny_dataset, **overrides)
+    config["instance_path"] = tmp_path / name
+    return create_app({**config, "redis_url": REDIS_URL})
+
+
+def test_published_flag_reaches_the_other_instance_without_polling(
+    redis_client, tmp_path, tiny_dataset  # noqa: F811
+):
+    # Two instances on one database; the second never polls within the test.
+    first = _instance(tmp_path, tiny_dataset, "a", flags_refresh_seconds=3600.0)
+    second = _instance(tmp_path, tiny_dataset, "b", flags_refresh_seconds=3600.0)
+    other = second.extensions["advisor.services"]
+    before = other.risk_state
+    ops = first.extensions["advisor.operations"]
+    flag = {"id": f"t-{_unique()}", "level": "high", "status": "published",
+            "target": {"kind": "line", "line_id": "kyiv-sumy"}, "reason_uk": "Удар",
+            "reason_en": "Strike", "source": "test"}  # fmt: skip
+    ops.create_flag(flag, COMMAND_LINE)
+    deadline = time.monotonic() + 10.0  # a bound for a slow machine, not a timing check
+    while flag["id"] not in {f.id for f in other.risk_state.flags}:
+        assert time.monotonic() < deadline, "the second instance was not told"
+        time.sleep(0.02)
+    assert other.risk_state.version != before.version
+
+
+def test_rate_limit_is_shared_by_instances(redis_client, tmp_path, tiny_dataset):  # noqa: F811
+    apps = [_instance(tmp_path, tiny_dataset, name, rate_limit_per_minute=2) for name in "ab"]
+    address = f"198.51.100.{uuid.uuid4().int % 250 + 1}"
+    clients = [app.test_client() for app in apps]
+    env = {"REMOTE_ADDR": address}
+    codes = [
+        client.get("/api/v1/stations?q=Kyiv", environ_base=env).status_code
+        for client in (clients[0], clients[1], clients[0])
+    ]
+    assert codes[:2] == [200, 200] and codes[2] == 429
