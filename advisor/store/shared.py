@@ -41,8 +41,9 @@ def connect_redis(url: str) -> redis.Redis | None:
 
 
 class RedisFailureCounter:
-    """Failed attempts per key in Redis sorted sets: the same two calls as the store's
-    (``count_auth_failures`` / ``add_auth_failure``), shared by every process.
+    """Failed attempts per key in Redis sorted sets, shared by every process: a counting
+    back-end of :class:`advisor.services.accounts.FailureLimiter` (``count`` / ``add``, as
+    ``StoreFailureCounter``).
 
     A Redis error is raised as :class:`advisor.errors.StoreUnavailable`, as a store
     failure would be.
@@ -52,12 +53,12 @@ class RedisFailureCounter:
         self.client = client
         self.prefix = prefix
 
-    def count_auth_failures(self, key: str, since: datetime) -> int:
+    def count(self, key: str, since: datetime) -> int:
         """Failures of *key* at or after *since*."""
         with _translated():
             return int(self.client.zcount(self.prefix + key, since.timestamp(), "+inf"))
 
-    def add_auth_failure(self, key: str, at: datetime, prune_before: datetime) -> None:
+    def add(self, key: str, at: datetime, prune_before: datetime) -> None:
         """Count one failure of *key* at *at*; forget those before *prune_before*."""
         name = self.prefix + key
         member = f"{at.timestamp():.6f}:{time.monotonic_ns()}"

@@ -45,21 +45,22 @@ def test_failures_counted_once_for_every_process(redis_client):
         FailureLimiter(RedisFailureCounter(connect_redis(REDIS_URL), prefix), 3, 900)
         for _ in range(2)
     )
-    for limiter in (first, second, first):
-        limiter.check("signin", "10.0.0.7")
-        limiter.record("signin", "10.0.0.7")
+    first.check("signin", "operator1")
+    first.record("signin", "operator1", "10.0.0.7")
+    second.record("signin", "operator1", "10.0.0.8")
+    first.record("signin", "operator1", "10.0.0.9")  # the third, counted by both
     with pytest.raises(RateLimited):
-        second.check("signin", "10.0.0.7")
-    second.check("signin", "10.0.0.8")  # another address has its own count
+        second.check("signin", "operator1")
+    second.check("signin", "operator2")  # another credential has its own count
 
 
 def test_old_failures_leave_the_window(redis_client):
     counter = RedisFailureCounter(redis_client, f"advisor-test:{_unique()}:")
     now = utcnow()
-    counter.add_auth_failure("k", now - timedelta(minutes=20), now - timedelta(minutes=35))
-    counter.add_auth_failure("k", now, now - timedelta(minutes=15))  # prunes the first
-    assert counter.count_auth_failures("k", now - timedelta(hours=1)) == 1
-    assert counter.count_auth_failures("k", now + timedelta(seconds=1)) == 0
+    counter.add("k", now - timedelta(minutes=20), now - timedelta(minutes=35))
+    counter.add("k", now, now - timedelta(minutes=15))  # prunes the first
+    assert counter.count("k", now - timedelta(hours=1)) == 1
+    assert counter.count("k", now + timedelta(seconds=1)) == 0
 
 
 def test_unreachable_redis_is_none():
