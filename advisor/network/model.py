@@ -158,6 +158,22 @@ class Link:
     risk_context: tuple[str, ...] = ()
     """Oblast-level context of a bus link as the source states it (occupied, front-line,
     border areas); informative only, never a risk level."""
+    unverified: bool = False
+    """A 2019 register link without evidence of service (no daily record or no operator):
+    kept so a place is not cut off, labelled as such and priced with ``penalty_minutes``."""
+    penalty_minutes: float = 0.0
+    """Minutes a search adds to ``travel_minutes`` (never shown as travel time): the price of
+    an unverified link, so any verified way wins unless it is far longer."""
+
+    @property
+    def search_minutes(self) -> float:
+        """``travel_minutes`` plus the penalty a search weighs the link with.
+
+        >>> Link("b", "x", "y", Mode.BUS, 50, 60, LinkSource.BUS_REGISTER_2019,
+        ...      unverified=True, penalty_minutes=240).search_minutes
+        300.0
+        """
+        return float(self.travel_minutes + self.penalty_minutes)
 
     @property
     def is_estimated(self) -> bool:
@@ -184,6 +200,9 @@ class Line:
     station_ids: tuple[str, ...] = ()
     link_ids: frozenset[str] = frozenset()
     estimated: bool = False
+    kind: str = "main"
+    """The kind of line its estimated times come from (``[rail.line_kind]`` of the speed
+    model): ``intercity``, ``main``, ``single_track``, ``mountain`` or ``branch``."""
 
     def display_name(self, locale: str = "uk") -> str:
         """The line's name in *locale*."""
