@@ -50,6 +50,7 @@ __all__ = [
     "BusJudgement",
     "build_network",
     "english_name",
+    "expand_abbreviations",
     "judge_bus_row",
     "latin_name",
     "name_root",
@@ -205,6 +206,7 @@ def build_network(
     _historic_names(stations, settlements, load_aliases(aliases_path), report)
     lines, links = _resolve_lines(lines_config, stations, links, speed)
     metadata = _metadata(manifest, sources, speed)
+    metadata["through_services"] = _through_services(lines_config, lines)
     network = Network.build(
         stations.values(), links, lines, metadata, oblasts.values(), settlements.values()
     )
@@ -309,20 +311,43 @@ def english_name(name_en: str, name_latin: str) -> str:
 
 
 def latin_name(name_uk: str, given: str = "") -> str:
-    """The official Latin form of *name_uk*: *given* when it is all Latin, else transliterated.
+    """The official Latin form of *name_uk* (the 2010 transliteration), abbreviations written out.
 
-    Stations abroad and in occupied Crimea bear Russian names whose letters (э, ы, ё) the
-    Ukrainian rules of 2010 do not cover; those are transliterated by the ICAO Russian table.
+    *given* (the source's transliteration) is used when it is all Latin. The railway's
+    abbreviation "Пас." is written out as "Pasazhyrskyi" in the gender of the place name, as
+    the railway's full station names have it (Kyiv-Pasazhyrskyi, Lozova-Pasazhyrska). Stations
+    abroad and in occupied Crimea bear Russian names whose letters (э, ы, ё) the Ukrainian rules
+    of 2010 do not cover; those are transliterated by the ICAO Russian table.
 
-    >>> latin_name("Ізюм", "Izium"), latin_name("Лозова-Пас.")
-    ('Izium', 'Lozova-Pas.')
+    >>> latin_name("Ізюм", "Izium"), latin_name("Лозова-Пас."), latin_name("Київ-Пас.", "Kyiv-Pas.")
+    ('Izium', 'Lozova-Pasazhyrska', 'Kyiv-Pasazhyrskyi')
     >>> latin_name("Эриванский", "Эryvanskyi")
     'Erivanskii'
     """
-    if given and not _CYRILLIC.search(given):
+    full = expand_abbreviations(name_uk)
+    if given and not _CYRILLIC.search(given) and full == name_uk:
         return given
-    name = translit(name_uk)
-    return translit(name_uk, RussianICAO) if _CYRILLIC.search(name) else name
+    name = translit(full)
+    return translit(full, RussianICAO) if _CYRILLIC.search(name) else name
+
+
+_PASSENGER = re.compile(r"^(?P<root>.+?)[-\s]+Пас\.?$")
+
+
+def expand_abbreviations(name_uk: str) -> str:
+    """*name_uk* with the railway's "Пас." written out in the gender of the place name.
+
+    >>> expand_abbreviations("Київ-Пас."), expand_abbreviations("Знам'янка-Пас.")
+    ('Київ-Пасажирський', "Знам'янка-Пасажирська")
+    >>> expand_abbreviations("Кам'янське Пас."), expand_abbreviations("Козятин-1")
+    ("Кам'янське-Пасажирське", 'Козятин-1')
+    """
+    match = _PASSENGER.match(name_uk.strip())
+    if not match:
+        return name_uk
+    root = match["root"]
+    ending = "ська" if root[-1] in "ая" else "ське" if root[-1] in "еоє" else "ський"
+    return f"{root}-Пасажир{ending}"
 
 
 def _clean_english_name(stations, sid: str, raw: str, report: BuildReport) -> None:
@@ -970,6 +995,26 @@ def _timed_by_kind(link: Link, kind: str | None, speed: src.SpeedModel, extra=0.
         return link
     minutes = round(speed.line_minutes(link.distance_km, kind) + extra, 2)
     return replace(link, travel_minutes=minutes)
+
+
+def _through_services(config: dict, lines: list[Line]) -> list[dict]:
+    """The ``[[through]]`` entries of the lines file, checked: a name and two known lines.
+
+    Two lines in a row need not meet: track on no named line may lie between them
+    (Znamianka – Dolynska on the Kyiv – Kherson trains)."""
+    by_id = {line.id: line for line in lines}
+    services = []
+    for entry in config.get("through", []):
+        name, line_ids = entry.get("name", ""), list(entry.get("lines", []))
+        unknown = [lid for lid in line_ids if lid not in by_id]
+        if not name or len(line_ids) < 2 or unknown:
+            raise DataError(
+                f"lines: through service {name!r} needs a name and two known lines"
+                + (f"; unknown line {unknown[0]!r}" if unknown else ""),
+                value=name,
+            )
+        services.append({"name": name, "lines": line_ids})
+    return services
 
 
 def _rail_graph(stations, links) -> nx.Graph:
