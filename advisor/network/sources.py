@@ -200,7 +200,8 @@ def load_speed_model(path: Path) -> SpeedModel:
         )
     except KeyError as err:
         raise DataError(f"{Path(path).name}: missing key {err.args[0]!r}", value=str(path)) from err
-    speeds = [*rail_kmh.values(), *model.line_kind_kmh.values(), model.narrow_gauge_kmh, model.bus_kmh, model.city_kmh]
+    speeds = [*rail_kmh.values(), *model.line_kind_kmh.values(), model.narrow_gauge_kmh]
+    speeds += [model.bus_kmh, model.city_kmh]
     if min(speeds) <= 0 or model.transfer_minimum_minutes <= 0:
         raise DataError(f"{Path(path).name}: speeds and the transfer minimum must be positive")
     return model

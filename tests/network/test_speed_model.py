@@ -14,7 +14,6 @@ from advisor.network.model import Mode
 from advisor.network.sources import load_speed_model
 from advisor.settings import CONFIG_DIR
 
-
 CALIBRATION = tomllib.loads((CONFIG_DIR / "rail_calibration.toml").read_text(encoding="utf-8"))
 
 
@@ -41,7 +40,7 @@ def rail_graph(net):
 def test_estimate_within_25_percent_of_the_usual_train(net, rail_graph, pair):
     """The calibration table of config/rail_calibration.toml, on the route the estimate takes
     (the quickest by estimated minutes), which must pass the hubs the real trains pass (or
-    their junctions: a through route may skirt the station itself by a few km: the Podilsk bypass is 7 km off)."""
+    their junctions: a through route may skirt the station by a few km; Podilsk's bypass is 7)."""
     path = nx.shortest_path(rail_graph, pair["from"], pair["to"], weight="minutes")
     minutes = nx.path_weight(rail_graph, path, "minutes")
     assert minutes == pytest.approx(pair["minutes"], rel=0.25)
