@@ -100,6 +100,7 @@ class BuildReport:
     bus_links_unverified: list[str] = field(default_factory=list)
     bus_links_re_estimated: list[str] = field(default_factory=list)
     bus_endpoints_checked: list[str] = field(default_factory=list)
+    bus_stops_renamed: list[str] = field(default_factory=list)
 
     def format(self, limit: int = 12) -> str:
         """A plain-text report; long lists are cut to *limit* items with a count."""
@@ -125,6 +126,7 @@ class BuildReport:
             ("bus register links kept as unverified (penalised)", self.bus_links_unverified),
             ("bus register lengths re-estimated", self.bus_links_re_estimated),
             ("bus endpoints whose code and coordinates disagree", self.bus_endpoints_checked),
+            ("2019 bus stops given their current names", self.bus_stops_renamed),
             ("duplicate ids (first kept)", self.duplicate_ids),
             ("dangling ids (link dropped)", self.dangling),
         ):
@@ -203,7 +205,9 @@ def build_network(
     links += _bus_links(rows[src.BUS_LINKS], bus_stops, speed, report)
     links += _hand_bus_links(hand_config, bus_stops, speed, report)
     links += _transfer_links(settlements, stations, speed, set(hand_stops))
-    _historic_names(stations, settlements, load_aliases(aliases_path), report)
+    aliases = load_aliases(aliases_path)
+    _current_bus_stop_names(stations, settlements, aliases, report)
+    _historic_names(stations, settlements, aliases, report)
     lines, links = _resolve_lines(lines_config, stations, links, speed)
     metadata = _metadata(manifest, sources, speed)
     metadata["through_services"] = _through_services(lines_config, lines)
@@ -855,6 +859,33 @@ def _transfer_links(settlements, stations, speed: src.SpeedModel, hand_stops=())
     return links
 
 
+def _current_bus_stop_names(stations, settlements, aliases, report) -> None:
+    """Give 2019 bus stops that bear a pre-2016 name (Котовськ, Іллічівськ) the current one.
+
+    The aliases file names such a stop in a place's ``station`` list and its old name among
+    ``historic``; the old name stays searchable as a historic name of the stop.
+    """
+    for alias in aliases:
+        for sid in alias.stations:
+            stop = stations.get(sid)
+            if stop is None or stop.kind is not StationKind.BUS_STATION:
+                continue
+            if stop.name_uk not in alias.historic:
+                continue
+            stations[sid] = replace(
+                stop,
+                name_uk=alias.name,
+                name_latin=latin_name(alias.name),
+                historic_names=tuple(dict.fromkeys((*stop.historic_names, stop.name_uk))),
+            )
+            settlement = settlements.get(stop.settlement)
+            if settlement is not None and settlement.name_uk == stop.name_uk:
+                settlements[stop.settlement] = replace(
+                    settlement, name_uk=alias.name, name_latin=latin_name(alias.name)
+                )
+            report.bus_stops_renamed.append(f"{sid} {stop.name_uk} → {alias.name}")
+
+
 def _historic_names(stations, settlements, aliases: tuple[PlaceAliases, ...], report) -> None:
     """Give the former names of each aliased place to its main station (or stations named).
 
@@ -1041,7 +1072,7 @@ def _resolve_line(entry, stations, index, through, full, by_pair, seen, speed) -
     try:
         line_id, hubs = entry["id"], entry["hubs"]
         name_uk, name_en = entry["name_uk"], entry["name_en"]
-        kind = entry["kind"]
+        kind = entry.get("kind", "main")
     except KeyError as err:
         raise DataError(f"lines: an entry lacks {err.args[0]!r}: {entry!r}") from err
     if kind not in speed.line_kind_kmh:
