@@ -383,8 +383,10 @@ class Network:
         """Where a rail leg (its stations and the links between them) leaves one named line
         for another, in order.
 
-        Links on no named line continue the line before them; a link on several lines keeps
-        the ones it shares with the run so far. The change is placed at a hub both lines share
+        Links on no named line continue the line before them. A run of links is one line as
+        long as some line covers them all; the lines of a run are judged only once the run has
+        ended, so a change at Kyiv onto the Chernihiv line is judged as that line, not as any
+        of the lines leaving Kyiv. The change is placed at a hub both lines share
         when the leg passes it, else where the new line's first link starts. It is ``through``
         when a through service of the lines file runs from the one line onto the other.
 
@@ -397,18 +399,19 @@ class Network:
         ...  for c in net.line_changes(["kyiv", "fastiv", "koziatyn", "sh"], ["a", "b", "e"])]
         [('koziatyn', 'koziatyn-shepetivka', False)]
         """
-        changes: list[LineChange] = []
-        current: set[str] = set()
+        runs: list[tuple[int, set[str]]] = []  # (index of the first link, lines it may be)
         for i, link_id in enumerate(link_ids):
             lines = set(self.links[link_id].line_ids)
             if not lines:
                 continue
-            if current and not current & lines:
-                changes.append(self._change(current, lines, station_ids, i))
-                current = lines
+            if runs and runs[-1][1] & lines:
+                runs[-1][1].intersection_update(lines)
             else:
-                current = (current & lines) or lines
-        return tuple(changes)
+                runs.append((i, lines))
+        return tuple(
+            self._change(old, new, station_ids, i)
+            for (_, old), (i, new) in itertools.pairwise(runs)
+        )
 
     def trim_end_walks(
         self, station_ids: Sequence[str], link_ids: Sequence[str]
