@@ -62,7 +62,9 @@ def estimated_candidates(
     levels = risk_index.link_levels(query.depart_at)
     search = _Search(RoutingGraph.of(network), levels, query)
     trips, notices = _candidates(search, query)
-    found = [Candidate(kind, _legs(trip, risk_index, query)) for kind, trip in trips]
+    found = [
+        Candidate(kind, _legs(_trimmed(trip, network), risk_index, query)) for kind, trip in trips
+    ]
     return found, notices
 
 log = logging.getLogger(__name__)
@@ -223,6 +225,15 @@ def _single_mode(search: _Search, best: _Trip | None, within: bool, tolerance, m
 
 
 # --- legs -----------------------------------------------------------------------------
+
+
+def _trimmed(trip: _Trip, network: Network) -> _Trip:
+    """*trip* without a walk at either end that only joins a bus to the named rail station:
+    a bus trip starts and ends at the city's bus station (:meth:`Network.trim_end_walks`)."""
+    stations, link_ids = network.trim_end_walks(trip.stations, [lk.id for lk in trip.links])
+    if len(link_ids) == len(trip.links):
+        return trip
+    return _Trip(stations, tuple(network.links[i] for i in link_ids))
 
 
 def _legs(trip: _Trip, risk_index: RiskIndex, query: Query) -> tuple[Leg, ...]:

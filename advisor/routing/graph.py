@@ -24,7 +24,8 @@ change of bus, reported as a leg of ``bus_change_minutes``. A search over statio
 cannot see that (the cost of a bus link would depend on the link before it), so it may pick
 four short buses over one direct bus that is an hour longer, and report a total above the
 direct one. Here a bus link arrives at the ``OFF_BUS`` state of its end stop; from there a
-train or a transfer link leaves at no extra cost, but boarding another bus first passes an
+train or a transfer link leaves at no extra cost (a walk stays ``OFF_BUS``, so walking to the
+rail station and back is no free change), but boarding another bus first passes an
 "alight" edge whose cost is the request's change minutes (free at the trip's end). The search
 cost then equals the reported total exactly, the graphs are still built once per network,
 and the change minutes come from the request through :class:`Weigher`.
@@ -161,7 +162,7 @@ def _simple_graph(network: Network) -> nx.Graph:
 
 def _edge_data(links) -> dict:
     """Attributes of an edge between two adjacent stations (one hop, one alternative)."""
-    links = tuple(sorted(links, key=lambda lk: (lk.travel_minutes, lk.id)))
+    links = tuple(sorted(links, key=lambda lk: (lk.search_minutes, lk.id)))
     return _alts_data(((None, (links,)),))
 
 
@@ -176,7 +177,8 @@ def _alts_data(alts) -> dict:
     return {
         "alts": alts,
         "ids": frozenset(link.id for _nodes, hops in alts for hop in hops for link in hop),
-        "minutes": min(sum(hop[0].travel_minutes for hop in hops) for _nodes, hops in alts),
+        # search_minutes: an unverified 2019 bus link carries its penalty (Link.search_minutes)
+        "minutes": min(sum(hop[0].search_minutes for hop in hops) for _nodes, hops in alts),
         "mode": modes.pop() if len(modes) == 1 else None,
     }
 
@@ -303,10 +305,21 @@ def _split_bus(alts) -> tuple[tuple, tuple]:
 
 def _with_off_bus_exits(edges: list, boarding: int) -> list:
     """*edges* plus the ways out of each OFF_BUS state: every non-bus edge leaving the
-    *boarding* state of that station, at no extra cost, and the alight edge to it."""
+    *boarding* state of that station, at no extra cost, and the alight edge to it.
+
+    A walk (transfer) from an OFF_BUS state stays OFF_BUS: walking from the bus station to the
+    rail station and back must not dodge the price of a change of bus. From the rail station
+    a train leaves at no extra cost, and at the trip's end the alight edge is free.
+    """
     off_bus = {v for _u, v, _data in edges if v[1] == OFF_BUS}
+    walks = [(u, v) for u, v, data in edges if data.get("mode") is Mode.TRANSFER]
+    grew = True
+    while grew:  # walks from an OFF_BUS stop reach OFF_BUS states of their own
+        found = {(v[0], OFF_BUS) for u, v in walks if (u[0], OFF_BUS) in off_bus}
+        grew = not found <= off_bus
+        off_bus |= found
     exits = [
-        ((u[0], OFF_BUS), v, data)
+        ((u[0], OFF_BUS), (v[0], OFF_BUS) if data.get("mode") is Mode.TRANSFER else v, data)
         for u, v, data in edges
         if u[1] == boarding and v[1] != OFF_BUS and (u[0], OFF_BUS) in off_bus
     ]
@@ -361,7 +374,7 @@ class Weigher:
         if link.mode not in self._modes or link.id in self._hidden:
             return None
         factor = self._factors[self._levels.get(link.id)]
-        return None if factor is None else link.travel_minutes * factor
+        return None if factor is None else link.search_minutes * factor
 
     def best_link(self, links: tuple[Link, ...]) -> tuple[Link | None, float | None]:
         """The cheapest usable link of *links* and its cost."""

@@ -4,6 +4,8 @@ service, on the shipped network."""
 
 from __future__ import annotations
 
+import itertools
+
 import networkx as nx
 import pytest
 
@@ -30,7 +32,7 @@ def rail(net):
 
 def _trip(rail, a, b):
     stations = nx.shortest_path(rail, a, b, weight="minutes")
-    return stations, [rail.edges[u, v]["id"] for u, v in zip(stations, stations[1:])]
+    return stations, [rail.edges[u, v]["id"] for u, v in itertools.pairwise(stations)]
 
 
 def _names(net, ids):
