@@ -433,12 +433,33 @@ class Network:
             stations, links = stations[:-1], links[:-1]
         return tuple(stations), tuple(links)
 
-    def _walk_to_bus(self, walk_id: str, next_id: str) -> bool:
-        walk, ride = self.links[walk_id], self.links[next_id]
-        if walk.mode is not Mode.TRANSFER or ride.mode is not Mode.BUS:
+    def end_walk_ids(self, station_id: str) -> frozenset[str]:
+        """The walks from *station_id* (a rail station) to the bus station of its own town:
+        free at a trip's ends, where :meth:`trim_end_walks` leaves them out.
+
+        >>> sorted(_example_network().end_walk_ids("kyiv"))
+        ['w1']
+        """
+        station = self.stations.get(station_id)
+        if station is None or station_id not in self.graph:
+            return frozenset()
+        if station.kind is StationKind.BUS_STATION:
+            return frozenset()  # from the bus station, the walk leads to a train: it is real
+        return frozenset(
+            key
+            for _u, _v, key in self.graph.edges(station_id, keys=True)
+            if self._walk_within_town(self.links[key])
+        )
+
+    def _walk_within_town(self, walk: Link) -> bool:
+        if walk.mode is not Mode.TRANSFER:
             return False
         a, b = self.stations[walk.from_id], self.stations[walk.to_id]
         return bool(a.settlement) and a.settlement == b.settlement
+
+    def _walk_to_bus(self, walk_id: str, next_id: str) -> bool:
+        ride = self.links[next_id]
+        return ride.mode is Mode.BUS and self._walk_within_town(self.links[walk_id])
 
     def _change(self, old: set[str], new: set[str], station_ids, i: int) -> LineChange:
         pairs = [(x, y) for x in sorted(old) for y in sorted(new)]
@@ -446,8 +467,22 @@ class Network:
         a, b = (through or pairs)[0]
         shared = set(self.lines[a].hubs) & set(self.lines[b].hubs)
         passed = [sid for sid in station_ids[: i + 1] if sid in shared]
-        at = passed[-1] if passed else station_ids[i]
+        at = passed[-1] if passed else self._nearest(station_ids[i], shared)
         return LineChange(at, a, b, bool(through))
+
+    def _nearest(self, station_id: str, hubs: set[str]) -> str:
+        """The hub of *hubs* nearest *station_id* within 25 km (a trip that leaves one line
+        for another at a junction outside the hub still changes trains at the hub), else
+        *station_id* itself."""
+        here = self.stations[station_id]
+
+        def km(sid: str) -> float:
+            there = self.stations[sid]
+            dx = (there.lon - here.lon) * 71.0  # km per degree of longitude at 50° N
+            return ((there.lat - here.lat) * 111.2) ** 2 + dx**2
+
+        near = sorted((km(sid), sid) for sid in hubs if sid in self.stations)
+        return near[0][1] if near and near[0][0] <= 25.0**2 else station_id
 
     def links_between(self, a: str, b: str) -> list[Link]:
         """Every link joining stations *a* and *b* directly (parallel ones included)."""

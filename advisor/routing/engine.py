@@ -88,6 +88,8 @@ class _Search:
         self.levels = levels
         self.query = query
         self.hidden = _hidden_links(rg, query)
+        network = rg.network
+        self.free = network.end_walk_ids(query.origin) | network.end_walk_ids(query.destination)
 
     def find(self, factors, modes: Collection[Mode]) -> _Trip | None:
         """The cheapest trip under *factors* using *modes* (plus transfers), or None."""
@@ -108,6 +110,7 @@ class _Search:
             self.hidden,
             change_minutes=self.query.bus_change_minutes,
             free_alight_at=end,
+            free_links=self.free,
         )
 
     def unpenalised(self, trip: _Trip, factors) -> bool:

@@ -344,9 +344,15 @@ class Weigher:
         Price of an alight edge (OFF_BUS → FREE): a change of bus (``priced``/``layered``).
     free_alight_at : str, optional
         The station where the search ends: getting off the bus there ends the trip, free.
+    free_links : collection of str, optional
+        Link ids that cost nothing: the walks between the trip's end stations and the bus
+        stations of their towns, which the answer leaves out (a bus trip starts and ends at
+        the bus station), so the search cost still equals the reported total.
     """
 
-    __slots__ = ("_affected", "_change", "_end", "_factors", "_hidden", "_levels", "_modes")
+    __slots__ = (
+        "_affected", "_change", "_end", "_factors", "_free", "_hidden", "_levels", "_modes"
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -356,8 +362,10 @@ class Weigher:
         hidden_links: Collection[str] = (),
         change_minutes: float = 0.0,
         free_alight_at: str | None = None,
+        free_links: Collection[str] = (),
     ):
         self._levels = levels
+        self._free = frozenset(free_links)
         self._change = float(change_minutes)
         self._end = free_alight_at
         self._factors = factors
@@ -365,7 +373,7 @@ class Weigher:
         self._hidden = hidden_links
         # Links whose cost differs from their plain minutes; every other edge takes the
         # fast path in __call__ (one set test instead of a loop over its links).
-        self._affected = frozenset(hidden_links) | {
+        self._affected = frozenset(hidden_links) | self._free | {
             link_id for link_id, level in levels.items() if factors[level] != 1.0
         }
 
@@ -374,7 +382,9 @@ class Weigher:
         if link.mode not in self._modes or link.id in self._hidden:
             return None
         factor = self._factors[self._levels.get(link.id)]
-        return None if factor is None else link.search_minutes * factor
+        if factor is None:
+            return None
+        return 0.0 if link.id in self._free else link.search_minutes * factor
 
     def best_link(self, links: tuple[Link, ...]) -> tuple[Link | None, float | None]:
         """The cheapest usable link of *links* and its cost."""

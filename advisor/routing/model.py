@@ -47,7 +47,7 @@ class Query:
     max_transfers: int = 4
     avoid_stations: frozenset[str] = frozenset()
     # Estimated time to change from one bus route to another at a bus station (never zero).
-    bus_change_minutes: float = 30.0
+    bus_change_minutes: float = 90.0  # as config/settings.toml [routing]
     avoid_lines: frozenset[str] = frozenset()
     arrive_by: bool = False
 
