@@ -158,10 +158,12 @@ def build_tiny_network() -> Network:
 
 # Long-distance trains that run from one line onto the next (no change of train there).
 THROUGH = [
-    {"name": "Kyiv – Lozova – Kramatorsk", "lines": ["kyiv-kharkiv", "poltava-lozova", "lozova-kramatorsk"]},
-    {"name": "Kyiv – Lozova – Dnipro – Zaporizhzhia", "lines": ["kyiv-kharkiv", "poltava-lozova", "lozova-dnipro", "dnipro-zaporizhzhia"]},
-    {"name": "Kharkiv – Lozova – Kramatorsk", "lines": ["kharkiv-lozova", "lozova-kramatorsk"]},
-    {"name": "Kharkiv – Lozova – Dnipro", "lines": ["kharkiv-lozova", "lozova-dnipro"]},
+    {"name": "Kyiv – Kramatorsk",
+     "lines": ["kyiv-kharkiv", "poltava-lozova", "lozova-kramatorsk"]},
+    {"name": "Kyiv – Zaporizhzhia",
+     "lines": ["kyiv-kharkiv", "poltava-lozova", "lozova-dnipro", "dnipro-zaporizhzhia"]},
+    {"name": "Kharkiv – Kramatorsk", "lines": ["kharkiv-lozova", "lozova-kramatorsk"]},
+    {"name": "Kharkiv – Dnipro", "lines": ["kharkiv-lozova", "lozova-dnipro"]},
     {"name": "Kyiv – Kharkiv – Lozova", "lines": ["kyiv-kharkiv", "kharkiv-lozova"]},
 ]  # fmt: skip
 
