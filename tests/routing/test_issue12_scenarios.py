@@ -10,7 +10,7 @@ import pytest
 from advisor.api.schema import advice_to_json
 from advisor.network.importer import crowfly_km
 from advisor.network.model import Mode, StationKind
-from advisor.routing.model import OptionKind, Verdict
+from advisor.routing.model import Verdict
 from advisor.services.flag_sources import FileFlagSource
 from advisor.settings import CONFIG_DIR
 from tests.routing.test_shipped_network import ask, flag
