@@ -74,8 +74,9 @@ def bus_figures(net) -> dict[str, int]:
 
 
 def bus_changes(net, origin, destination) -> str:
-    query = Query(origin, destination, datetime(2026, 3, 1, tzinfo=UTC),
-                  modes=frozenset({Mode.BUS}), bus_change_minutes=load_settings().bus_change_minutes)  # fmt: skip
+    change = load_settings().bus_change_minutes
+    when = datetime(2026, 3, 1, tzinfo=UTC)
+    query = Query(origin, destination, when, modes=frozenset({Mode.BUS}), bus_change_minutes=change)
     advice = plan(net, RiskIndex.empty(), query)
     rec = advice.recommended
     if rec is None:
