@@ -586,7 +586,9 @@ def _city_station_names(network: Network, stations: Sequence[Station]) -> dict[i
         if station.kind is not StationKind.RAIL_STATION:
             continue
         for city in cities:
-            if abs(city.lat - station.lat) > 0.2 or _distance_km(city, station) > CITY_STATION_KM:
+            if abs(city.lat - station.lat) > 0.2:  # cheap cut before the great circle
+                continue
+            if crowfly_km(city.lat, city.lon, station.lat, station.lon) > CITY_STATION_KM:
                 continue
             if matching_key(station.name_uk).startswith(matching_key(city.name_uk)):
                 continue  # Київ-Пас., Київ-Волинський already say "Київ"

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import networkx as nx
 
 from advisor.network.dataset import load_network
-from advisor.network.importer import crowfly_km
+from advisor.network.geo import crowfly_km
 from advisor.network.model import Mode
 from advisor.risk.coverage import RiskIndex
 from advisor.routing.model import Query

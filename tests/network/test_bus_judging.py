@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from advisor.network.dataset import load_network
-from advisor.network.importer import build_network, crowfly_km, judge_bus_row
+from advisor.network.geo import crowfly_km
+from advisor.network.importer import build_network, judge_bus_row
 from advisor.network.model import TimeSource
 from advisor.network.sources import BUS_CITIES, BUS_LINKS, load_speed_model
 from advisor.settings import CONFIG_DIR

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from advisor.api.schema import advice_to_json
-from advisor.network.importer import crowfly_km
+from advisor.network.geo import crowfly_km
 from advisor.network.model import Mode, StationKind
 from advisor.routing.model import Verdict
 from advisor.services.flag_sources import FileFlagSource
