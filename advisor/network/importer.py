@@ -43,6 +43,7 @@ from advisor.network.model import (
     StationKind,
     TimeSource,
 )
+from advisor.network.oblasts import oblast_of_koatuu
 from advisor.network.search import PlaceAliases, city_key, load_aliases
 
 __all__ = [
@@ -554,15 +555,6 @@ def _number(value: str, default: float = 0.0) -> float:
         return default
 
 
-#: Oblast (ISO 3166-2) of a KOATUU code by its first two digits: the register's codes say which
-#: oblast a settlement is in, its coordinates say where it is; the importer checks both agree.
-KOATUU_OBLAST = {
-    "01": "UA-43", "05": "UA-05", "07": "UA-07", "12": "UA-12", "14": "UA-14", "18": "UA-18",
-    "21": "UA-21", "23": "UA-23", "26": "UA-26", "32": "UA-32", "35": "UA-35", "44": "UA-09",
-    "46": "UA-46", "48": "UA-48", "51": "UA-51", "53": "UA-53", "56": "UA-56", "59": "UA-59",
-    "61": "UA-61", "63": "UA-63", "65": "UA-65", "68": "UA-68", "71": "UA-71", "73": "UA-77",
-    "74": "UA-74", "80": "UA-30", "85": "UA-40",
-}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -624,13 +616,13 @@ def _endpoint_fixes(stops, report: BuildReport) -> dict[str, str]:
     """
     fixes = {}
     for sid, stop in stops.items():
-        expected = KOATUU_OBLAST.get(stop.settlement[:2], "")
+        expected = oblast_of_koatuu(stop.settlement)
         if not expected or not stop.oblast_iso or expected == stop.oblast_iso:
             continue
         twin = next(
             (other.id for other in stops.values()
              if other.id != sid and other.name_uk == stop.name_uk
-             and KOATUU_OBLAST.get(other.settlement[:2]) == stop.oblast_iso
+             and oblast_of_koatuu(other.settlement) == stop.oblast_iso
              and crowfly_km(stop.lat, stop.lon, other.lat, other.lon) < 5),
             "",
         )  # fmt: skip
