@@ -75,7 +75,7 @@ class Settings:
     default_tolerance: str = "balanced"
     max_transfers: int = 4
     min_rail_transfer_minutes: int = 20
-    bus_change_minutes: int = 30
+    bus_change_minutes: int = 90  # as config/settings.toml [routing]
     elevated_buffer_minutes: int = 30
     flags_stale_after_minutes: int = 60
     flags_refresh_seconds: float = 1.0

@@ -151,7 +151,21 @@ def build_tiny_network() -> Network:
                 TimeSource.ROAD_LENGTH,
             )
         )
-    return Network.build(stations, links, _lines(links), metadata={"version": "tiny"})
+    return Network.build(
+        stations, links, _lines(links), metadata={"version": "tiny", "through_services": THROUGH}
+    )
+
+
+# Long-distance trains that run from one line onto the next (no change of train there).
+THROUGH = [
+    {"name": "Kyiv – Kramatorsk",
+     "lines": ["kyiv-kharkiv", "poltava-lozova", "lozova-kramatorsk"]},
+    {"name": "Kyiv – Zaporizhzhia",
+     "lines": ["kyiv-kharkiv", "poltava-lozova", "lozova-dnipro", "dnipro-zaporizhzhia"]},
+    {"name": "Kharkiv – Kramatorsk", "lines": ["kharkiv-lozova", "lozova-kramatorsk"]},
+    {"name": "Kharkiv – Dnipro", "lines": ["kharkiv-lozova", "lozova-dnipro"]},
+    {"name": "Kyiv – Kharkiv – Lozova", "lines": ["kyiv-kharkiv", "kharkiv-lozova"]},
+]  # fmt: skip
 
 
 def _lines(links: list[Link]) -> list[Line]:

@@ -117,6 +117,21 @@ def _leg_json(leg: Leg, network: Network, locale: str) -> dict:
         "badges": leg_badges(leg, locale),
         "route_name": leg.route_name,
         "trip_id": leg.trip_id,
+        "via": [_station_ref(sid, network, locale) for sid in leg.via_ids],
+        "possible_changes": [_station_ref(sid, network, locale) for sid in leg.change_ids],
+        **_register_facts(leg, network),
+    }
+
+
+def _register_facts(leg: Leg, network: Network) -> dict:
+    """Whether a bus leg rides an unverified 2019 register route, and the register's own
+    risk notes for its routes."""
+    links = [network.links[i] for i in leg.link_ids if i in network.links]
+    return {
+        "unverified": any(link.unverified for link in links),
+        "register_risk_notes": list(
+            dict.fromkeys(note for link in links for note in link.risk_context)
+        ),
     }
 
 

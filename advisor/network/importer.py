@@ -43,10 +43,18 @@ from advisor.network.model import (
     StationKind,
     TimeSource,
 )
+from advisor.network.oblasts import oblast_of_koatuu
 from advisor.network.search import PlaceAliases, city_key, load_aliases
 
 __all__ = [
-    "BuildReport", "build_network", "english_name", "latin_name", "name_root",
+    "BuildReport",
+    "BusJudgement",
+    "build_network",
+    "english_name",
+    "expand_abbreviations",
+    "judge_bus_row",
+    "latin_name",
+    "name_root",
 ]  # fmt: skip
 
 logger = logging.getLogger(__name__)
@@ -88,6 +96,12 @@ class BuildReport:
     main_stations_cut_off: list[str] = field(default_factory=list)
     english_names_cleaned: list[str] = field(default_factory=list)
     with_historic_names: list[str] = field(default_factory=list)
+    bus_links_judged: int = 0
+    bus_links_dropped: list[str] = field(default_factory=list)
+    bus_links_unverified: list[str] = field(default_factory=list)
+    bus_links_re_estimated: list[str] = field(default_factory=list)
+    bus_endpoints_checked: list[str] = field(default_factory=list)
+    bus_stops_renamed: list[str] = field(default_factory=list)
 
     def format(self, limit: int = 12) -> str:
         """A plain-text report; long lists are cut to *limit* items with a count."""
@@ -99,6 +113,7 @@ class BuildReport:
             f"named lines: {self.lines} (with hand-added links: {len(self.estimated_lines)})"
         )
         out.append(f"settlements: {self.settlements}, main stations: {self.main_stations}")
+        out.append(f"bus register links judged: {self.bus_links_judged}")
         out.append(_sizes("rail-only components", self.rail_components))
         out.append(_sizes("all-mode components", self.all_components))
         for title, items in (
@@ -108,6 +123,11 @@ class BuildReport:
             ("hand-added links", self.hand_added),
             ("English names with Cyrillic letters, cleaned", self.english_names_cleaned),
             ("stations given historic names (station aliases)", self.with_historic_names),
+            ("bus register links dropped (no evidence of service)", self.bus_links_dropped),
+            ("bus register links kept as unverified (penalised)", self.bus_links_unverified),
+            ("bus register lengths re-estimated", self.bus_links_re_estimated),
+            ("bus endpoints whose code and coordinates disagree", self.bus_endpoints_checked),
+            ("2019 bus stops given their current names", self.bus_stops_renamed),
             ("duplicate ids (first kept)", self.duplicate_ids),
             ("dangling ids (link dropped)", self.dangling),
         ):
@@ -186,9 +206,12 @@ def build_network(
     links += _bus_links(rows[src.BUS_LINKS], bus_stops, speed, report)
     links += _hand_bus_links(hand_config, bus_stops, speed, report)
     links += _transfer_links(settlements, stations, speed, set(hand_stops))
-    _historic_names(stations, settlements, load_aliases(aliases_path), report)
-    lines, links = _resolve_lines(lines_config, stations, links)
+    aliases = load_aliases(aliases_path)
+    _current_bus_stop_names(stations, settlements, aliases, report)
+    _historic_names(stations, settlements, aliases, report)
+    lines, links = _resolve_lines(lines_config, stations, links, speed)
     metadata = _metadata(manifest, sources, speed)
+    metadata["through_services"] = _through_services(lines_config, lines)
     network = Network.build(
         stations.values(), links, lines, metadata, oblasts.values(), settlements.values()
     )
@@ -293,20 +316,43 @@ def english_name(name_en: str, name_latin: str) -> str:
 
 
 def latin_name(name_uk: str, given: str = "") -> str:
-    """The official Latin form of *name_uk*: *given* when it is all Latin, else transliterated.
+    """The official Latin form of *name_uk* (the 2010 transliteration), abbreviations written out.
 
-    Stations abroad and in occupied Crimea bear Russian names whose letters (э, ы, ё) the
-    Ukrainian rules of 2010 do not cover; those are transliterated by the ICAO Russian table.
+    *given* (the source's transliteration) is used when it is all Latin. The railway's
+    abbreviation "Пас." is written out as "Pasazhyrskyi" in the gender of the place name, as
+    the railway's full station names have it (Kyiv-Pasazhyrskyi, Lozova-Pasazhyrska). Stations
+    abroad and in occupied Crimea bear Russian names whose letters (э, ы, ё) the Ukrainian rules
+    of 2010 do not cover; those are transliterated by the ICAO Russian table.
 
-    >>> latin_name("Ізюм", "Izium"), latin_name("Лозова-Пас.")
-    ('Izium', 'Lozova-Pas.')
+    >>> latin_name("Ізюм", "Izium"), latin_name("Лозова-Пас."), latin_name("Київ-Пас.", "Kyiv-Pas.")
+    ('Izium', 'Lozova-Pasazhyrska', 'Kyiv-Pasazhyrskyi')
     >>> latin_name("Эриванский", "Эryvanskyi")
     'Erivanskii'
     """
-    if given and not _CYRILLIC.search(given):
+    full = expand_abbreviations(name_uk)
+    if given and not _CYRILLIC.search(given) and full == name_uk:
         return given
-    name = translit(name_uk)
-    return translit(name_uk, RussianICAO) if _CYRILLIC.search(name) else name
+    name = translit(full)
+    return translit(full, RussianICAO) if _CYRILLIC.search(name) else name
+
+
+_PASSENGER = re.compile(r"^(?P<root>.+?)[-\s]+Пас\.?$")
+
+
+def expand_abbreviations(name_uk: str) -> str:
+    """*name_uk* with the railway's "Пас." written out in the gender of the place name.
+
+    >>> expand_abbreviations("Київ-Пас."), expand_abbreviations("Знам'янка-Пас.")
+    ('Київ-Пасажирський', "Знам'янка-Пасажирська")
+    >>> expand_abbreviations("Кам'янське Пас."), expand_abbreviations("Козятин-1")
+    ("Кам'янське-Пасажирське", 'Козятин-1')
+    """
+    match = _PASSENGER.match(name_uk.strip())
+    if not match:
+        return name_uk
+    root = match["root"]
+    ending = "ська" if root[-1] in "ая" else "ське" if root[-1] in "еоє" else "ський"
+    return f"{root}-Пасажир{ending}"
 
 
 def _clean_english_name(stations, sid: str, raw: str, report: BuildReport) -> None:
@@ -509,10 +555,96 @@ def _number(value: str, default: float = 0.0) -> float:
         return default
 
 
+
+
+@dataclass(frozen=True, slots=True)
+class BusJudgement:
+    """What the importer decided about one register row (see :func:`judge_bus_row`).
+
+    ``road_km`` is the length used; ``re_estimated`` says it is the road factor × the straight
+    line because the register's length was missing, shorter than the straight line or far above
+    it; ``notes`` say why, in words that go into the link's ``source_note``.
+    """
+
+    keep: bool
+    unverified: bool
+    road_km: float
+    re_estimated: bool
+    notes: tuple[str, ...]
+
+
+def judge_bus_row(
+    daily: int, operators: int, road_km: float, crow_km: float, speed
+) -> BusJudgement:
+    """Judge a register link by its evidence of service and the plausibility of its length.
+
+    >>> from advisor.network.sources import SpeedModel
+    >>> model = SpeedModel(rail_kmh={})
+    >>> judge_bus_row(62, 9, 191.0, 156.6, model).unverified
+    False
+    >>> j = judge_bus_row(1, 0, 44.0, 352.3, model)  # Rivne - Uman in the register
+    >>> j.keep, j.unverified, j.re_estimated, round(j.road_km)
+    (True, True, True, 479)
+    >>> judge_bus_row(0, 0, 100.0, 80.0, model).keep
+    False
+    """
+    notes = []
+    if daily <= 0 and operators <= 0:
+        return BusJudgement(False, True, road_km, False, ("no daily record and no operator",))
+    unverified = daily <= 0 or operators <= 0
+    if unverified:
+        notes.append("unverified: " + ("no daily record" if daily <= 0 else "no operator named"))
+    # A short route may wind far more than a long one, hence the allowance in km.
+    low = speed.road_factor_min * crow_km
+    high = max(speed.road_factor_max * crow_km, crow_km + speed.road_detour_allowance_km)
+    if road_km > 0 and low <= road_km <= high:
+        return BusJudgement(True, unverified, road_km, False, tuple(notes))
+    if road_km > 0:
+        side = "shorter than" if road_km < low else "far longer than"
+        notes.append(f"register length {road_km:.0f} km is {side} the straight line")
+    estimate = speed.road_factor * crow_km
+    notes.append(f"length re-estimated as {speed.road_factor} × {crow_km:.1f} km straight line")
+    return BusJudgement(True, unverified, estimate, True, tuple(notes))
+
+
+def _endpoint_fixes(stops, report: BuildReport) -> dict[str, str]:
+    """Register stops whose KOATUU oblast disagrees with the oblast of their coordinates.
+
+    When another stop of the same name lies at the same place inside the coordinates' oblast,
+    the row means that one (the register lists Lutsk once with Luhansk's code 4410100000): its
+    links are moved there. Otherwise the stop is reported and kept.
+    """
+    fixes = {}
+    for sid, stop in stops.items():
+        expected = oblast_of_koatuu(stop.settlement)
+        if not expected or not stop.oblast_iso or expected == stop.oblast_iso:
+            continue
+        twin = next(
+            (other.id for other in stops.values()
+             if other.id != sid and other.name_uk == stop.name_uk
+             and oblast_of_koatuu(other.settlement) == stop.oblast_iso
+             and crowfly_km(stop.lat, stop.lon, other.lat, other.lon) < 5),
+            "",
+        )  # fmt: skip
+        what = f"moved to {twin}" if twin else "kept (check its coordinates)"
+        report.bus_endpoints_checked.append(
+            f"{sid} {stop.name_uk}: code says {expected}, coordinates in {stop.oblast_iso}; {what}"
+        )
+        if twin:
+            fixes[sid] = twin
+    return fixes
+
+
 def _bus_links(rows, stops, speed: src.SpeedModel, report: BuildReport) -> list[Link]:
     links: dict[str, Link] = {}
+    fixes = _endpoint_fixes(stops, report)
     for number, row in enumerate(rows, start=2):
         a, b = f"bus:{row['koatuu_a'].strip()}", f"bus:{row['koatuu_b'].strip()}"
+        a, b = fixes.get(a, a), fixes.get(b, b)
+        if a == b:
+            report.bus_links_judged += 1
+            report.bus_links_dropped.append(f"line {number}: both ends are {a}")
+            continue
         missing = [x for x in (a, b) if x not in stops]
         if missing:
             report.dangling.append(f"{src.BUS_LINKS} line {number}: unknown city {missing[0]!r}")
@@ -521,18 +653,28 @@ def _bus_links(rows, stops, speed: src.SpeedModel, report: BuildReport) -> list[
         if link_id in links:
             report.duplicate_ids.append(f"{src.BUS_LINKS} line {number}: second pair {link_id}")
             continue
-        links[link_id] = _bus_link(row, link_id, stops[a], stops[b], speed)
+        link = _bus_link(row, link_id, stops[a], stops[b], speed, report)
+        if link is not None:
+            links[link_id] = link
     return list(links.values())
 
 
-def _bus_link(row, link_id, a: Station, b: Station, speed: src.SpeedModel) -> Link:
-    road = _number(row["route_length_km_median"])
-    if road > 0:
-        time_source = TimeSource.ROAD_LENGTH
-    else:
-        crow = _number(row["crowfly_km"]) or crowfly_km(a.lat, a.lon, b.lat, b.lon)
-        road, time_source = speed.road_factor * crow, TimeSource.ROAD_FACTOR
+def _bus_link(row, link_id, a: Station, b: Station, speed: src.SpeedModel, report) -> Link | None:
+    crow = crowfly_km(a.lat, a.lon, b.lat, b.lon)
+    daily, operators = int(_number(row["daily_records"])), int(_number(row["operators"]))
+    judged = judge_bus_row(daily, operators, _number(row["route_length_km_median"]), crow, speed)
+    report.bus_links_judged += 1
+    label = f"{a.name_uk} – {b.name_uk} ({link_id})"
+    if not judged.keep:
+        report.bus_links_dropped.append(f"{label}: {judged.notes[0]}")
+        return None
+    if judged.unverified:
+        report.bus_links_unverified.append(f"{label}: {judged.notes[0]}")
+    if judged.re_estimated:
+        why = "; ".join(n for n in judged.notes if not n.startswith("unverified"))
+        report.bus_links_re_estimated.append(f"{label}: {why}")
     flags = tuple(f.strip() for f in row["risk_context_flags"].split(";") if f.strip())
+    road = judged.road_km
     return Link(
         id=link_id,
         from_id=a.id,
@@ -541,10 +683,13 @@ def _bus_link(row, link_id, a: Station, b: Station, speed: src.SpeedModel) -> Li
         distance_km=round(road, 1),
         travel_minutes=round(speed.bus_minutes(road), 1),
         source=LinkSource.BUS_REGISTER_2019,
-        time_source=time_source,
-        operators=int(_number(row["operators"])),
-        daily_departures_2019=int(_number(row["daily_records"])),
+        time_source=TimeSource.ROAD_FACTOR if judged.re_estimated else TimeSource.ROAD_LENGTH,
+        source_note="; ".join(judged.notes),
+        operators=operators,
+        daily_departures_2019=daily,
         risk_context=flags,
+        unverified=judged.unverified,
+        penalty_minutes=speed.unverified_penalty_minutes if judged.unverified else 0.0,
     )
 
 
@@ -706,6 +851,33 @@ def _transfer_links(settlements, stations, speed: src.SpeedModel, hand_stops=())
     return links
 
 
+def _current_bus_stop_names(stations, settlements, aliases, report) -> None:
+    """Give 2019 bus stops that bear a pre-2016 name (Котовськ, Іллічівськ) the current one.
+
+    The aliases file names such a stop in a place's ``station`` list and its old name among
+    ``historic``; the old name stays searchable as a historic name of the stop.
+    """
+    for alias in aliases:
+        for sid in alias.stations:
+            stop = stations.get(sid)
+            if stop is None or stop.kind is not StationKind.BUS_STATION:
+                continue
+            if stop.name_uk not in alias.historic:
+                continue
+            stations[sid] = replace(
+                stop,
+                name_uk=alias.name,
+                name_latin=latin_name(alias.name),
+                historic_names=tuple(dict.fromkeys((*stop.historic_names, stop.name_uk))),
+            )
+            settlement = settlements.get(stop.settlement)
+            if settlement is not None and settlement.name_uk == stop.name_uk:
+                settlements[stop.settlement] = replace(
+                    settlement, name_uk=alias.name, name_latin=latin_name(alias.name)
+                )
+            report.bus_stops_renamed.append(f"{sid} {stop.name_uk} → {alias.name}")
+
+
 def _historic_names(stations, settlements, aliases: tuple[PlaceAliases, ...], report) -> None:
     """Give the former names of each aliased place to its main station (or stations named).
 
@@ -747,8 +919,13 @@ def _stations_named(stations, alias: PlaceAliases) -> list[str]:
 # named lines
 
 
-def _resolve_lines(config: dict, stations, links: list[Link]):
-    """Resolve every configured line to its stations and links; returns lines and new links."""
+def _resolve_lines(config: dict, stations, links: list[Link], speed: src.SpeedModel):
+    """Resolve every configured line to its stations and links; returns lines and new links.
+
+    The rail links of named lines and sections get their times from the kind of line
+    (:func:`_timed_by_kind`), so the main lines long-distance trains take win over minor
+    lines of similar length.
+    """
     rail = [link for link in links if link.mode is Mode.RAIL]
     through = _rail_graph(stations, [link for link in rail if not link.parallel])
     full = _rail_graph(stations, rail)
@@ -759,15 +936,108 @@ def _resolve_lines(config: dict, stations, links: list[Link]):
     lines, covering = [], defaultdict(list)
     seen = set()
     for entry in config.get("line", []):
-        line = _resolve_line(entry, stations, index, through, full, by_pair, seen)
+        line = _resolve_line(entry, stations, index, through, full, by_pair, seen, speed)
         lines.append(line)
         for link_id in line.link_ids:
             covering[link_id].append(line.id)
+    sections = [_section(entry, stations, rail, speed) for entry in config.get("section", [])]
+    kinds = _link_kinds(lines, sections, speed)
+    extra = _extra_minutes(config.get("line", []), lines, rail)
     new_links = [
-        replace(link, line_ids=tuple(covering[link.id])) if link.id in covering else link
+        _timed_by_kind(
+            replace(link, line_ids=tuple(covering[link.id])) if link.id in covering else link,
+            kinds.get(link.id),
+            speed,
+            extra.get(link.id, 0.0),
+        )
         for link in links
     ]
     return lines, new_links
+
+
+def _extra_minutes(entries, lines, rail: list[Link]) -> dict[str, float]:
+    """A line's ``extra_minutes`` shared over its through links by length."""
+    by_id = {link.id: link for link in rail}
+    extra: dict[str, float] = {}
+    for entry, line in zip(entries, lines, strict=True):
+        minutes = float(entry.get("extra_minutes", 0.0))
+        through = [by_id[i] for i in line.link_ids if not by_id[i].parallel]
+        total = sum(link.distance_km for link in through)
+        if minutes <= 0 or total <= 0:
+            continue
+        for link in line.link_ids:  # a parallel link spans the same stretch: its share too
+            extra[link] = minutes * by_id[link].distance_km / total
+    return extra
+
+
+def _section(entry: dict, stations, rail: list[Link], speed: src.SpeedModel) -> tuple:
+    """A ``[[section]]`` of the lines file as ``(kind, link ids)``: every rail link whose
+    midpoint lies inside its ``area`` (a ring of ``[lon, lat]``). An area, not a chain of hubs,
+    because a mountain crossing has parallel tracks (old and new tunnels) that a chain between
+    hubs would miss and the search would then take at plain speed.
+    """
+    try:
+        section_id, kind, ring = entry["id"], entry["kind"], entry["area"]
+        area = shapely.Polygon([(float(lon), float(lat)) for lon, lat in ring])
+    except (KeyError, TypeError, ValueError) as err:
+        raise DataError(f"lines: bad section {entry.get('id', entry)!r}: {err}") from err
+    if kind not in speed.line_kind_kmh:
+        raise DataError(f"section {section_id!r}: unknown kind {kind!r}", value=kind)
+    shapely.prepare(area)
+    inside = frozenset(
+        link.id
+        for link in rail
+        if area.contains(Point(*_midpoint(stations[link.from_id], stations[link.to_id])))
+    )
+    if not inside:
+        raise DataError(f"section {section_id!r}: no rail link inside its area", value=section_id)
+    return kind, inside
+
+
+def _midpoint(a: Station, b: Station) -> tuple[float, float]:
+    return (a.lon + b.lon) / 2, (a.lat + b.lat) / 2
+
+
+def _link_kinds(lines, sections, speed: src.SpeedModel) -> dict[str, str]:
+    """The kind of line each rail link is timed by: a section's kind, else the fastest kind of
+    the lines covering it (a link shared by an Intercity line and a slower one is upgraded
+    track)."""
+    kinds: dict[str, str] = {}
+    for line in lines:
+        for link_id in line.link_ids:
+            old = kinds.get(link_id)
+            if old is None or speed.line_kind_kmh[line.kind] > speed.line_kind_kmh[old]:
+                kinds[link_id] = line.kind
+    for kind, link_ids in sections:
+        kinds.update(dict.fromkeys(link_ids, kind))
+    return kinds
+
+
+def _timed_by_kind(link: Link, kind: str | None, speed: src.SpeedModel, extra=0.0) -> Link:
+    if kind is None or link.mode is not Mode.RAIL:
+        return link
+    minutes = round(speed.line_minutes(link.distance_km, kind) + extra, 2)
+    return replace(link, travel_minutes=minutes)
+
+
+def _through_services(config: dict, lines: list[Line]) -> list[dict]:
+    """The ``[[through]]`` entries of the lines file, checked: a name and two known lines.
+
+    Two lines in a row need not meet: track on no named line may lie between them
+    (Znamianka – Dolynska on the Kyiv – Kherson trains)."""
+    by_id = {line.id: line for line in lines}
+    services = []
+    for entry in config.get("through", []):
+        name, line_ids = entry.get("name", ""), list(entry.get("lines", []))
+        unknown = [lid for lid in line_ids if lid not in by_id]
+        if not name or len(line_ids) < 2 or unknown:
+            raise DataError(
+                f"lines: through service {name!r} needs a name and two known lines"
+                + (f"; unknown line {unknown[0]!r}" if unknown else ""),
+                value=name,
+            )
+        services.append({"name": name, "lines": line_ids})
+    return services
 
 
 def _rail_graph(stations, links) -> nx.Graph:
@@ -790,12 +1060,19 @@ def _name_index(stations) -> dict[str, list[str]]:
     return index
 
 
-def _resolve_line(entry, stations, index, through, full, by_pair, seen) -> Line:
+def _resolve_line(entry, stations, index, through, full, by_pair, seen, speed) -> Line:
     try:
         line_id, hubs = entry["id"], entry["hubs"]
         name_uk, name_en = entry["name_uk"], entry["name_en"]
+        kind = entry.get("kind", "main")
     except KeyError as err:
         raise DataError(f"lines: an entry lacks {err.args[0]!r}: {entry!r}") from err
+    if kind not in speed.line_kind_kmh:
+        raise DataError(
+            f"line {line_id!r}: unknown kind {kind!r}",
+            value=kind,
+            suggestions=sorted(speed.line_kind_kmh),
+        )
     if line_id in seen:
         raise DataError(f"lines: duplicate line id {line_id!r}", value=line_id)
     seen.add(line_id)
@@ -824,7 +1101,14 @@ def _resolve_line(entry, stations, index, through, full, by_pair, seen) -> Line:
     }
     estimated = any(lid.startswith("hand:") for lid in link_ids)
     return Line(
-        line_id, name_uk, name_en, tuple(hub_ids), tuple(chain), frozenset(link_ids), estimated
+        line_id,
+        name_uk,
+        name_en,
+        tuple(hub_ids),
+        tuple(chain),
+        frozenset(link_ids),
+        estimated,
+        kind,
     )
 
 

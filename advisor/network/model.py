@@ -18,9 +18,11 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from types import MappingProxyType
 
 import networkx as nx
@@ -29,6 +31,7 @@ from advisor.errors import UnknownLine, UnknownStation
 
 __all__ = [
     "Line",
+    "LineChange",
     "Link",
     "LinkSource",
     "Mode",
@@ -125,10 +128,20 @@ class Station:
     uz_code: str = ""
 
     def display_name(self, locale: str = "uk") -> str:
-        """The name to show in a page of *locale* (Ukrainian, else English or Latin)."""
+        """The name to show in a page of *locale*: Ukrainian, else the official Latin form.
+
+        Not ``name_en``: OpenStreetMap's English names mix styles ("Kazatin 1", "Lviv-Main",
+        "Kyiv Passenger Railway Station"); the official 2010 transliteration is what the
+        railway and the road signs use, and it already gives the English forms of the cities
+        that have one (Kyiv, Odesa, Lviv). ``name_en`` stays for search.
+
+        >>> Station("k", "Козятин-1", "Koziatyn-1", 49.7, 28.8, "UA-05", StationKind.RAIL_STATION,
+        ...         name_en="Kazatin 1").display_name("en")
+        'Koziatyn-1'
+        """
         if locale == "uk":
             return self.name_uk
-        return self.name_en or self.name_latin or self.name_uk
+        return self.name_latin or self.name_en or self.name_uk
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +171,22 @@ class Link:
     risk_context: tuple[str, ...] = ()
     """Oblast-level context of a bus link as the source states it (occupied, front-line,
     border areas); informative only, never a risk level."""
+    unverified: bool = False
+    """A 2019 register link without evidence of service (no daily record or no operator):
+    kept so a place is not cut off, labelled as such and priced with ``penalty_minutes``."""
+    penalty_minutes: float = 0.0
+    """Minutes a search adds to ``travel_minutes`` (never shown as travel time): the price of
+    an unverified link, so any verified way wins unless it is far longer."""
+
+    @property
+    def search_minutes(self) -> float:
+        """``travel_minutes`` plus the penalty a search weighs the link with.
+
+        >>> Link("b", "x", "y", Mode.BUS, 50, 60, LinkSource.BUS_REGISTER_2019,
+        ...      unverified=True, penalty_minutes=240).search_minutes
+        300.0
+        """
+        return float(self.travel_minutes + self.penalty_minutes)
 
     @property
     def is_estimated(self) -> bool:
@@ -184,10 +213,28 @@ class Line:
     station_ids: tuple[str, ...] = ()
     link_ids: frozenset[str] = frozenset()
     estimated: bool = False
+    kind: str = "main"
+    """The kind of line its estimated times come from (``[rail.line_kind]`` of the speed
+    model): ``intercity``, ``main``, ``single_track``, ``mountain`` or ``branch``."""
 
     def display_name(self, locale: str = "uk") -> str:
         """The line's name in *locale*."""
         return self.name_uk if locale == "uk" else self.name_en
+
+
+@dataclass(frozen=True, slots=True)
+class LineChange:
+    """A point where a rail trip leaves one named line for another (see
+    :meth:`Network.line_changes`).
+
+    ``through`` is True when a known through service runs from the one line onto the other;
+    otherwise the passenger may have to change trains at ``station_id``.
+    """
+
+    station_id: str
+    from_line: str
+    to_line: str
+    through: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,8 +350,173 @@ class Network:
         except KeyError:
             raise UnknownLine(f"unknown line {line_id!r}", field="line", value=line_id) from None
 
+    @cached_property
+    def hub_ids(self) -> frozenset[str]:
+        """The main hubs: every hub station of a named line (Koziatyn, Zhmerynka, Lozova …)."""
+        return frozenset(hub for line in self.lines.values() for hub in line.hubs)
+
+    @cached_property
+    def through_pairs(self) -> frozenset[frozenset[str]]:
+        """Pairs of named lines a known through service runs from one onto the other
+        (``metadata["through_services"]``, from the ``[[through]]`` entries of the lines file)."""
+        pairs = set()
+        for service in self.metadata.get("through_services", ()):
+            pairs.update(frozenset(p) for p in itertools.pairwise(service["lines"]))
+        return frozenset(pairs)
+
+    def hubs_on(self, station_ids: Sequence[str]) -> tuple[str, ...]:
+        """The main hubs a leg passes between its ends, in order, each once.
+
+        >>> net = _example_network()
+        >>> net.hubs_on(["kyiv", "fastiv", "k1", "koziatyn", "zh"])
+        ('fastiv', 'koziatyn')
+        >>> net.hubs_on(["kyiv", "fastiv"])
+        ()
+        """
+        inner = station_ids[1:-1]
+        ends = {station_ids[0], station_ids[-1]} if station_ids else set()
+        return tuple(dict.fromkeys(s for s in inner if s in self.hub_ids and s not in ends))
+
+    def line_changes(
+        self, station_ids: Sequence[str], link_ids: Sequence[str]
+    ) -> tuple[LineChange, ...]:
+        """Where a rail leg (its stations and the links between them) leaves one named line
+        for another, in order.
+
+        Links on no named line continue the line before them. A run of links is one line as
+        long as some line covers them all; the lines of a run are judged only once the run has
+        ended, so a change at Kyiv onto the Chernihiv line is judged as that line, not as any
+        of the lines leaving Kyiv. The change is placed at a hub both lines share
+        when the leg passes it, else where the new line's first link starts. It is ``through``
+        when a through service of the lines file runs from the one line onto the other.
+
+        >>> net = _example_network()
+        >>> st = ["kyiv", "fastiv", "koziatyn", "k1", "zh"]
+        >>> [(c.station_id, c.from_line, c.to_line, c.through)
+        ...  for c in net.line_changes(st, ["a", "b", "c", "d"])]
+        [('koziatyn', 'kyiv-koziatyn', 'koziatyn-zhmerynka', True)]
+        >>> [(c.station_id, c.to_line, c.through)
+        ...  for c in net.line_changes(["kyiv", "fastiv", "koziatyn", "sh"], ["a", "b", "e"])]
+        [('koziatyn', 'koziatyn-shepetivka', False)]
+        """
+        runs: list[tuple[int, set[str]]] = []  # (index of the first link, lines it may be)
+        for i, link_id in enumerate(link_ids):
+            lines = set(self.links[link_id].line_ids)
+            if not lines:
+                continue
+            if runs and runs[-1][1] & lines:
+                runs[-1][1].intersection_update(lines)
+            else:
+                runs.append((i, lines))
+        return tuple(
+            self._change(old, new, station_ids, i)
+            for (_, old), (i, new) in itertools.pairwise(runs)
+        )
+
+    def trim_end_walks(
+        self, station_ids: Sequence[str], link_ids: Sequence[str]
+    ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """A trip's stations and links without the walk at either end that only joins a bus
+        to the rail station the query named: a bus trip starts and ends at the city's bus
+        station; the walk stays where a rail leg joins.
+
+        >>> net = _example_network()
+        >>> net.trim_end_walks(["kyiv", "bus:k", "bus:f", "fastiv"], ["w1", "bus", "w2"])
+        (('bus:k', 'bus:f'), ('bus',))
+        >>> net.trim_end_walks(["fastiv", "kyiv", "bus:k", "bus:f"], ["a", "w1", "bus"])
+        (('fastiv', 'kyiv', 'bus:k', 'bus:f'), ('a', 'w1', 'bus'))
+        """
+        stations, links = list(station_ids), list(link_ids)
+        if len(links) > 1 and self._walk_to_bus(links[0], links[1]):
+            stations, links = stations[1:], links[1:]
+        if len(links) > 1 and self._walk_to_bus(links[-1], links[-2]):
+            stations, links = stations[:-1], links[:-1]
+        return tuple(stations), tuple(links)
+
+    def end_walk_ids(self, station_id: str) -> frozenset[str]:
+        """The walks from *station_id* (a rail station) to the bus station of its own town:
+        free at a trip's ends, where :meth:`trim_end_walks` leaves them out.
+
+        >>> sorted(_example_network().end_walk_ids("kyiv"))
+        ['w1']
+        """
+        station = self.stations.get(station_id)
+        if station is None or station_id not in self.graph:
+            return frozenset()
+        if station.kind is StationKind.BUS_STATION:
+            return frozenset()  # from the bus station, the walk leads to a train: it is real
+        return frozenset(
+            key
+            for _u, _v, key in self.graph.edges(station_id, keys=True)
+            if self._walk_within_town(self.links[key])
+        )
+
+    def _walk_within_town(self, walk: Link) -> bool:
+        if walk.mode is not Mode.TRANSFER:
+            return False
+        a, b = self.stations[walk.from_id], self.stations[walk.to_id]
+        return bool(a.settlement) and a.settlement == b.settlement
+
+    def _walk_to_bus(self, walk_id: str, next_id: str) -> bool:
+        ride = self.links[next_id]
+        return ride.mode is Mode.BUS and self._walk_within_town(self.links[walk_id])
+
+    def _change(self, old: set[str], new: set[str], station_ids, i: int) -> LineChange:
+        pairs = [(x, y) for x in sorted(old) for y in sorted(new)]
+        through = [p for p in pairs if frozenset(p) in self.through_pairs]
+        a, b = (through or pairs)[0]
+        shared = set(self.lines[a].hubs) & set(self.lines[b].hubs)
+        passed = [sid for sid in station_ids[: i + 1] if sid in shared]
+        at = passed[-1] if passed else self._nearest(station_ids[i], shared)
+        return LineChange(at, a, b, bool(through))
+
+    def _nearest(self, station_id: str, hubs: set[str]) -> str:
+        """The hub of *hubs* nearest *station_id* within 25 km (a trip that leaves one line
+        for another at a junction outside the hub still changes trains at the hub), else
+        *station_id* itself."""
+        here = self.stations[station_id]
+
+        def km(sid: str) -> float:
+            there = self.stations[sid]
+            dx = (there.lon - here.lon) * 71.0  # km per degree of longitude at 50° N
+            return ((there.lat - here.lat) * 111.2) ** 2 + dx**2
+
+        near = sorted((km(sid), sid) for sid in hubs if sid in self.stations)
+        return near[0][1] if near and near[0][0] <= 25.0**2 else station_id
+
     def links_between(self, a: str, b: str) -> list[Link]:
         """Every link joining stations *a* and *b* directly (parallel ones included)."""
         if not self.graph.has_edge(a, b):
             return []
         return [data["link"] for data in self.graph.get_edge_data(a, b).values()]
+
+
+def _example_network() -> Network:
+    """A tiny network for the doctests: Kyiv – Fastiv – Koziatyn – Zhmerynka and a branch."""
+    rail = StationKind.RAIL_STATION
+    stations = [Station(sid, sid, sid, 50.0, 30.0, "UA-32", rail, settlement=sid[0])
+                for sid in ("kyiv", "fastiv", "koziatyn", "k1", "zh", "sh")]  # fmt: skip
+    bus = StationKind.BUS_STATION
+    stations += [Station(s, s, s, 50.0, 30.0, "UA-32", bus, settlement=s[4])
+                 for s in ("bus:k", "bus:f")]  # fmt: skip
+
+    def link(lid, a, b, line):
+        return Link(lid, a, b, Mode.RAIL, 10, 8, LinkSource.OSM_TRACK, line_ids=(line,))
+
+    links = [
+        link("a", "kyiv", "fastiv", "kyiv-koziatyn"),
+        link("b", "fastiv", "koziatyn", "kyiv-koziatyn"),
+        link("c", "koziatyn", "k1", "koziatyn-zhmerynka"),
+        link("d", "k1", "zh", "koziatyn-zhmerynka"),
+        link("e", "koziatyn", "sh", "koziatyn-shepetivka"),
+        Link("w1", "kyiv", "bus:k", Mode.TRANSFER, 2, 20, LinkSource.TRANSFER_ESTIMATE),
+        Link("w2", "fastiv", "bus:f", Mode.TRANSFER, 1, 18, LinkSource.TRANSFER_ESTIMATE),
+        Link("bus", "bus:k", "bus:f", Mode.BUS, 70, 80, LinkSource.BUS_REGISTER_2019),
+    ]
+    lines = [
+        Line("kyiv-koziatyn", "", "", ("kyiv", "fastiv", "koziatyn")),
+        Line("koziatyn-zhmerynka", "", "", ("koziatyn", "zh")),
+        Line("koziatyn-shepetivka", "", "", ("koziatyn", "sh")),
+    ]
+    through = [{"name": "Kyiv – Zhmerynka", "lines": ["kyiv-koziatyn", "koziatyn-zhmerynka"]}]
+    return Network.build(stations, links, lines, {"through_services": through})

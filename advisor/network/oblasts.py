@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-__all__ = ["OBLASTS", "OBLAST_NAMES", "OblastName", "oblast_name"]
+__all__ = ["OBLASTS", "OBLAST_NAMES", "OblastName", "oblast_name", "oblast_of_koatuu"]
 
 
 @dataclass(frozen=True)
@@ -94,3 +94,23 @@ def oblast_name(iso: str, locale: str, short: bool = False) -> str:
     if locale == "uk":
         return entry.short_uk if short else entry.name_uk
     return entry.name_en
+
+
+#: ISO code by the first two digits of a KOATUU code (the 2019 bus register's settlement codes):
+#: the code says which oblast a settlement is in, its coordinates where it is.
+_KOATUU_PREFIX = MappingProxyType({
+    "01": "UA-43", "05": "UA-05", "07": "UA-07", "12": "UA-12", "14": "UA-14", "18": "UA-18",
+    "21": "UA-21", "23": "UA-23", "26": "UA-26", "32": "UA-32", "35": "UA-35", "44": "UA-09",
+    "46": "UA-46", "48": "UA-48", "51": "UA-51", "53": "UA-53", "56": "UA-56", "59": "UA-59",
+    "61": "UA-61", "63": "UA-63", "65": "UA-65", "68": "UA-68", "71": "UA-71", "73": "UA-77",
+    "74": "UA-74", "80": "UA-30", "85": "UA-40",
+})  # fmt: skip
+
+
+def oblast_of_koatuu(koatuu: str) -> str:
+    """The ISO code of the oblast a KOATUU code names, or ``""`` for an unknown prefix.
+
+    >>> oblast_of_koatuu("0710100000"), oblast_of_koatuu("4410100000"), oblast_of_koatuu("99")
+    ('UA-07', 'UA-09', '')
+    """
+    return _KOATUU_PREFIX.get(koatuu[:2], "")

@@ -85,12 +85,16 @@ FUZZY_CUTOFF = 70.0  # raw rapidfuzz ratio below which a key is not a candidate
 SUGGEST_CUTOFF = 50.0  # looser cutoff for "did you mean" suggestions
 LAYOUT_PENALTY = 3.0  # a query retyped from the other keyboard layout is a guess
 DERIVED_NAME_PENALTY = 1.0  # a name the station has only through its settlement
+HALT_PENALTY = 15.0  # a halt loses to a city of a similar name (Дмитрове, a halt in Odesa
+# oblast, for "Dymytrov"); it keeps the full score on its own exact name
+CITY_STATION_KM = 15.0  # "Київ-Дарниця": a station this close to a city is also "City-Name"
 RESOLVE_MIN_SCORE = 75.0  # a fuzzy match needs a rapidfuzz ratio of about 88
 AMBIGUITY_MARGIN = 4.0  # below the 5 points between an exact and a reduced name
 SAME_PLACE_KM = 15.0
 MIN_PREFIX_CHARS = 3
 MIN_FUZZY_CHARS = 3
 
+HALT = StationKind.HALT
 _KIND_ORDER = {
     StationKind.RAIL_STATION: 0,
     StationKind.BUS_STATION: 1,
@@ -337,7 +341,10 @@ class StationIndex:
         """
         if aliases is None:
             aliases = load_aliases()
-        stations = tuple(sorted(network.stations.values(), key=lambda s: s.id))
+        # Stations abroad (no oblast) are never a passenger's origin or destination here.
+        stations = tuple(
+            sorted((s for s in network.stations.values() if s.oblast_iso), key=lambda s: s.id)
+        )
         folded: dict[str, str] = {}  # many names repeat (Latin = English, alias = settlement)
 
         def fold(name: str) -> str:
@@ -346,6 +353,8 @@ class StationIndex:
         places = tuple(_reduced(fold(s.name_uk)) for s in stations)
         extra = _alias_names(stations, places, aliases)
         derived = _alias_names(stations, places, _settlement_aliases(network))
+        for pos, names in _city_station_names(network, stations).items():
+            derived.setdefault(pos, []).extend(names)
         by_key = _keys_by_station(stations, extra, derived, fold)
         keys = sorted(by_key)
         postings = tuple(
@@ -447,6 +456,8 @@ class StationIndex:
                 if allowed is not None and self._stations[posting.station].kind not in allowed:
                     continue
                 scored = (score - penalty - posting.penalty, posting.name)
+                if score < EXACT_SCORE and self._stations[posting.station].kind is HALT:
+                    scored = (scored[0] - HALT_PENALTY, posting.name)
                 if scored[0] > best.get(posting.station, (-1.0, ""))[0]:
                     best[posting.station] = scored
 
@@ -557,6 +568,34 @@ def _alias_names(
         for pos in targets:
             extra.setdefault(pos, []).extend((alias.name, *alias.names, *alias.historic))
     return extra
+
+
+def _city_station_names(network: Network, stations: Sequence[Station]) -> dict[int, list[str]]:
+    """ "City-Station" names for the rail stations of a city that bear a name of their own, as
+    the railway writes them: Дарниця is "Київ-Дарниця", Підзамче "Львів-Підзамче".
+
+    Cities are the settlements whose main station is a ticket hub (an Express code); a station
+    counts when it lies within :data:`CITY_STATION_KM` of the city's centre.
+    """
+    cities = [
+        s for s in network.settlements.values()
+        if any(network.stations[m].uz_code for m in s.main_station_ids if m in network.stations)
+    ]  # fmt: skip
+    names: dict[int, list[str]] = {}
+    for pos, station in enumerate(stations):
+        if station.kind is not StationKind.RAIL_STATION:
+            continue
+        for city in cities:
+            if abs(city.lat - station.lat) > 0.2:  # cheap cut before the great circle
+                continue
+            if crowfly_km(city.lat, city.lon, station.lat, station.lon) > CITY_STATION_KM:
+                continue
+            if matching_key(station.name_uk).startswith(matching_key(city.name_uk)):
+                continue  # Київ-Пас., Київ-Волинський already say "Київ"
+            names.setdefault(pos, []).extend(
+                (f"{city.name_uk}-{station.name_uk}", f"{city.name_latin}-{station.name_latin}")
+            )
+    return names
 
 
 def _settlement_aliases(network: Network) -> list[PlaceAliases]:

@@ -23,7 +23,7 @@ import csv
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from advisor import settings
@@ -139,6 +139,11 @@ class SpeedModel:
     bus_minimum_minutes: float = 10.0
     transfer_minimum_minutes: float = 15.0
     city_kmh: float = 15.0
+    unverified_penalty_minutes: float = 240.0
+    road_factor_min: float = 1.0
+    road_factor_max: float = 2.5
+    road_detour_allowance_km: float = 40.0
+    line_kind_kmh: dict = field(default_factory=dict)
 
     def rail_minutes(self, distance_km, usage, electrified, narrow_gauge=False) -> float:
         """Estimated minutes over *distance_km* of track of the given class."""
@@ -148,6 +153,14 @@ class SpeedModel:
             key = (usage if usage in ("main", "branch") else "unknown", bool(electrified))
             speed = self.rail_kmh[key]
         return max(self.rail_minimum_minutes, distance_km / speed * 60.0)
+
+    def line_minutes(self, distance_km: float, kind: str) -> float:
+        """Estimated minutes over *distance_km* of a named line of *kind* (``[rail.line_kind]``).
+
+        >>> SpeedModel(rail_kmh={}, line_kind_kmh={"main": 75.0}).line_minutes(75.0, "main")
+        60.0
+        """
+        return max(self.rail_minimum_minutes, distance_km / self.line_kind_kmh[kind] * 60.0)
 
     def bus_minutes(self, road_km: float) -> float:
         """Estimated minutes for *road_km* of intercity bus route."""
@@ -179,10 +192,16 @@ def load_speed_model(path: Path) -> SpeedModel:
             bus_minimum_minutes=float(bus["minimum_minutes"]),
             transfer_minimum_minutes=float(transfer["minimum_minutes"]),
             city_kmh=float(transfer["city_kmh"]),
+            unverified_penalty_minutes=float(bus["unverified_penalty_minutes"]),
+            road_factor_min=float(bus["road_factor_min"]),
+            road_factor_max=float(bus["road_factor_max"]),
+            road_detour_allowance_km=float(bus["road_detour_allowance_km"]),
+            line_kind_kmh={k: float(v) for k, v in rail["line_kind"].items()},
         )
     except KeyError as err:
         raise DataError(f"{Path(path).name}: missing key {err.args[0]!r}", value=str(path)) from err
-    speeds = [*rail_kmh.values(), model.narrow_gauge_kmh, model.bus_kmh, model.city_kmh]
+    speeds = [*rail_kmh.values(), *model.line_kind_kmh.values(), model.narrow_gauge_kmh]
+    speeds += [model.bus_kmh, model.city_kmh]
     if min(speeds) <= 0 or model.transfer_minimum_minutes <= 0:
         raise DataError(f"{Path(path).name}: speeds and the transfer minimum must be positive")
     return model

@@ -61,7 +61,7 @@ def build_advice(
     says that rather than only "estimates".
     """
     freshness = freshness or default_freshness(network)
-    candidates = list(candidates)
+    candidates = [_with_line_facts(c, network) for c in candidates]
     allowed = [c for c in candidates if _transfers(c) <= query.max_transfers]
     found = list(notices)
     if len(allowed) < len(candidates):
@@ -86,6 +86,27 @@ def default_freshness(network: Network | None) -> DataFreshness:
 
 
 # --- options -----------------------------------------------------------------------------
+
+
+def _with_line_facts(candidate: Candidate, network: Network | None) -> Candidate:
+    """*candidate* whose legs name the hubs they pass and, for an estimated rail leg, where
+    it leaves one named line for another with no known through service (a timetabled leg is
+    one real train: no change inside it)."""
+    if network is None:
+        return candidate
+    legs = tuple(_leg_facts(leg, network) for leg in candidate.legs)
+    return replace(candidate, legs=legs)
+
+
+def _leg_facts(leg, network: Network):
+    if leg.mode is Mode.TRANSFER:
+        return leg
+    known = [sid for sid in leg.station_ids if sid in network.stations]
+    changes = ()
+    if leg.mode is Mode.RAIL and not leg.trip_id and all(i in network.links for i in leg.link_ids):
+        found = network.line_changes(leg.station_ids, leg.link_ids)
+        changes = tuple(dict.fromkeys(c.station_id for c in found if not c.through))
+    return replace(leg, via_ids=network.hubs_on(known), change_ids=changes)
 
 
 def _options(candidates: Sequence[Candidate], query: Query, network: Network | None):
@@ -163,7 +184,7 @@ def _overlap(a: Candidate, b: Candidate, network: Network | None) -> float:
 
 def _transfers(candidate: Candidate) -> int:
     riding = [leg for leg in candidate.legs if leg.mode is not Mode.TRANSFER]
-    return max(0, len(riding) - 1)
+    return max(0, len(riding) - 1) + sum(len(leg.change_ids) for leg in riding)
 
 
 def _explained(option: Option, fastest: Option | None, network: Network | None) -> Option:

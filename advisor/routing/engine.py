@@ -60,7 +60,9 @@ def estimated_candidates(
     route). The query's ends must be stations of *network*."""
     search = _Search(RoutingGraph.of(network), risk_index, query)
     trips, notices = _candidates(search, query)
-    found = [Candidate(kind, _legs(trip, risk_index, query)) for kind, trip in trips]
+    found = [
+        Candidate(kind, _legs(_trimmed(trip, network), risk_index, query)) for kind, trip in trips
+    ]
     return found, notices
 
 log = logging.getLogger(__name__)
@@ -85,6 +87,8 @@ class _Search:
         self.levels = risk_index.link_levels(query.depart_at)
         self.query = query
         self.hidden = _hidden_links(rg, query)
+        network = rg.network
+        self.free = network.end_walk_ids(query.origin) | network.end_walk_ids(query.destination)
 
     def find(self, factors, modes: Collection[Mode]) -> _Trip | None:
         """The cheapest trip under *factors* using *modes* (plus transfers), or None."""
@@ -106,6 +110,7 @@ class _Search:
             change_minutes=self.query.bus_change_minutes,
             free_alight_at=end,
             affected=self._affected(factors),
+            free_links=self.free,
         )
 
     def _affected(self, factors) -> frozenset[str]:
@@ -231,6 +236,15 @@ def _single_mode(search: _Search, best: _Trip | None, within: bool, tolerance, m
 
 
 # --- legs -----------------------------------------------------------------------------
+
+
+def _trimmed(trip: _Trip, network: Network) -> _Trip:
+    """*trip* without a walk at either end that only joins a bus to the named rail station:
+    a bus trip starts and ends at the city's bus station (:meth:`Network.trim_end_walks`)."""
+    stations, link_ids = network.trim_end_walks(trip.stations, [lk.id for lk in trip.links])
+    if len(link_ids) == len(trip.links):
+        return trip
+    return _Trip(stations, tuple(network.links[i] for i in link_ids))
 
 
 def _legs(trip: _Trip, risk_index: RiskIndex, query: Query) -> tuple[Leg, ...]:

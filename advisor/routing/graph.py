@@ -24,7 +24,8 @@ change of bus, reported as a leg of ``bus_change_minutes``. A search over statio
 cannot see that (the cost of a bus link would depend on the link before it), so it may pick
 four short buses over one direct bus that is an hour longer, and report a total above the
 direct one. Here a bus link arrives at the ``OFF_BUS`` state of its end stop; from there a
-train or a transfer link leaves at no extra cost, but boarding another bus first passes an
+train or a transfer link leaves at no extra cost (a walk stays ``OFF_BUS``, so walking to the
+rail station and back is no free change), but boarding another bus first passes an
 "alight" edge whose cost is the request's change minutes (free at the trip's end). The search
 cost then equals the reported total exactly, the graphs are still built once per network,
 and the change minutes come from the request through :class:`Weigher`.
@@ -161,7 +162,7 @@ def _simple_graph(network: Network) -> nx.Graph:
 
 def _edge_data(links) -> dict:
     """Attributes of an edge between two adjacent stations (one hop, one alternative)."""
-    links = tuple(sorted(links, key=lambda lk: (lk.travel_minutes, lk.id)))
+    links = tuple(sorted(links, key=lambda lk: (lk.search_minutes, lk.id)))
     return _alts_data(((None, (links,)),))
 
 
@@ -176,7 +177,8 @@ def _alts_data(alts) -> dict:
     return {
         "alts": alts,
         "ids": frozenset(link.id for _nodes, hops in alts for hop in hops for link in hop),
-        "minutes": min(sum(hop[0].travel_minutes for hop in hops) for _nodes, hops in alts),
+        # search_minutes: an unverified 2019 bus link carries its penalty (Link.search_minutes)
+        "minutes": min(sum(hop[0].search_minutes for hop in hops) for _nodes, hops in alts),
         "mode": modes.pop() if len(modes) == 1 else None,
     }
 
@@ -303,10 +305,21 @@ def _split_bus(alts) -> tuple[tuple, tuple]:
 
 def _with_off_bus_exits(edges: list, boarding: int) -> list:
     """*edges* plus the ways out of each OFF_BUS state: every non-bus edge leaving the
-    *boarding* state of that station, at no extra cost, and the alight edge to it."""
+    *boarding* state of that station, at no extra cost, and the alight edge to it.
+
+    A walk (transfer) from an OFF_BUS state stays OFF_BUS: walking from the bus station to the
+    rail station and back must not dodge the price of a change of bus. From the rail station
+    a train leaves at no extra cost, and at the trip's end the alight edge is free.
+    """
     off_bus = {v for _u, v, _data in edges if v[1] == OFF_BUS}
+    walks = [(u, v) for u, v, data in edges if data.get("mode") is Mode.TRANSFER]
+    grew = True
+    while grew:  # walks from an OFF_BUS stop reach OFF_BUS states of their own
+        found = {(v[0], OFF_BUS) for u, v in walks if (u[0], OFF_BUS) in off_bus}
+        grew = not found <= off_bus
+        off_bus |= found
     exits = [
-        ((u[0], OFF_BUS), v, data)
+        ((u[0], OFF_BUS), (v[0], OFF_BUS) if data.get("mode") is Mode.TRANSFER else v, data)
         for u, v, data in edges
         if u[1] == boarding and v[1] != OFF_BUS and (u[0], OFF_BUS) in off_bus
     ]
@@ -336,9 +349,15 @@ class Weigher:
         level whose factor is not 1). Computed from *levels* when not given; the engine
         passes the set the risk index caches (see ``RiskIndex.links_at_levels``), because
         building it is a pass over every flagged link.
+    free_links : collection of str, optional
+        Link ids that cost nothing: the walks between the trip's end stations and the bus
+        stations of their towns, which the answer leaves out (a bus trip starts and ends at
+        the bus station), so the search cost still equals the reported total.
     """
 
-    __slots__ = ("_affected", "_change", "_end", "_factors", "_hidden", "_levels", "_modes")
+    __slots__ = (
+        "_affected", "_change", "_end", "_factors", "_free", "_hidden", "_levels", "_modes"
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -349,8 +368,10 @@ class Weigher:
         change_minutes: float = 0.0,
         free_alight_at: str | None = None,
         affected: frozenset[str] | None = None,
+        free_links: Collection[str] = (),
     ):
         self._levels = levels
+        self._free = frozenset(free_links)
         self._change = float(change_minutes)
         self._end = free_alight_at
         self._factors = factors
@@ -362,14 +383,16 @@ class Weigher:
             affected = frozenset(hidden_links) | {
                 link_id for link_id, level in levels.items() if factors[level] != 1.0
             }
-        self._affected = affected
+        self._affected = affected | self._free
 
     def link_cost(self, link: Link) -> float | None:
         """The weighted minutes of *link*, or None when it may not be used."""
         if link.mode not in self._modes or link.id in self._hidden:
             return None
         factor = self._factors[self._levels.get(link.id)]
-        return None if factor is None else link.travel_minutes * factor
+        if factor is None:
+            return None
+        return 0.0 if link.id in self._free else link.search_minutes * factor
 
     def best_link(self, links: tuple[Link, ...]) -> tuple[Link | None, float | None]:
         """The cheapest usable link of *links* and its cost."""

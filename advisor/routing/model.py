@@ -47,7 +47,7 @@ class Query:
     max_transfers: int = 4
     avoid_stations: frozenset[str] = frozenset()
     # Estimated time to change from one bus route to another at a bus station (never zero).
-    bus_change_minutes: float = 30.0
+    bus_change_minutes: float = 90.0  # as config/settings.toml [routing]
     avoid_lines: frozenset[str] = frozenset()
     arrive_by: bool = False
 
@@ -199,6 +199,11 @@ class Leg:
     arrival: datetime | None = None
     trip_id: str = ""
     route_name: str = ""
+    via_ids: tuple[str, ...] = ()
+    """The main hubs the leg passes between its ends ("via Koziatyn, Zhmerynka")."""
+    change_ids: tuple[str, ...] = ()
+    """Stations where an estimated rail leg leaves one named line for another and no through
+    service is known: a change of train may be needed there (counted as a change)."""
 
     @property
     def risk_level(self) -> RiskLevel | None:
@@ -237,9 +242,10 @@ class Option:
 
     @property
     def transfers(self) -> int:
-        """Number of changes between vehicles."""
+        """Number of changes between vehicles, with the changes of train that may be needed
+        inside a rail leg (``Leg.change_ids``)."""
         riding = [leg for leg in self.legs if leg.mode is not Mode.TRANSFER]
-        return max(0, len(riding) - 1)
+        return max(0, len(riding) - 1) + sum(len(leg.change_ids) for leg in riding)
 
     @property
     def flags(self) -> tuple[Flag, ...]:

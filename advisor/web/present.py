@@ -115,9 +115,32 @@ class Presenter:
         return gettext("(formerly %(name)s)", name=(own or names)[0])
 
     def bus_tags(self, leg: Leg) -> list:
-        """Labels saying where an estimated bus leg's data comes from (none for other legs)."""
+        """Labels saying where an estimated bus leg's data comes from (none for other legs),
+        whether its register route is unverified, and the register's own risk notes."""
         sources = bus_sources(leg, self.network)
-        return [tag for source, tag in BUS_SOURCE_TAGS.items() if source in sources]
+        tags = [tag for source, tag in BUS_SOURCE_TAGS.items() if source in sources]
+        links = [self.network.links[i] for i in leg.link_ids if i in self.network.links]
+        if leg.mode is Mode.BUS and any(link.unverified for link in links):
+            tags.append(gettext("unverified route: no daily trip or no operator in the register"))
+        notes = dict.fromkeys(note for link in links for note in link.risk_context)
+        tags.extend(gettext("register note: %(note)s", note=note) for note in notes)
+        return tags
+
+    def via(self, leg: Leg) -> str:
+        """ "via Koziatyn-1, Zhmerynka-Pasazhyrska" for the hubs a leg passes, else ""."""
+        if not leg.via_ids:
+            return ""
+        return gettext("via %(hubs)s", hubs=", ".join(map(self.station, leg.via_ids)))
+
+    def possible_changes(self, leg: Leg) -> list:
+        """One sentence per station where a change of train may be needed."""
+        return [
+            gettext(
+                "A change of train may be needed at %(station)s (no through train known).",
+                station=self.station(sid),
+            )
+            for sid in leg.change_ids
+        ]
 
     def leg_time(self, leg: Leg) -> str:
         """ "≈ 4 h 50 min (estimated)", or the timetabled clock times."""

@@ -417,16 +417,61 @@ def test_cli_search_refuses_bad_input(network, args, message):
 
 
 def test_every_station_is_found_by_its_own_names(network, index):
-    """Invariant over the whole dataset: each name of a station finds it with a full score."""
+    """Invariant over the whole dataset: each name of a station in Ukraine finds it with a
+    full score (stations abroad are never offered: see the next test)."""
     missed = []
     # Every station by its Ukrainian name; every seventh also by its Latin name (time).
-    for number, station in enumerate(network.stations.values()):
+    inside = (s for s in network.stations.values() if s.oblast_iso)
+    for number, station in enumerate(inside):
         names = (station.name_uk, station.name_latin) if number % 7 == 0 else (station.name_uk,)
         for name in filter(None, names):
             found = {m.station.id: m.score for m in index.search(name, limit=100)}
             if found.get(station.id) != 100.0:
                 missed.append((station.id, name, found.get(station.id)))
     assert not missed, missed[:10]
+
+
+def test_stations_abroad_are_never_suggested(network, index):
+    abroad = [s for s in network.stations.values() if not s.oblast_iso]
+    assert len(abroad) > 20  # Moldova, Belarus and Russia border points in the source
+    for station in abroad[::5]:
+        for finder in (index.search, index.suggest):
+            found = [m.station for m in finder(station.name_uk)]
+            assert all(s.oblast_iso for s in found), (station.name_uk, found)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_name", "oblast"),
+    [
+        ("Myrnohrad", "Центральна", "UA-14"),  # the town's station; not Kropyvnytskyi
+        ("Dymytrov", "Центральна", "UA-14"),  # the pre-2016 name; not a halt in Odesa oblast
+        ("Konstantinovka", "Костянтинівка", "UA-14"),  # the city before a Cherkasy halt
+        ("Київ-Дарниця", "Дарниця", "UA-30"),  # a named station of a city is itself
+        ("Kyiv-Darnytsia", "Дарниця", "UA-30"),
+        ("Львів-Підзамче", "Підзамче", "UA-46"),
+        ("Котовськ", "Подільськ", "UA-51"),  # renamed places, both ways
+        ("Podilsk", "Подільськ", "UA-51"),
+        ("Іллічівськ", "Чорноморськ", "UA-51"),
+    ],
+)
+def test_issue_12_search_cases(index, text, expected_name, oblast):
+    top = index.resolve(text)
+    assert top.name_uk.startswith(expected_name) and top.oblast_iso == oblast
+
+
+def test_renamed_bus_stops_bear_the_current_name_and_keep_the_old_one(network, index):
+    podilsk = network.get_station("bus:5111200000")
+    assert podilsk.name_uk == "Подільськ" and "Котовськ" in podilsk.historic_names
+    assert network.get_station("bus:5110800000").name_uk == "Чорноморськ"
+    assert "bus:5111200000" in [m.station.id for m in index.search("Котовськ", limit=3)]
+    assert "bus:5111200000" in [m.station.id for m in index.search("Подільськ", limit=3)]
+
+
+def test_halt_loses_to_a_city_of_a_similar_name_but_keeps_its_own_exact_name(index):
+    # "Dmytrove" is the halt's own Latin name: a full score; "Dymytrov" only resembles it
+    assert index.search("Дмитрове (1413 км)", limit=1)[0].station.kind is StationKind.HALT
+    near = {m.station.id: m.score for m in index.search("Dymytrov", limit=10)}
+    assert near.get("osm-node-3379973849", 0) < RESOLVE_MIN_SCORE
 
 
 @settings(max_examples=300, deadline=None)

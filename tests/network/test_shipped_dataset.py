@@ -52,9 +52,7 @@ def test_main_cities_connect_to_kyiv_by_rail(rail, city):
 
 def test_kramatorsk_reachable_only_through_estimated_links(net, rail):
     path = nx.shortest_path(rail, "kharkiv", KRAMATORSK)
-    sources = {
-        link.source for a, b in itertools.pairwise(path) for link in net.links_between(a, b)
-    }
+    sources = {link.source for a, b in itertools.pairwise(path) for link in net.links_between(a, b)}
     assert LinkSource.HAND_ADDED in sources  # the extract has no track there: say so
 
 

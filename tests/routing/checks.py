@@ -85,20 +85,48 @@ def check_advice(advice: Advice, network, levels) -> None:
         assert advice.recommended.verdict is not Verdict.NOT_ADVISED
 
 
+def _without_end_walks(network, stations):
+    def walk_to_bus(end, stop):
+        a, b = network.stations[end], network.stations[stop]
+        return b.kind == "bus_station" and a.kind != "bus_station" and a.settlement == b.settlement
+
+    if len(stations) > 2 and walk_to_bus(stations[0], stations[1]):
+        stations = stations[1:]
+    if len(stations) > 2 and walk_to_bus(stations[-1], stations[-2]):
+        stations = stations[:-1]
+    return stations
+
+
 def reference_trip(network, origin, destination, change_minutes, cost=None):
     """A plain Dijkstra over (station, arrived by bus) states, written independently of the
     engine: every link both ways at ``cost(link)`` (its minutes by default; None hides it),
-    plus *change_minutes* for a bus link taken right after another bus link.
+    plus *change_minutes* for a bus link taken after another bus link (walks between them
+    included).
+
+    The walk between an end station and the bus station of its own town costs nothing and
+    is left out of the stations when a bus follows it (a bus trip starts and ends at the bus
+    station).
 
     Returns (total, stations) or None when *destination* cannot be reached.
     """
-    cost = cost or (lambda link: link.travel_minutes)
+    plain = cost or (lambda link: link.travel_minutes)
+    ends = {origin, destination}
+
+    def end_walk(link):
+        a, b = network.stations[link.from_id], network.stations[link.to_id]
+        rail_end = {s.id for s in (a, b) if s.kind != "bus_station"} & ends
+        return link.mode is Mode.TRANSFER and rail_end and a.settlement == b.settlement != ""
+
+    def cost(link):
+        weight = plain(link)
+        return 0.0 if weight is not None and end_walk(link) else weight
+
     adjacency = defaultdict(list)
     for link in network.links.values():
         weight = cost(link)
         if weight is not None:
-            adjacency[link.from_id].append((link.to_id, link.mode is Mode.BUS, weight))
-            adjacency[link.to_id].append((link.from_id, link.mode is Mode.BUS, weight))
+            adjacency[link.from_id].append((link.to_id, link.mode, weight))
+            adjacency[link.to_id].append((link.from_id, link.mode, weight))
     done = set()
     heap = [(0.0, 0, origin, False, None)]
     tie = itertools.count(1)
@@ -114,10 +142,15 @@ def reference_trip(network, origin, destination, change_minutes, cost=None):
             while state is not None:
                 stations.append(state[0])
                 state = back[state]
-            return total, stations[::-1]
-        for other, bus, weight in adjacency[station]:
+            return total, _without_end_walks(network, stations[::-1])
+        for other, mode, weight in adjacency[station]:
+            bus = mode is Mode.BUS
             extra = change_minutes if bus and by_bus else 0.0
-            heapq.heappush(heap, (total + weight + extra, next(tie), other, bus, (station, by_bus)))
+            # a walk keeps "arrived by bus": walking to the rail station and back is no
+            # free change of bus
+            after = by_bus if mode is Mode.TRANSFER else bus
+            entry = (total + weight + extra, next(tie), other, after, (station, by_bus))
+            heapq.heappush(heap, entry)
     return None
 
 

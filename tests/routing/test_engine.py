@@ -70,8 +70,7 @@ def test_kramatorsk_high_section_rail_then_bus(tiny_network):
     assert path(rec) == [
         ("rail", "kyiv", "lozova"),
         ("transfer", "lozova", "bus:lozova"),
-        ("bus", "bus:lozova", "bus:kramatorsk"),
-        ("transfer", "bus:kramatorsk", "kramatorsk"),
+        ("bus", "bus:lozova", "bus:kramatorsk"),  # ends at the bus station: no walk to rail
     ]
     assert OptionKind.RAIL_THEN_BUS in rec.also_kinds
     direct = option(advice, OptionKind.FASTEST)
