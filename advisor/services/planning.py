@@ -49,6 +49,7 @@ class Services:
         network: Network | None = None,
         flag_source: FlagSource | None = None,
         clock: Callable[[], datetime] = utcnow,
+        alert_reader=None,
     ):
         self.settings = settings
         self.flag_source = flag_source or FileFlagSource([settings.baseline_flags_path])
@@ -59,6 +60,9 @@ class Services:
         self._refreshed_monotonic = float("-inf")
         self._lock = threading.Lock()
         self._timetable = None
+        # Air-raid alerts (advisor.services.alerts.AlertReader), read with every refresh.
+        self.alert_reader = alert_reader
+        self.alert_poller = None  # set by the wiring when this process may poll
 
     # -- the network --
 
@@ -95,21 +99,53 @@ class Services:
         and mark the state unavailable (never drop known flags)."""
         self._refreshed_monotonic = time.monotonic()
         previous = self._risk
+        alerts, alert_flags = self._read_alerts(previous)
         try:
             flags = tuple(self.flag_source.load_flags())
         except AdvisorError as err:
             log.warning("flag source failed, keeping the last good flags: %s", err.message)
             state = previous or self._last_good_state()
-            self._risk = replace(state, available=False, stale=True)
+            index = self._index(state.flags, alert_flags, state)
+            self._risk = replace(state, index=index, available=False, stale=True,
+                                 alert_flags=alert_flags, alerts=alerts)  # fmt: skip
             return self._risk
-        if previous is not None and previous.flags == flags:
-            index = previous.index  # same flags: keep the resolved index
-        else:
-            index = RiskIndex.build(flags, self.network)
+        index = self._index(flags, alert_flags, previous)
         problems = tuple(getattr(self.flag_source, "problems", ()))
         problems += tuple(f"{fid}: {msg}" for fid, msg in index.problems)
-        self._risk = RiskState(flags, index, self.clock(), True, False, problems)  # one swap
+        self._risk = RiskState(flags, index, self.clock(), True, False, problems,
+                               alert_flags=alert_flags, alerts=alerts)  # one swap
         return self._risk
+
+    def _index(self, flags, alert_flags, previous: RiskState | None) -> RiskIndex:
+        if (
+            previous is not None
+            and previous.flags == flags
+            and previous.alert_flags == alert_flags
+        ):
+            return previous.index  # same flags: keep the resolved index
+        return RiskIndex.build((*flags, *alert_flags), self.network)
+
+    def _read_alerts(self, previous: RiskState | None):
+        """The alert state from the store and its temporary flags (none when no feed)."""
+        if self.alert_reader is None:
+            return None, ()
+        from advisor.risk.alerts import alert_flags
+        from advisor.services.alerts import alert_policy
+
+        state = self.alert_reader.read(previous.alerts if previous is not None else None)
+        if previous is not None and previous.alerts is not None and (
+            previous.alerts.alerts == state.alerts
+        ):
+            return state, previous.alert_flags  # same alerts: the same flags
+        policy = alert_policy(self.settings)
+        now = self.clock()
+        in_force = [a for a in state.alerts if a.finished_at is None
+                    or now < a.finished_at + policy.grace]  # fmt: skip
+        flags, unplaced = alert_flags(in_force, self.network, policy)
+        for alert in unplaced:
+            log.warning("alert %s (%s) names no place on the network", alert.id,
+                        alert.location_oblast or alert.location_title)  # fmt: skip
+        return state, flags
 
     def _last_good_state(self) -> RiskState:
         # Nothing in memory yet (the source failed since start): the snapshot on disk, or
@@ -155,6 +191,8 @@ class Services:
     def freshness(self, state: RiskState) -> DataFreshness:
         """How old the data behind an answer planned with *state* is."""
         meta = self.network.metadata
+        alerts = state.alerts
+        limit = timedelta(seconds=self.settings.alerts_unavailable_after_seconds)
         return DataFreshness(
             flags_updated_at=state.updated_at,
             flags_stale=state.stale,
@@ -162,6 +200,8 @@ class Services:
             network_version=str(meta.get("version", "")),
             network_built_at=str(meta.get("built_at", "")),
             flags_origin=state.origin,
+            alerts_state="off" if alerts is None else alerts.state_at(self.clock(), limit),
+            alerts_updated_at=None if alerts is None else alerts.updated_at,
         )
 
     # -- timetables --
