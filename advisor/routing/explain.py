@@ -341,7 +341,11 @@ _NOTICE_TEXT[NoticeCode.ALERT_DATA_UNAVAILABLE] = (
     "Air-raid alert data is unavailable right now (last received {updated_at}); the last known "
     "alerts are applied. No alert shown does not mean there is none.",
 )
-_NOTICE_TEXT[NoticeCode.AIR_ALERT] = ("{place_uk}: тривога.", "{place_en}: alert.")
+# The generic sentence; answers carry one notice per alert built by alert_notices().
+_NOTICE_TEXT[NoticeCode.AIR_ALERT] = (
+    "Маршрут проходить через місце, де зараз тривога; потяги можуть затримувати на станціях.",
+    "The route passes a place under an alert now; trains may be held at stations.",
+)
 
 # Variants of a notice chosen by its ``reason`` detail.
 _NOTICE_VARIANTS = {

@@ -47,7 +47,7 @@ def service(server, tmp_path, monkeypatch):
         "database_url": f"sqlite:///{tmp_path / 'advisor.sqlite3'}",
         "alerts_poll_seconds": 0.2,
         "alerts_grace_minutes": 0.02,
-        "alerts_unavailable_after_seconds": 2.0,
+        "alerts_unavailable_after_seconds": 8.0,
         "flags_refresh_seconds": 0.1,
         "rate_limit_per_minute": 0,
     })  # fmt: skip
@@ -63,10 +63,14 @@ def test_alert_marks_the_trip_then_clears_after_grace(server, service):
     notices, body = wait_for(lambda: _with(client, "sumy", "air_alert"), "alert reaches answers")
     note = notices["air_alert"]
     assert note["message"].startswith("Сумська область: повітряна тривога з ")
-    assert body["freshness"]["alerts_state"] == "current"
+    assert body["freshness"]["alerts_state"] == "current", (body["freshness"], services.risk_state.alerts)
     legs = [leg for o in body["options"] for leg in o["legs"] if "alert:7" in leg["flag_ids"]]
     assert legs and all(leg["risk_level"] for leg in legs)
     assert "air_alert" not in codes(client, "lviv")[0]  # a trip elsewhere carries none
+    page = client.get("/?from=Київ&to=Суми&from_id=kyiv&to_id=sumy&lang=uk").get_data(as_text=True)
+    assert 'class="alert-box notice-air_alert" role="alert"' in page
+    assert "Сумська область: повітряна тривога з " in page
+    assert "alert-box" not in client.get("/?from=Київ&to=Львів&from_id=kyiv&to_id=lviv&lang=uk").get_data(as_text=True)
     server.set_alerts([])  # the alert ends; after the grace period the mark goes
     wait_for(lambda: "air_alert" not in codes(client, "sumy")[0], "alert cleared after grace")
 
