@@ -418,6 +418,7 @@ def alerts_poll(once):
     import signal
     import threading
 
+    from advisor.feeds.air_alerts import FEED_NAME
     from advisor.services.alerts import open_alert_poller
     from advisor.settings import load_settings
     from advisor.store import AlertStore, open_store
@@ -432,6 +433,8 @@ def alerts_poll(once):
     poller = open_alert_poller(settings, AlertStore(store.engine))
     if once:
         outcome = poller.poll_once()
+        if outcome.polled:  # a run from cron: the next run may be another process
+            poller.store.release_lease(FEED_NAME, poller.holder)
         click.echo(_poll_line(outcome))
         if outcome.error:
             raise SystemExit(1)

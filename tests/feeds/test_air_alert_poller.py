@@ -9,6 +9,7 @@ import pytest
 from advisor.feeds.air_alerts import FEED_NAME, AirAlertsClient, AlertPoller
 from advisor.store import AlertStore, open_store
 from tests.feeds.alert_server import TOKEN, AlertServer, alert
+from tests.store.databases import database_url, pg_url  # noqa: F401 - fixtures
 
 T0 = datetime(2026, 11, 30, 12, 10, tzinfo=UTC)
 
@@ -28,8 +29,9 @@ def server():
 
 
 @pytest.fixture
-def alert_store(tmp_path):
-    store = open_store(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+def alert_store(database_url):  # noqa: F811 - the imported fixture
+    """The alert tables of a fresh store, on SQLite and (when reachable) PostgreSQL."""
+    store = open_store(database_url)
     yield AlertStore(store.engine)
     store.engine.dispose()
 
@@ -130,3 +132,41 @@ def test_a_bad_alert_is_reported_and_the_rest_kept(server, alert_store):
     outcome = poller(server, alert_store).poll_once()
     assert [a["id"] for a in alert_store.read(FEED_NAME).alerts] == ["1"]
     assert outcome.problems == ("alert 2 has no location_title",)
+
+
+def test_cli_poll_once_writes_the_store_and_reports_failures(server, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from advisor.cli import main
+
+    monkeypatch.setenv("ADVISOR_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.sqlite3'}")
+    monkeypatch.setenv("ADVISOR_AIR_ALERTS_BASE_URL", server.url)
+    monkeypatch.setenv("ADVISOR_AIR_ALERTS_TOKEN", TOKEN)
+    server.set_alerts([alert(1)])
+    ok = CliRunner().invoke(main, ["alerts", "poll", "--once"])
+    assert ok.exit_code == 0 and ok.output.strip() == "alerts changed"
+    stored = AlertStore(open_store(f"sqlite:///{tmp_path / 'cli.sqlite3'}").engine)
+    assert _holder_of(stored) == ""  # --once gives the lease back for the next run
+    server.mode = "401"
+    failed = CliRunner().invoke(main, ["alerts", "poll", "--once"])
+    assert failed.exit_code == 1 and "HTTP 401 (the token was refused)" in failed.output
+    assert [a["id"] for a in stored.read(FEED_NAME).alerts] == ["1"]
+
+
+def test_cli_poll_refuses_without_a_token(monkeypatch):
+    from click.testing import CliRunner
+
+    from advisor.cli import main
+
+    monkeypatch.delenv("ADVISOR_AIR_ALERTS_TOKEN", raising=False)
+    result = CliRunner().invoke(main, ["alerts", "poll", "--once"])
+    assert result.exit_code != 0 and "ADVISOR_AIR_ALERTS_TOKEN" in result.output
+
+
+def _holder_of(alert_store):
+    from sqlalchemy import select
+
+    from advisor.store.alerts import AlertFeedRow
+
+    with alert_store._read() as session:
+        return session.scalar(select(AlertFeedRow.lease_holder))
