@@ -57,20 +57,20 @@ def service(server, tmp_path, monkeypatch):
 
 
 def test_alert_marks_the_trip_then_clears_after_grace(server, service):
-    client, services = service
+    client, _ = service
     started = (datetime.now(UTC) - timedelta(minutes=3)).isoformat().replace("+00:00", "Z")
     server.set_alerts([alert(7, started_at=started)])
     notices, body = wait_for(lambda: _with(client, "sumy", "air_alert"), "alert reaches answers")
     note = notices["air_alert"]
     assert note["message"].startswith("Сумська область: повітряна тривога з ")
-    assert body["freshness"]["alerts_state"] == "current", (body["freshness"], services.risk_state.alerts)
+    assert body["freshness"]["alerts_state"] == "current"
     legs = [leg for o in body["options"] for leg in o["legs"] if "alert:7" in leg["flag_ids"]]
     assert legs and all(leg["risk_level"] for leg in legs)
     assert "air_alert" not in codes(client, "lviv")[0]  # a trip elsewhere carries none
-    page = client.get("/?from=Київ&to=Суми&from_id=kyiv&to_id=sumy&lang=uk").get_data(as_text=True)
+    page = page_text(client, "Суми", "sumy")
     assert 'class="alert-box notice-air_alert" role="alert"' in page
     assert "Сумська область: повітряна тривога з " in page
-    assert "alert-box" not in client.get("/?from=Київ&to=Львів&from_id=kyiv&to_id=lviv&lang=uk").get_data(as_text=True)
+    assert "alert-box" not in page_text(client, "Львів", "lviv")
     server.set_alerts([])  # the alert ends; after the grace period the mark goes
     wait_for(lambda: "air_alert" not in codes(client, "sumy")[0], "alert cleared after grace")
 
@@ -87,6 +87,11 @@ def test_silent_feed_says_alert_data_unavailable_and_keeps_the_alert(server, ser
     assert "не означає, що тривоги немає" in notices["alert_data_unavailable"]["message"]
     lviv, _ = codes(client, "lviv")
     assert "alert_data_unavailable" in lviv and "air_alert" not in lviv
+
+
+def page_text(client, name, station_id):
+    url = f"/?from=Київ&from_id=kyiv&to={name}&to_id={station_id}&lang=uk"
+    return client.get(url).get_data(as_text=True)
 
 
 def _with(client, to, code):

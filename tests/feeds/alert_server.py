@@ -52,7 +52,7 @@ def _handler(server: AlertServer):
         def log_message(self, *args):  # keep test output clean
             pass
 
-        def do_GET(self):  # noqa: N802 - http.server's name
+        def do_GET(self):
             server.requests.append({"path": self.path, "headers": dict(self.headers)})
             if self.path != "/v1/alerts/active.json":
                 return self._send(404, b'{"message": "not found"}')
