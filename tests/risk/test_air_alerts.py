@@ -128,3 +128,37 @@ def test_alert_over_after_grace_no_longer_marks(shipped_network):
     assert _advice(shipped_network, [ended], "kyiv", "sumy", at=during_grace).has_notice(
         NoticeCode.AIR_ALERT
     )
+
+
+def test_docstring_examples():
+    import doctest
+
+    import advisor.risk.alerts
+    import advisor.routing.explain
+
+    for module in (advisor.risk.alerts, advisor.routing.explain):
+        result = doctest.testmod(module, verbose=False)
+        assert result.attempted > 0 and result.failed == 0, module.__name__
+
+
+@pytest.mark.parametrize(
+    ("state", "updated_at", "expected"),
+    [
+        ("current", NOW, []),
+        ("off", None, []),
+        ("unavailable", NOW, ["alert_data_unavailable"]),
+        ("unavailable", None, ["alert_data_unavailable"]),
+    ],
+)
+def test_alert_data_unavailable_is_said_never_no_alerts(state, updated_at, expected):
+    from advisor.routing.explain import freshness_notices
+    from advisor.routing.model import DataFreshness
+
+    fresh = DataFreshness(NOW, False, True, "v", "", alerts_state=state,
+                          alerts_updated_at=updated_at)  # fmt: skip
+    notices = freshness_notices(fresh)
+    assert [n.code.value for n in notices] == expected
+    for n in notices:
+        assert "не означає, що тривоги немає" in n.message_uk
+        assert "does not mean there is none" in n.message_en
+        assert ("2026-11-30 14:30" in n.message_uk) is (updated_at is not None)
