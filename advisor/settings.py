@@ -92,6 +92,7 @@ class Settings:
     alerts_max_backoff_seconds: float = 300.0
     alerts_unavailable_after_seconds: float = 120.0
     alerts_grace_minutes: float = 10.0
+    alerts_horizon_hours: float = 3.0
     alerts_poll_in_app: bool = True
     alert_levels: dict = field(default_factory=dict)
     partner_alert_feeds: tuple[str, ...] = ()
@@ -194,6 +195,7 @@ _FILE_KEYS = {
     ("alerts", "max_backoff_seconds"): ("alerts_max_backoff_seconds", _positive_float),
     ("alerts", "unavailable_after_seconds"): ("alerts_unavailable_after_seconds", _positive_float),
     ("alerts", "grace_minutes"): ("alerts_grace_minutes", float),
+    ("alerts", "horizon_hours"): ("alerts_horizon_hours", _positive_float),
     ("alerts", "poll_in_app"): ("alerts_poll_in_app", _bool),
     ("alerts", "levels"): ("alert_levels", _alert_levels),
     ("alerts", "partner_feeds"): ("partner_alert_feeds", _locales),

@@ -19,7 +19,9 @@ attaches the ``air_alert`` notice. What the network can place:
 
 Levels come from :class:`AlertPolicy` (``[alerts]`` in ``config/settings.toml``, with the
 reasoning there). An alert stays in force while the feed lists it and for ``grace`` after it
-ends (trains held at stations start again with delays).
+ends (trains held at stations start again with delays). An alert says what happens now, not
+tomorrow: while it lasts it applies to trips departing up to ``horizon`` after the time the
+flags are made (``now``); later trips are not marked.
 
 Examples
 --------
@@ -196,6 +198,7 @@ class AlertPolicy:
     )
     default_level: RiskLevel = RiskLevel.ADVISORY
     grace: timedelta = timedelta(minutes=10)
+    horizon: timedelta = timedelta(hours=3)
 
     def level_of(self, alert: AirAlert) -> RiskLevel:
         """The risk level *alert* carries.
@@ -212,25 +215,29 @@ class AlertPolicy:
 
 
 def alert_flags(
-    alerts: Iterable[AirAlert], network: Network | None, policy: AlertPolicy
+    alerts: Iterable[AirAlert],
+    network: Network | None,
+    policy: AlertPolicy,
+    now: datetime | None = None,
 ) -> tuple[tuple[Flag, ...], tuple[AirAlert, ...]]:
     """Temporary flags for *alerts*, and the alerts the network cannot place at all.
 
-    Each flag is in force from the alert's start to ``grace`` after its end (open while it
-    lasts); its id is ``alert:<id>`` (one per station for a city alert) and ``extra["air_alert"]``
+    Each flag is in force from the alert's start to ``grace`` after its end; while the alert
+    lasts, to ``horizon`` after *now* (open-ended when *now* is None). Its id is
+    ``alert:<id>`` (``alert:<id>:<station>`` for a city alert) and ``extra["air_alert"]``
     carries what the answer's notice needs.
     """
     flags: list[Flag] = []
     unplaced: list[AirAlert] = []
     for alert in alerts:
-        made = _flags_for(alert, network, policy)
+        made = _flags_for(alert, network, policy, now)
         flags.extend(made)
         if not made:
             unplaced.append(alert)
     return tuple(flags), tuple(unplaced)
 
 
-def _flags_for(alert: AirAlert, network: Network | None, policy: AlertPolicy) -> list[Flag]:
+def _flags_for(alert: AirAlert, network: Network | None, policy: AlertPolicy, now) -> list[Flag]:
     iso = alert.oblast_iso
     if iso is None:
         return []
@@ -240,7 +247,10 @@ def _flags_for(alert: AirAlert, network: Network | None, policy: AlertPolicy) ->
     place_uk, place_en = _place_names(alert, iso, exact=bool(stations) or whole)
     details = _details(alert, iso, place_uk, place_en, policy)
     uk, en = _reasons(alert, place_uk, place_en)
-    until = alert.finished_at + policy.grace if alert.finished_at is not None else None
+    if alert.finished_at is not None:
+        until = alert.finished_at + policy.grace
+    else:
+        until = now + policy.horizon if now is not None else None
     return [
         Flag(
             id=f"alert:{alert.id}" + (f":{target.station_id}" if stations else ""),

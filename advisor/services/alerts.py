@@ -49,7 +49,8 @@ def alert_policy(settings) -> AlertPolicy:
     levels = dict(defaults.levels)
     levels.update({k: RiskLevel.parse(v) for k, v in settings.alert_levels.items()})
     return AlertPolicy(MappingProxyType(levels), defaults.default_level,
-                       timedelta(minutes=settings.alerts_grace_minutes))  # fmt: skip
+                       timedelta(minutes=settings.alerts_grace_minutes),
+                       timedelta(hours=settings.alerts_horizon_hours))  # fmt: skip
 
 
 class AlertReader:

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from advisor.errors import AdvisorError, InvalidQuery
 from advisor.network.model import Network
@@ -63,6 +63,7 @@ class Services:
         # Air-raid alerts (advisor.services.alerts.AlertReader), read with every refresh.
         self.alert_reader = alert_reader
         self.alert_poller = None  # set by the wiring when this process may poll
+        self._alert_flags_made_at = datetime.min.replace(tzinfo=UTC)
 
     # -- the network --
 
@@ -133,15 +134,19 @@ class Services:
         from advisor.services.alerts import alert_policy
 
         state = self.alert_reader.read(previous.alerts if previous is not None else None)
-        if previous is not None and previous.alerts is not None and (
-            previous.alerts.alerts == state.alerts
-        ):
-            return state, previous.alert_flags  # same alerts: the same flags
         policy = alert_policy(self.settings)
         now = self.clock()
+        if (
+            previous is not None
+            and previous.alerts is not None
+            and previous.alerts.alerts == state.alerts
+            and now - self._alert_flags_made_at < policy.horizon / 4
+        ):
+            return state, previous.alert_flags  # same alerts: the same flags
+        self._alert_flags_made_at = now  # ongoing alerts mark trips up to the horizon from now
         in_force = [a for a in state.alerts if a.finished_at is None
                     or now < a.finished_at + policy.grace]  # fmt: skip
-        flags, unplaced = alert_flags(in_force, self.network, policy)
+        flags, unplaced = alert_flags(in_force, self.network, policy, now)
         for alert in unplaced:
             log.warning("alert %s (%s) names no place on the network", alert.id,
                         alert.location_oblast or alert.location_title)  # fmt: skip

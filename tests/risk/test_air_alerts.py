@@ -162,3 +162,13 @@ def test_alert_data_unavailable_is_said_never_no_alerts(state, updated_at, expec
         assert "не означає, що тривоги немає" in n.message_uk
         assert "does not mean there is none" in n.message_en
         assert ("2026-11-30 14:30" in n.message_uk) is (updated_at is not None)
+
+
+def test_an_ongoing_alert_marks_trips_within_the_horizon_only(shipped_network):
+    policy = AlertPolicy(horizon=timedelta(hours=3))
+    flags, _ = alert_flags([alert_from_dict(alert(1))], shipped_network, policy, now=NOW)
+    index = RiskIndex.build(flags, shipped_network)
+    soon = plan(shipped_network, index, Query("kyiv", "sumy", NOW + timedelta(hours=2)))
+    tomorrow = plan(shipped_network, index, Query("kyiv", "sumy", NOW + timedelta(days=1)))
+    assert soon.has_notice(NoticeCode.AIR_ALERT)
+    assert not tomorrow.has_notice(NoticeCode.AIR_ALERT)
