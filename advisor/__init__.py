@@ -63,5 +63,12 @@ def create_app(config: dict | None = None) -> Flask:
     api.register(app)
     web.register(app)
     operator.register(app)
-    serving.init_serving(app, rate_limited=[api.bp])
+    serving.init_serving(app, rate_limited=[api.bp, web.bp])
+    if settings.trusted_proxies:
+        # Only behind declared proxies is X-Forwarded-For the client's address: remote_addr
+        # (rate limits, sign-in limits, the audit log) then comes from the header.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=0, x_port=0)
     return app

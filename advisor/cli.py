@@ -40,10 +40,29 @@ def network_build(sources, out):
             settings.hand_links_path,
         )
         version = write_dataset(net, out or settings.network_dataset)
+        war_out = (out.parent / settings.war_geography_path.name) if out else None
+        war = _build_war_geography(
+            sources or settings.network_sources, war_out or settings.war_geography_path
+        )
     except AdvisorError as err:
         raise click.ClickException(err.message) from err
     click.echo(report.format())
     click.echo(f"wrote {out or settings.network_dataset} (version {version})")
+    click.echo(f"wrote {war_out or settings.war_geography_path} ({war})")
+
+
+def _build_war_geography(sources: Path, out: Path) -> str:
+    """Write the war geography file beside the dataset; returns a one-line summary."""
+    from advisor.network.war import build_war_geography, write_war_geography
+
+    if not (Path(sources) / "war").is_dir():
+        return f"no war/ folder in {sources}: war geography NOT written (the old file stays)"
+    document = build_war_geography(sources)
+    sha = write_war_geography(document, out)
+    return (
+        f"occupied territory: {document['source']} map of {document['map_date']}, "
+        f"sha256 {sha[:12]}"
+    )
 
 
 @network.command("info")
@@ -63,19 +82,16 @@ def network_info(dataset):
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
-def serve(host, port, workers):
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Requests each worker serves at once (gthread workers).")
+def serve(host, port, workers, threads):
     """Run the service under gunicorn (a production WSGI server) on the embedded defaults."""
+    from advisor.gunicorn_conf import SETTINGS
     from advisor.wsgi import Server
 
     # No preload: each worker opens its own database connections after the fork.
     Server(
-        {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "timeout": 30,
-            "graceful_timeout": 10,
-            "accesslog": None,  # the app writes one structured line per request itself
-        }
+        {**SETTINGS, "bind": f"{host}:{port}", "workers": workers, "threads": threads}
     ).run()
 
 
@@ -264,6 +280,35 @@ def users_create(username, role, password_stdin):
     except AdvisorError as err:
         raise click.ClickException(err.message) from err
     click.echo(f"created {user.role.value} account {user.username!r}")
+
+
+@users.command("update")
+@click.argument("username")
+@click.option("--role", type=click.Choice(["viewer", "operator", "admin"]), help="New role.")
+@click.option("--enable/--disable", "active", default=None, help="Restore or disable the account.")
+@click.option("--password", "new_password", is_flag=True, help="Set a new password (asked twice).")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+def users_update(username, role, active, new_password, password_stdin):
+    """Change an account: restore a disabled one, change its role or its password."""
+    import sys
+
+    from advisor.services import COMMAND_LINE
+
+    password = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif new_password:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if role is None and active is None and password is None:
+        raise click.UsageError("say what to change: --role, --enable/--disable or --password")
+    try:
+        user = _operations().update_user(
+            username, COMMAND_LINE, role=role, active=active, password=password
+        )
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    state = "active" if user.active else "disabled"
+    click.echo(f"{user.username!r} is now {user.role.value}, {state}")
 
 
 @users.command("list")
@@ -456,6 +501,83 @@ def _poll_line(outcome) -> str:
         return f"failed: {outcome.error} (next poll in {outcome.next_poll_seconds:g} s)"
     problems = "".join(f"\n  skipped: {p}" for p in outcome.problems)
     return ("alerts changed" if outcome.changed else "alerts unchanged") + problems
+
+
+# --- war maps (issue 11) -------------------------------------------------------------------
+
+
+@main.group("war-map")
+def war_map():
+    """Import, list and roll back the map of the occupied territory."""
+
+
+@war_map.command("import")
+@click.argument("file_or_url")
+@click.option("--date", "map_date", help="The map's date, YYYY-MM-DD (default: from its name).")
+@click.option("--force", is_flag=True, help="Accept a large change of the occupied area.")
+@click.option("--dry-run", is_flag=True, help="Validate and preview; store nothing.")
+def war_map_import(file_or_url, map_date, force, dry_run):
+    """Validate a map (file or URL), preview its impact and put it in force."""
+    import getpass
+    from datetime import date
+
+    from advisor.settings import load_settings
+    from advisor.war_maps import format_import, import_from
+
+    settings = load_settings()
+    try:
+        day = date.fromisoformat(map_date) if map_date else None
+    except ValueError as err:
+        raise click.BadParameter(f"{map_date!r} is not YYYY-MM-DD", param_hint="--date") from err
+    try:
+        result = import_from(settings, file_or_url, actor=f"console:{getpass.getuser()}",
+                             map_date=day, force=force, dry_run=dry_run)
+    except AdvisorError as err:
+        raise click.ClickException(f"{err.message}; the map in force is unchanged") from err
+    from advisor.network.dataset import load_network
+
+    for line in format_import(result, load_network(settings.network_dataset)):
+        click.echo(line)
+    if dry_run:
+        click.echo("dry run: nothing stored")
+    else:
+        click.echo(f"stored as version {result.record.version}, now in force")
+
+
+@war_map.command("list")
+def war_map_list():
+    """List every stored map version (the one in force marked *)."""
+    from advisor.settings import load_settings
+    from advisor.war_maps import list_war_maps, open_store_for
+
+    try:
+        versions = list_war_maps(open_store_for(load_settings()))
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    if not versions:
+        click.echo("no imported map; the shipped map is in force")
+    for v in versions:
+        mark = "*" if v.active else " "
+        when = v.created_at.isoformat(timespec="seconds") if v.created_at else ""
+        click.echo(f"{mark}{v.version:>4}  {v.map_date}  {v.source:<14} {v.checksum[:12]}  "
+                   f"{v.created_by:<20} {when}  {v.origin}")
+
+
+@war_map.command("rollback")
+@click.argument("version", type=int)
+def war_map_rollback(version):
+    """Put stored map VERSION back in force."""
+    import getpass
+
+    from advisor.settings import load_settings
+    from advisor.war_maps import open_store_for, rollback_war_map
+
+    try:
+        record = rollback_war_map(open_store_for(load_settings()), version,
+                                  actor=f"console:{getpass.getuser()}")
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    click.echo(f"version {record.version} (map of {record.map_date}) is in force again")
 
 
 if __name__ == "__main__":  # pragma: no cover

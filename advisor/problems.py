@@ -8,6 +8,7 @@ from flask import Response, json, request
 from werkzeug.exceptions import HTTPException
 
 from advisor.errors import AdvisorError
+from advisor.text import utf8_safe
 
 __all__ = ["problem_response", "wants_json"]
 
@@ -26,8 +27,10 @@ def problem_response(status: int, title: str, detail: str, code: str, **extra) -
         **extra,
     }
     body.setdefault("code", code)
+    # utf8_safe: a detail may echo a bad value (a lone surrogate); the answer still goes out.
     resp = Response(
-        json.dumps(body, ensure_ascii=False), status=status, mimetype="application/problem+json"
+        utf8_safe(json.dumps(body, ensure_ascii=False)), status=status,
+        mimetype="application/problem+json",
     )
     resp.headers["Cache-Control"] = "no-store"
     return resp

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from advisor import problems
 from advisor.errors import AdvisorError
+from advisor.text import utf8_safe
 
 __all__ = ["health_bp", "init_serving", "readiness_problems"]
 
@@ -62,8 +63,14 @@ def _init_rate_limit(app: Flask, blueprints: Iterable[Blueprint]) -> None:
         default_limits=[],
     )
     for blueprint in blueprints if per_minute > 0 else ():
-        limiter.limit(f"{per_minute}/minute")(blueprint)
+        # Pages as well as the API: the same search and engine sit behind both. Static files
+        # (a page's CSS and JS) are not counted.
+        limiter.limit(f"{per_minute}/minute", exempt_when=_is_static)(blueprint)
     app.extensions["advisor.limiter"] = limiter
+
+
+def _is_static() -> bool:
+    return (request.endpoint or "").endswith("static")
 
 
 def _start_request() -> None:
@@ -171,7 +178,7 @@ _ERROR_TITLES = {
 
 def _error_page(status: int, title: str, detail: str):
     body = render_template("error.html", status=status, title=title, detail=detail)
-    return body, status, {"Cache-Control": "no-store"}
+    return utf8_safe(body), status, {"Cache-Control": "no-store"}
 
 
 @health_bp.get("/healthz")

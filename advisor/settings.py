@@ -69,6 +69,8 @@ class Settings:
     lines_path: Path = CONFIG_DIR / "lines.toml"
     hand_links_path: Path = CONFIG_DIR / "hand_links.toml"
     baseline_flags_path: Path = CONFIG_DIR / "baseline_flags.toml"
+    war_geography_path: Path = PACKAGE_ROOT / "network" / "data" / "war_geography.json.gz"
+    war_bands_path: Path = CONFIG_DIR / "war_geography.toml"
     important_pairs_path: Path = CONFIG_DIR / "important_pairs.toml"
     default_tolerance: str = "balanced"
     max_transfers: int = 4
@@ -80,6 +82,7 @@ class Settings:
     default_locale: str = "uk"
     locales: tuple[str, ...] = ("uk", "en")
     rate_limit_per_minute: int = 120
+    trusted_proxies: int = 0
     session_minutes: int = 30
     signin_attempts_per_15_minutes: int = 5
     secret_key: str = field(default="", repr=False)
@@ -177,6 +180,8 @@ _FILE_KEYS = {
     ("network", "lines"): ("lines_path", _path),
     ("network", "hand_links"): ("hand_links_path", _path),
     ("network", "baseline_flags"): ("baseline_flags_path", _path),
+    ("network", "war_geography"): ("war_geography_path", _path),
+    ("network", "war_bands"): ("war_bands_path", _path),
     ("flags", "important_pairs"): ("important_pairs_path", _path),
     ("routing", "default_tolerance"): ("default_tolerance", str),
     ("routing", "max_transfers"): ("max_transfers", _positive_int),
@@ -188,6 +193,7 @@ _FILE_KEYS = {
     ("web", "default_locale"): ("default_locale", str),
     ("web", "locales"): ("locales", _locales),
     ("web", "rate_limit_per_minute"): ("rate_limit_per_minute", _positive_int),
+    ("web", "trusted_proxies"): ("trusted_proxies", _positive_int),
     ("security", "session_minutes"): ("session_minutes", _positive_int),
     ("alerts", "base_url"): ("air_alerts_base_url", str),
     ("alerts", "poll_seconds"): ("alerts_poll_seconds", _positive_float),
@@ -219,6 +225,7 @@ _ENV_KEYS = {
     "ADVISOR_AIR_ALERTS_TOKEN": ("air_alerts_token", str),
     "ADVISOR_AIR_ALERTS_POLL_SECONDS": ("alerts_poll_seconds", _positive_float),
     "ADVISOR_AIR_ALERTS_POLL_IN_APP": ("alerts_poll_in_app", _bool),
+    "ADVISOR_TRUSTED_PROXIES": ("trusted_proxies", _positive_int),
 }
 
 

@@ -12,6 +12,7 @@ import logging
 from gunicorn.app.base import BaseApplication
 
 from advisor import create_app
+from advisor.text import utf8_safe
 
 __all__ = ["Server", "configure_logging"]  # and ``app``, built on first access
 
@@ -28,7 +29,8 @@ class JsonFormatter(logging.Formatter):
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
+        # A logged value may hold a lone surrogate; the line must still be writable.
+        return utf8_safe(json.dumps(entry, ensure_ascii=False)).decode("utf-8")
 
 
 def configure_logging(level: int = logging.INFO) -> None:

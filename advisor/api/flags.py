@@ -31,6 +31,7 @@ from advisor.errors import Conflict, InvalidFlag, InvalidQuery, UnknownLine, Unk
 from advisor.risk.model import utcnow
 from advisor.risk.parse import parse_time
 from advisor.services import API_FLAG_FIELDS, Role
+from advisor.text import utf8_safe
 
 __all__ = ["MAX_BODY_BYTES"]
 
@@ -89,10 +90,25 @@ def update_flag(flag_id, principal):
 @requires(Role.OPERATOR)
 def move_flag(flag_id, action, principal):
     """Publish (draft → published) or withdraw (→ withdrawn); routing follows at once."""
-    version, by_etag = _expected_version(_json_body({"version"}, optional=True))
-    move = operations().publish_flag if action == "publish" else operations().withdraw_flag
-    flag = _versioned(by_etag, lambda: move(flag_id, version, principal))
+    allowed = {"version"} if action == "publish" else {"version", "reason"}
+    data = _json_body(allowed, optional=True)
+    version, by_etag = _expected_version(data)
+    if action == "publish":
+        flag = _versioned(by_etag, lambda: operations().publish_flag(flag_id, version, principal))
+    else:
+        reason = _reason(data.get("reason"))
+        flag = _versioned(
+            by_etag, lambda: operations().withdraw_flag(flag_id, version, principal, reason)
+        )
     return _flag_response(flag)
+
+
+def _reason(value) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > 500:
+        raise InvalidFlag("reason must be text of at most 500 characters", field="reason")
+    return value
 
 
 @bp.get("/flags/<flag_id>/history")
@@ -120,7 +136,7 @@ def list_audit(principal):
         principal,
         object_id=request.args.get("object") or None,
         limit=_query_int("limit", 100),
-        before_id=_query_int("before", None),
+        before_id=_query_int("before", None, low=1),
     )
     return _json({"entries": [audit_json(e) for e in entries], "count": len(entries)})
 
@@ -142,6 +158,8 @@ def _json_body(allowed, optional: bool = False) -> dict:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as err:
         raise BadRequest(f"the body is not valid JSON: {err}") from err
+    except RecursionError as err:  # e.g. 30,000 nested [ fit in the size limit
+        raise BadRequest("the body is nested too deeply to be a flag") from err
     if not isinstance(data, dict):
         raise InvalidFlag(f"the body must be a JSON object, not {type(data).__name__}")
     unknown = sorted(set(data) - set(allowed))
@@ -215,16 +233,23 @@ def _query_time(name: str):
         raise InvalidQuery(err.message, field=name, value=value) from err
 
 
-def _query_int(name: str, default):
+_BIGGEST_ID = 2**63 - 1  # a database BIGINT; larger numbers overflow the driver
+
+
+def _query_int(name: str, default, low: int = -_BIGGEST_ID):
     value = request.args.get(name)
     if value in (None, ""):
         return default
     try:
-        return int(value)
+        number = int(value[:30])
     except ValueError:
+        number = None
+    if number is None or len(value) > 30 or not low <= number <= _BIGGEST_ID:
         raise InvalidQuery(
-            f"{name} {value!r} is not a whole number", field=name, value=value
-        ) from None
+            f"{name} {value[:30]!r} is not a whole number from {low} to {_BIGGEST_ID}",
+            field=name, value=value[:30],
+        )
+    return number
 
 
 def _flag_response(flag, status: int = 200, public: bool = False) -> Response:
@@ -236,7 +261,7 @@ def _flag_response(flag, status: int = 200, public: bool = False) -> Response:
 
 def _json(body: dict, status: int = 200) -> Response:
     text = json.dumps(body, ensure_ascii=False)
-    resp = Response(text, status=status, mimetype="application/json")
+    resp = Response(utf8_safe(text), status=status, mimetype="application/json")
     # Flags change at any moment and drafts are private: clients revalidate every time.
     resp.headers["Cache-Control"] = "no-cache" if request.method == "GET" else "no-store"
     resp.headers["Vary"] = "Authorization"

@@ -12,6 +12,7 @@ from datetime import datetime
 from advisor.network.model import Network, Station
 from advisor.risk.model import Flag
 from advisor.risk.parse import flag_to_dict, target_to_dict
+from advisor.routing.explain import leg_badges
 from advisor.routing.model import Advice, DataFreshness, Leg, Notice, Option
 
 __all__ = [
@@ -113,6 +114,7 @@ def _leg_json(leg: Leg, network: Network, locale: str) -> dict:
         "time": _time_json(leg),
         "risk_level": leg.risk_level.value if leg.risk_level else None,
         "flag_ids": [f.id for f in leg.flags],
+        "badges": leg_badges(leg, locale),
         "route_name": leg.route_name,
         "trip_id": leg.trip_id,
     }
@@ -279,6 +281,8 @@ def _pair_json(pair, network) -> dict:
         "rail_after": _option_summary(pair.rail_after),
         "recommended_before": _option_summary(pair.recommended_before),
         "recommended_after": _option_summary(pair.recommended_after),
+        "changes": pair.changes,
+        "options_after": [_option_summary(option) for option in pair.options_after],
     }
 
 

@@ -27,7 +27,7 @@ Examples
 ...          Link("bc", "b", "c", Mode.RAIL, 70, 50, LinkSource.OSM_TRACK)]
 >>> net = Network.build(st, links, [])
 >>> from datetime import UTC, datetime
->>> from advisor.risk.model import Flag, RiskLevel, StationTarget
+>>> from advisor.risk.model import Flag, FlagStatus, PrecomputedTarget, RiskLevel, StationTarget
 >>> flag = Flag("f1", RiskLevel.HIGH, StationTarget("c"), "Удар", "Strike", "UZ", "ops")
 >>> sorted(resolve(flag, net).link_ids)
 ['bc']
@@ -45,7 +45,7 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 
@@ -58,7 +58,7 @@ from shapely.geometry.base import BaseGeometry
 from advisor.errors import AdvisorError
 from advisor.network.geo import crowfly_km
 from advisor.network.model import Mode, Network
-from advisor.risk.model import Flag, RiskLevel
+from advisor.risk.model import Flag, FlagStatus, PrecomputedTarget, RiskLevel
 
 __all__ = ["Coverage", "RiskIndex", "Shadows", "parallel_shadows", "resolve"]
 
@@ -317,6 +317,12 @@ def _bus_link(target, network, _shapes) -> Coverage:
     return Coverage(links, frozenset(stations))
 
 
+def _precomputed(target, network, _shapes) -> Coverage:
+    return Coverage(
+        target.link_ids & network.links.keys(), target.station_ids & network.stations.keys()
+    )
+
+
 def _oblast(target, network, shapes) -> Coverage:
     inside = {s.id for s in network.stations.values() if s.oblast_iso == target.oblast_iso}
     shape = shapes.get(target.oblast_iso) or _oblast_shape(network, target.oblast_iso)
@@ -462,7 +468,60 @@ _RESOLVERS = {
     "circle": _circle,
     "polygon": _polygon,
     "bus_link": _bus_link,
+    "precomputed": _precomputed,
 }
+
+
+def _apply_caps(flags: tuple[Flag, ...], network, oblast_shapes) -> tuple[Flag, ...]:
+    """Lower the war map's bands where a published ``caps_baseline`` flag says so.
+
+    Each band flag that a cap's coverage overlaps is split: the overlap becomes a copy at
+    the cap's level for the cap's validity window, plus copies at the band's own level
+    before and after that window; the rest keeps its full level. Done at build time so
+    every reader of the index (``by_link`` included) sees the same levels. Occupied
+    territory is never capped.
+    """
+    caps = [f for f in flags if f.caps_baseline and f.status is FlagStatus.PUBLISHED]
+    for cap in caps:
+        try:
+            cov = resolve(cap, network, oblast_shapes)
+        except AdvisorError:
+            continue  # the cap's own entry in the index reports the problem
+        flags = tuple(piece for flag in flags for piece in _capped(flag, cap, cov))
+    return flags
+
+
+def _capped(flag: Flag, cap: Flag, cov: Coverage) -> tuple[Flag, ...]:
+    extra = flag.extra
+    if (
+        extra.get("origin") != "war_map"
+        or extra.get("band") == "occupied"
+        or flag.level <= cap.level
+        or flag.target.kind != "precomputed"
+    ):
+        return (flag,)
+    target = flag.target
+    links, stations = target.link_ids & cov.link_ids, target.station_ids & cov.station_ids
+    if not links and not stations:
+        return (flag,)
+
+    def piece(suffix, link_ids, station_ids, **changes):
+        key = f"{target.key}~{cap.id}~{suffix}"
+        return replace(flag, id=f"{flag.id}~{cap.id}~{suffix}",
+                       target=PrecomputedTarget(key, station_ids, link_ids), **changes)
+
+    pieces = [
+        piece("rest", target.link_ids - links, target.station_ids - stations),
+        piece("capped", links, stations, level=cap.level,
+              active_from=cap.active_from, active_until=cap.active_until,
+              extra={**extra, "capped_by": cap.id, "cap_reason_uk": cap.reason_uk,
+                     "cap_reason_en": cap.reason_en, "band_level": flag.level.value}),
+    ]
+    if cap.active_from is not None:
+        pieces.append(piece("before", links, stations, active_until=cap.active_from))
+    if cap.active_until is not None:
+        pieces.append(piece("after", links, stations, active_from=cap.active_until))
+    return tuple(pieces)
 
 
 @dataclass(frozen=True)
@@ -489,7 +548,7 @@ class RiskIndex:
         oblast_shapes: Mapping[str, BaseGeometry] | None = None,
     ) -> RiskIndex:
         """Resolve every flag in *flags* on *network* and index them by link and station."""
-        flags = tuple(flags)
+        flags = _apply_caps(tuple(flags), network, oblast_shapes)
         coverage, problems = {}, []
         by_link, by_station = defaultdict(list), defaultdict(list)
         for flag in flags:

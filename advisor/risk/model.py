@@ -31,6 +31,7 @@ __all__ = [
     "LineTarget",
     "OblastTarget",
     "PolygonTarget",
+    "PrecomputedTarget",
     "RiskLevel",
     "SectionTarget",
     "StationTarget",
@@ -175,6 +176,21 @@ class BusLinkTarget:
     kind = "bus_link"
 
 
+@dataclass(frozen=True, slots=True)
+class PrecomputedTarget:
+    """Explicit station and link ids, computed elsewhere (the war map's baseline bands).
+
+    Built by :mod:`advisor.risk.geography`, never by an operator: the index resolves it
+    without geometry work. ``key`` names what computed it (map checksum and band), so two
+    targets compare cheaply.
+    """
+
+    key: str
+    station_ids: frozenset[str] = field(default=frozenset(), compare=False, hash=False)
+    link_ids: frozenset[str] = field(default=frozenset(), compare=False, hash=False)
+    kind = "precomputed"
+
+
 Target = (
     LineTarget
     | SectionTarget
@@ -183,6 +199,7 @@ Target = (
     | CircleTarget
     | PolygonTarget
     | BusLinkTarget
+    | PrecomputedTarget
 )
 AreaTarget = OblastTarget | CircleTarget | PolygonTarget
 
@@ -209,6 +226,10 @@ class Flag:
     published_at: datetime | None = None
     updated_at: datetime | None = None
     baseline: bool = False
+    caps_baseline: bool = False
+    """An operator's cap on the war map's bands: on this flag's target, a baseline band
+    above ``level`` counts as ``level`` while this flag is in force (occupied territory is
+    never capped). The flag's own level applies as usual."""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self):

@@ -63,9 +63,14 @@ from advisor.risk.model import (
     StationTarget,
     Target,
 )
+from advisor.text import check_text
 
 __all__ = [
+    "FLAG_ID_RE",
+    "KYIV_TZ",
+    "MAX_ID_CHARS",
     "MAX_REASON_CHARS",
+    "UKRAINE_OBLAST_CODES",
     "enum_by_name",
     "flag_from_dict",
     "flag_to_dict",
@@ -81,12 +86,27 @@ MAX_AUTHOR_CHARS = 120
 MAX_ID_CHARS = 80
 MAX_RADIUS_KM = 500.0
 MAX_RING_POINTS = 2000
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+# Times far outside any real flag window overflow when converted to UTC (year 1 or 9999
+# with an offset); refusing them early keeps the message readable.
+_EARLIEST_YEAR, _LATEST_YEAR = 1970, 2999
+FLAG_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+"""What a flag id looks like (1–:data:`MAX_ID_CHARS` of these characters)."""
 _OBLAST_RE = re.compile(r"^UA-\d{2}$")
+#: Targets an operator may cap the war map's bands on (issue 11).
+CAP_TARGETS = frozenset({"station", "line", "section"})
+
+UKRAINE_OBLAST_CODES = frozenset(
+    f"UA-{n:02d}"
+    for n in (5, 7, 9, 12, 14, 18, 21, 23, 26, 30, 32, 35, 40, 43, 46, 48, 51, 53, 56, 59,
+              61, 63, 65, 68, 71, 74, 77)
+)
+"""The 27 first-level subdivisions of Ukraine in ISO 3166-2:UA (24 oblasts, Crimea, Kyiv,
+Sevastopol)."""
 _TOP_KEYS = frozenset(
     {
         "id", "level", "target", "reason_uk", "reason_en", "source", "author", "active_from",
         "active_until", "status", "version", "published_at", "updated_at", "baseline",
+        "caps_baseline",
     }
 )
 _TARGET_FIELDS = {
@@ -111,8 +131,8 @@ def flag_from_dict(data: Mapping) -> Flag:
         raise InvalidFlag("the flag has no level", field="level")
     level = RiskLevel.parse(data["level"])
     target = target_from_dict(data.get("target"))
-    reason_uk = _text(data, "reason_uk", MAX_REASON_CHARS)
-    reason_en = _text(data, "reason_en", MAX_REASON_CHARS)
+    reason_uk = _text(data, "reason_uk", MAX_REASON_CHARS, multiline=True)
+    reason_en = _text(data, "reason_en", MAX_REASON_CHARS, multiline=True)
     if not reason_uk and not reason_en:
         raise InvalidFlag("the flag needs a reason in Ukrainian or English", field="reason_uk")
     source = _text(data, "source", MAX_SOURCE_CHARS)
@@ -121,6 +141,14 @@ def flag_from_dict(data: Mapping) -> Flag:
     active_from = _optional_time(data, "active_from")
     active_until = _optional_time(data, "active_until")
     flag_id = _flag_id(data)
+    caps = _bool(data.get("caps_baseline", False), "caps_baseline")
+    if caps and (target.kind not in CAP_TARGETS or level is RiskLevel.SUSPENDED):
+        raise InvalidFlag(
+            "caps_baseline lowers the war map's band on one station, line or section to a "
+            f"level below suspended; not on a {target.kind} target at {level.value}",
+            field="caps_baseline",
+            value=target.kind,
+        )
     return Flag(
         id=flag_id,
         level=level,
@@ -136,6 +164,7 @@ def flag_from_dict(data: Mapping) -> Flag:
         published_at=_optional_time(data, "published_at"),
         updated_at=_optional_time(data, "updated_at"),
         baseline=_bool(data.get("baseline", False), "baseline"),
+        caps_baseline=caps,
     )
 
 
@@ -156,6 +185,7 @@ def flag_to_dict(flag: Flag) -> dict:
         "published_at": _iso(flag.published_at),
         "updated_at": _iso(flag.updated_at),
         "baseline": flag.baseline,
+        "caps_baseline": flag.caps_baseline or None,  # only written when set
     }
     return {key: value for key, value in data.items() if value is not None}
 
@@ -185,7 +215,18 @@ def target_from_dict(data) -> Target:
 
 
 def target_to_dict(target: Target) -> dict:
-    """The dict shape of *target* (``ring`` as a list of ``[lon, lat]`` pairs)."""
+    """The dict shape of *target* (``ring`` as a list of ``[lon, lat]`` pairs).
+
+    A ``precomputed`` target (the war map's bands) is shown by its key and counts only: it
+    is built from the map, never read back from a dict.
+    """
+    if target.kind == "precomputed":
+        return {
+            "kind": target.kind,
+            "key": target.key,
+            "station_count": len(target.station_ids),
+            "link_count": len(target.link_ids),
+        }
     _cls, names = _TARGET_FIELDS[target.kind]
     data = {"kind": target.kind}
     for name in names:
@@ -216,6 +257,12 @@ def parse_time(value, field: str = "time") -> datetime:
             ) from None
     else:
         raise InvalidFlag(f"{field} {value!r} is not a time", field=field, value=str(value))
+    if not _EARLIEST_YEAR <= moment.year <= _LATEST_YEAR:
+        raise InvalidFlag(
+            f"{field} {value!s:.40} is outside the years {_EARLIEST_YEAR}–{_LATEST_YEAR}",
+            field=field,
+            value=str(value)[:40],
+        )
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=KYIV_TZ)
     return moment.astimezone(UTC)
@@ -256,13 +303,13 @@ def validate_against(flag: Flag, network) -> None:
 # --- private helpers -------------------------------------------------------------------
 
 
-def _text(data: Mapping, name: str, limit: int) -> str:
+def _text(data: Mapping, name: str, limit: int, multiline: bool = False) -> str:
     value = data.get(name)
     if value is None:
         return ""
     if not isinstance(value, str):
         raise InvalidFlag(f"{name} must be text, not {type(value).__name__}", field=name)
-    value = value.strip()
+    value = check_text(value, name, multiline=multiline, error=InvalidFlag).strip()
     if len(value) > limit:
         raise InvalidFlag(
             f"{name} is {len(value)} characters long; the limit is {limit}",
@@ -286,7 +333,7 @@ def _flag_id(data: Mapping) -> str:
             {k: v for k, v in data.items() if k != "id"}, sort_keys=True, default=str
         )
         return "f-" + hashlib.sha1(canonical.encode("utf-8")).hexdigest()[:12]
-    if not isinstance(value, str) or len(value) > MAX_ID_CHARS or not _ID_RE.match(value):
+    if not isinstance(value, str) or len(value) > MAX_ID_CHARS or not FLAG_ID_RE.fullmatch(value):
         raise InvalidFlag(
             f"flag id {value!r} must be 1–{MAX_ID_CHARS} letters, digits or _.:-",
             field="id",
@@ -333,7 +380,7 @@ def _station_ref(data: Mapping, name: str) -> str:
     value = data[name]
     if not isinstance(value, str) or len(value) > MAX_ID_CHARS:
         raise InvalidFlag(f"{name} {value!r} is not a station id", field=f"target.{name}")
-    return value.strip()
+    return check_text(value, f"target.{name}", error=InvalidFlag).strip()
 
 
 def _number(data: Mapping, name: str, low: float, high: float) -> float:
@@ -353,7 +400,15 @@ def _number(data: Mapping, name: str, low: float, high: float) -> float:
 
 
 def _build_simple(cls, data):
-    return cls(*(_station_ref(data, name) for name in _TARGET_FIELDS[cls.kind][1]))
+    target = cls(*(_station_ref(data, name) for name in _TARGET_FIELDS[cls.kind][1]))
+    if getattr(target, "from_station", None) and target.from_station == target.to_station:
+        raise InvalidFlag(
+            f"a {cls.kind.replace('_', ' ')} runs between two different stations, not from "
+            f"{target.from_station!r} to itself (flag the station instead)",
+            field="target.to_station",
+            value=target.to_station,
+        )
+    return target
 
 
 def _build_oblast(cls, data):
@@ -363,6 +418,12 @@ def _build_oblast(cls, data):
             f"oblast {data['oblast_iso']!r} is not an ISO 3166-2 code like UA-63",
             field="target.oblast_iso",
             value=data["oblast_iso"],
+        )
+    if code not in UKRAINE_OBLAST_CODES:
+        raise InvalidFlag(
+            f"{code} is not an oblast of Ukraine (ISO 3166-2:UA has UA-05 … UA-77)",
+            field="target.oblast_iso",
+            value=code,
         )
     return cls(code)
 

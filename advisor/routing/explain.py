@@ -15,11 +15,18 @@ Examples
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from advisor.network.geo import KYIV_TZ as KYIV
 from advisor.network.model import LinkSource, Mode, Network
 from advisor.network.oblasts import OBLAST_NAMES
+from advisor.risk.geography import (
+    OCCUPIED_BAND,
+    OccupiedPlace,
+    badge,
+    describe_war_flag,
+    is_war_flag,
+)
 from advisor.risk.model import Flag, RiskLevel
 from advisor.routing.model import DataFreshness, Notice, NoticeCode, Option, OptionKind, Verdict
 
@@ -31,7 +38,9 @@ __all__ = [
     "explain",
     "format_time",
     "freshness_notices",
+    "leg_badges",
     "notice",
+    "occupied_notices",
 ]
 
 LEVEL_NAMES = {
@@ -46,7 +55,10 @@ def describe_flag(flag: Flag, network: Network | None, locale: str) -> str:
     """'<place>, flagged <level> since <date> by <source>' in *locale* (``uk`` or ``en``).
 
     The Ukrainian place is in the accusative ("перетинає ділянку …", "через Сумську область").
+    A flag of the war map says it is the baseline from geography, not an operator's flag.
     """
+    if is_war_flag(flag):
+        return describe_war_flag(flag, locale)
     alert = flag.extra.get("air_alert")
     if alert is not None:  # an alert is described by its place, kind and start, not a level
         reason = flag.reason(locale).split(";")[0]
@@ -207,6 +219,38 @@ def _flag_freshness_notices(freshness: DataFreshness) -> list[Notice]:
     return [notice(code, updated_at=format_time(freshness.flags_updated_at))]
 
 
+def occupied_notices(network: Network, risk_index, query) -> list[Notice]:
+    """An ``occupied`` notice for each end of *query* that lies in occupied territory on the
+    war map in force (a synthetic baseline flag of the ``occupied`` band covers it), naming
+    the place and the map's date in both languages.
+    """
+    notices = []
+    for end in dict.fromkeys((query.origin, query.destination)):
+        flag = next(
+            (f for f in risk_index.flags_at_station(end, query.depart_at)
+             if is_war_flag(f) and f.extra.get("band") == OCCUPIED_BAND),
+            None,
+        )  # fmt: skip
+        if flag is None:
+            continue
+        place = OccupiedPlace(
+            end, _station_name(end, network, "uk"), _station_name(end, network, "en"),
+            date.fromisoformat(flag.extra["map_date"]), str(flag.extra.get("map_source", "")),
+        )  # fmt: skip
+        notices.append(Notice(
+            NoticeCode.OCCUPIED, place.notice("uk") + ".", place.notice("en") + ".",
+            {"station_id": end, "map_date": flag.extra["map_date"],
+             "map_source": place.map_source},
+        ))  # fmt: skip
+    return notices
+
+
+def leg_badges(leg, locale: str) -> list[str]:
+    """The war map's badges of *leg*: how far from the front line or a border its flagged part
+    runs, with the map's date ("за 6 км від лінії фронту (мапа від 22.08.2026)")."""
+    ids = (*leg.link_ids, *leg.station_ids)
+    found = (badge(flag, ids, locale) for flag in leg.flags if is_war_flag(flag))
+    return [text for text in found if text]
 def _alert_freshness_notices(freshness: DataFreshness) -> list[Notice]:
     """"Alert data unavailable" while the alert feed is silent; never "no alerts"."""
     if freshness.alerts_state != "unavailable":
@@ -320,6 +364,10 @@ _NOTICE_TEXT = {
         "орієнтовні; уточнюйте в Укрзалізниці.",
         "Railway replacement bus (reported in the press in early 2026): route and times are "
         "estimates; check with Ukrzaliznytsia.",
+    ),
+    NoticeCode.OCCUPIED: (  # the usual text names the place: see occupied_notices()
+        "Пункт цієї поїздки — тимчасово окупована територія; сполучення немає.",
+        "A place of this trip is temporarily occupied territory; there is no service.",
     ),
     NoticeCode.TOO_MANY_TRANSFERS: (
         "Варіанти з більш ніж {max_transfers} пересадками не показано.",

@@ -164,6 +164,9 @@ class NoticeCode(StrEnum):
     ALERT_DATA_UNAVAILABLE = "alert_data_unavailable"
     """The alert feed has not answered for longer than the configured limit: the alerts
     known last are applied, and no alert shown does not mean there is none."""
+    OCCUPIED = "occupied"
+    """The origin or destination lies in temporarily occupied territory on the war map in
+    force (named with the map's date): there is no service, and nothing is advised."""
 
 
 @dataclass(frozen=True)

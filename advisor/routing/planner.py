@@ -27,7 +27,7 @@ from advisor.network.model import Network
 from advisor.risk.coverage import RiskIndex
 from advisor.routing.answer import build_advice, default_freshness
 from advisor.routing.engine import estimated_candidates
-from advisor.routing.explain import notice
+from advisor.routing.explain import notice, occupied_notices
 from advisor.routing.model import (
     Advice,
     DataFreshness,
@@ -56,6 +56,9 @@ def plan(
     problem = _endpoint_problem(network, query)
     if problem is not None:
         return build_advice(query, (), network=network, freshness=freshness, notices=[problem])
+    occupied = occupied_notices(network, risk_index, query)
+    if occupied:  # no service there: an answer in its own words, never "no connection"
+        return build_advice(query, (), network=network, freshness=freshness, notices=occupied)
     if timetable is not None:
         advice = _timetabled(network, risk_index, query, freshness, timetable)
         if advice is not None:

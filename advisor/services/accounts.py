@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 
@@ -19,6 +20,7 @@ from advisor.errors import (
 )
 from advisor.risk.model import utcnow
 from advisor.store import Role, Store, Token, User
+from advisor.text import check_text
 
 __all__ = [
     "COMMAND_LINE",
@@ -27,6 +29,7 @@ __all__ = [
     "FailureLimiter",
     "IssuedToken",
     "Principal",
+    "StoreFailureCounter",
     "hash_token",
     "require_role",
 ]
@@ -79,34 +82,86 @@ COMMAND_LINE = Principal("cli", Role.ADMIN, "local")
 server is trusted with first set-up; the audit log records them as ``cli``."""
 
 
-class FailureLimiter:
-    """Counts failed sign-ins and bad tokens per client address in the store.
+class StoreFailureCounter:
+    """Failures kept in the store, so every gunicorn worker and instance shares one count.
 
-    Store-backed rather than in-process so that every gunicorn worker (and the console)
-    shares one count. While an address is over *limit* failures in *window_seconds*, every
-    attempt from it is refused with :class:`RateLimited` — even a correct one, or guessing
-    would simply continue.
+    The counting back-end of :class:`FailureLimiter`: any object with these two methods
+    will do (an in-process dict in tests, Redis once limits are shared that way).
     """
 
-    def __init__(self, store: Store, limit: int, window_seconds: float, clock=utcnow):
+    def __init__(self, store: Store):
         self.store = store
+
+    def count(self, key: str, since: datetime) -> int:
+        """Failures recorded under *key* after *since*."""
+        return self.store.count_auth_failures(key, since)
+
+    def add(self, key: str, at: datetime, prune_before: datetime) -> None:
+        """Record one failure under *key* at *at*; forget those before *prune_before*."""
+        self.store.add_auth_failure(key, at, prune_before=prune_before)
+
+
+class FailureLimiter:
+    """Counts failed sign-ins and bad tokens per presented credential and per address.
+
+    - Per credential (a token; a user name from one address): once over *limit* failures in
+      *window_seconds*, that credential is refused with :class:`RateLimited`, even when it is
+      right, or guessing one account's password would simply continue. A valid token is
+      never blocked by other people's bad tokens, and nobody can lock an operator out from
+      another address.
+    - Per address: once over *limit*, further *failures* from it answer 429 instead of 401,
+      but a valid credential from the same address still passes, so one office behind a
+      NAT (or everyone behind a proxy that is not declared in ``[web] trusted_proxies``)
+      cannot be locked out by one bad client.
+
+    *counter* is where counts live (:class:`StoreFailureCounter`, or a :class:`Store`,
+    which is wrapped in one).
+    """
+
+    def __init__(self, counter, limit: int, window_seconds: float, clock=utcnow):
+        self.counter = StoreFailureCounter(counter) if isinstance(counter, Store) else counter
         self.limit = limit
         self.window = timedelta(seconds=window_seconds)
         self.clock = clock
 
-    def check(self, kind: str, address: str) -> None:
-        """Raise :class:`RateLimited` if *address* has used up its attempts of *kind*."""
-        since = self.clock() - self.window
-        if self.store.count_auth_failures(f"{kind}:{address}", since) >= self.limit:
-            raise RateLimited(
-                f"too many failed attempts from {address}; try again later",
-                extra={"retry_after_seconds": int(self.window.total_seconds())},
-            )
+    def check(self, kind: str, credential: str) -> None:
+        """Raise :class:`RateLimited` if *credential* has used up its attempts of *kind*."""
+        if self._over(_credential_key(kind, credential)):
+            raise self._refusal("too many failed attempts with these credentials")
 
-    def record(self, kind: str, address: str) -> None:
-        """Count one failure of *kind* from *address*."""
+    def record(self, kind: str, credential: str, address: str) -> None:
+        """Count one failure of *kind*; raise :class:`RateLimited` when the credential or the
+        address is now over the limit (the caller raises its 401 otherwise)."""
         now = self.clock()
-        self.store.add_auth_failure(f"{kind}:{address}", now, prune_before=now - self.window)
+        keys = (_credential_key(kind, credential), _address_key(kind, address))
+        for key in keys:
+            self.counter.add(key, now, prune_before=now - self.window)
+        if any(self._over(key, now, allowed=self.limit) for key in keys):
+            raise self._refusal(f"too many failed attempts from {address}")
+
+    def _over(self, key: str, now: datetime | None = None, allowed: int | None = None) -> bool:
+        # check(): refused once *limit* failures are counted; record(): the failure that
+        # goes beyond them is answered with 429 instead of 401.
+        since = (now or self.clock()) - self.window
+        allowed = self.limit - 1 if allowed is None else allowed
+        return self.counter.count(key, since) > allowed
+
+    def _refusal(self, message: str) -> RateLimited:
+        seconds = int(self.window.total_seconds())
+        return RateLimited(
+            f"{message}; try again in {seconds // 60} minutes",
+            extra={"retry_after_seconds": seconds},
+        )
+
+
+def _credential_key(kind: str, credential: str) -> str:
+    # Hashed: the key column is short, and a mistyped password must not land in the table.
+    digest = hashlib.sha256(credential.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    return f"{kind}:c:{digest}"
+
+
+def _address_key(kind: str, address: str) -> str:
+    return f"{kind}:a:{address}"[:100]
 
 
 def hash_token(secret: str) -> str:
@@ -140,6 +195,7 @@ class AccountUseCases:
     ) -> User:
         """Change an account's role, disable/enable it or set a new password (admins)."""
         actor = _admin_or_console(principal)
+        username = _existing_username(username)
         values: dict = {}
         if role is not None:
             values["role"] = Role.parse(role)
@@ -160,10 +216,13 @@ class AccountUseCases:
 
     def authenticate(self, username: str, password: str, address: str) -> Principal:
         """Check a sign-in; failures are counted per address and rate-limited."""
-        self.limiter.check("signin", address)
-        user = self.store.find_user(str(username or "").strip())
+        name = str(username or "").strip()
+        credential = f"{name.casefold()}@{address}"  # one account, from one address
+        self.limiter.check("signin", credential)
+        # A name no account can have is not looked up (nor sent to the database).
+        user = self.store.find_user(name) if _USERNAME_RE.fullmatch(name) else None
         if not self._password_matches(user, password) or not user.active:
-            self.limiter.record("signin", address)
+            self.limiter.record("signin", credential, address)
             raise AuthenticationFailed("wrong user name or password")
         if self.passwords.check_needs_rehash(user.password_hash):
             self.store.change_user(
@@ -191,7 +250,7 @@ class AccountUseCases:
     ) -> IssuedToken:
         """A new token for *username*, no stronger than the account; the secret is shown once."""
         actor = _admin_or_console(principal)
-        user = self.store.find_user(username)
+        user = self.store.find_user(_existing_username(username))
         if user is None:
             raise NotFound(f"no account named {username!r}", field="username", value=username)
         scope = user.role if role in (None, "") else Role.parse(role)
@@ -200,7 +259,7 @@ class AccountUseCases:
                 f"a token cannot exceed its account: {username!r} is {user.role.value}",
                 field="role", value=scope.value,
             )
-        name = (name or "").strip()
+        name = check_text(str(name or ""), "name").strip()
         if not 1 <= len(name) <= 100:
             raise InvalidQuery("a token needs a name of 1–100 characters", field="name")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -222,13 +281,13 @@ class AccountUseCases:
 
     def authenticate_token(self, secret: str, address: str) -> Principal:
         """The principal an API token stands for; bad tokens are counted and rate-limited."""
-        self.limiter.check("token", address)
         digest = hash_token(secret or "")
+        self.limiter.check("token", digest)
         found = self.store.find_token_by_hash(digest)
         # Lookup is by hash (whose value leaks nothing about other tokens); the final
         # comparison is constant-time anyway.
         if found is None or not hmac.compare_digest(found[2], digest) or not _usable(found):
-            self.limiter.record("token", address)
+            self.limiter.record("token", digest, address)
             raise AuthenticationFailed("the API token is not valid (unknown or revoked)")
         token, user, _ = found
         now = utcnow()
@@ -246,12 +305,28 @@ def _admin_or_console(principal: Principal | None) -> Principal:
     return require_role(principal, Role.ADMIN)
 
 
+_USERNAME_RE = re.compile(r"[\w.@-]{1,100}")
+
+
 def _username(value) -> str:
+    """Letters (any script), digits and ``_ . @ -``, 1–100 of them: no markup, no control
+    characters, nothing cut off silently."""
     name = str(value or "").strip()
-    if not 1 <= len(name) <= 100 or any(c.isspace() for c in name):
+    if not _USERNAME_RE.fullmatch(name):
         raise InvalidQuery(
-            "a user name is 1–100 characters without spaces", field="username", value=name
+            f"a user name is 1–100 letters, digits or _ . @ - (got {len(name)} characters"
+            f"{', some of them not allowed' if len(name) <= 100 else ''})",
+            field="username", value=ascii(name)[:60],
         )
+    return name
+
+
+def _existing_username(value) -> str:
+    """*value* if an account could have it, else :class:`NotFound` without asking the
+    database (PostgreSQL refuses a NUL with an error, not an empty answer)."""
+    name = str(value or "")
+    if not _USERNAME_RE.fullmatch(name):
+        raise NotFound(f"no account named {ascii(name)[:60]}", field="username")
     return name
 
 

@@ -55,6 +55,7 @@ class RiskState:
     # the alert feed's state, None when no alert feed is configured.
     alert_flags: tuple[Flag, ...] = ()
     alerts: object | None = None
+    war_layer: object = None  # the WarLayer in force (issue 11); its flags are in the index
 
     def freshness_at(self, now: datetime, stale_after: timedelta) -> RiskState:
         """This state with ``stale`` recomputed for *now*."""

@@ -9,9 +9,16 @@ from datetime import datetime
 
 from advisor.errors import Conflict, InvalidFlag, InvalidQuery, NotFound
 from advisor.risk.model import Flag, FlagStatus, utcnow
-from advisor.risk.parse import flag_from_dict, flag_to_dict, validate_against
+from advisor.risk.parse import (
+    FLAG_ID_RE,
+    MAX_ID_CHARS,
+    flag_from_dict,
+    flag_to_dict,
+    validate_against,
+)
 from advisor.services.accounts import Principal, require_role
 from advisor.store import AuditEntry, Role, Store, current_revision
+from advisor.text import check_text
 
 __all__ = ["API_FLAG_FIELDS", "ActiveFlags", "FlagUseCases"]
 
@@ -22,7 +29,8 @@ _MOVES_TO = {
     FlagStatus.WITHDRAWN: frozenset({FlagStatus.DRAFT, FlagStatus.PUBLISHED}),
 }
 API_FLAG_FIELDS = frozenset(
-    {"id", "level", "target", "reason_uk", "reason_en", "source", "active_from", "active_until"}
+    {"id", "level", "target", "reason_uk", "reason_en", "source", "active_from", "active_until",
+     "caps_baseline"}
 )
 
 
@@ -68,7 +76,7 @@ class FlagUseCases:
 
     def get_flag(self, flag_id: str, principal: Principal | None = None) -> Flag:
         """The current version of a flag; drafts and withdrawn flags only for viewers and up."""
-        flag = self.store.find_flag(flag_id)
+        flag = self.store.find_flag(_existing_id(flag_id))
         if flag is None or (flag.status is not FlagStatus.PUBLISHED and principal is None):
             raise NotFound(f"no flag {flag_id!r}", field="id", value=flag_id)
         if flag.status is not FlagStatus.PUBLISHED:
@@ -78,7 +86,7 @@ class FlagUseCases:
     def flag_history(self, flag_id: str, principal: Principal | None) -> list[Flag]:
         """Every version of a flag, oldest first."""
         require_role(principal, Role.VIEWER)
-        return self.store.list_flag_versions(flag_id)
+        return self.store.list_flag_versions(_existing_id(flag_id))
 
     def list_audit(
         self, principal: Principal | None, object_id: str | None = None, limit: int = 100,
@@ -88,6 +96,8 @@ class FlagUseCases:
         require_role(principal, Role.OPERATOR)
         if not 1 <= limit <= 1000:
             raise InvalidQuery(f"limit {limit} must be 1–1000", field="limit", value=limit)
+        if object_id is not None:
+            object_id = check_text(object_id, "object")[:200]
         return self.store.list_audit(object_id=object_id, limit=limit, before_id=before_id)
 
     # --- flags: writing ------------------------------------------------------------------
@@ -139,23 +149,26 @@ class FlagUseCases:
         return self._move(flag_id, expected_version, principal, FlagStatus.PUBLISHED)
 
     def withdraw_flag(
-        self, flag_id: str, expected_version: int, principal: Principal | None
+        self, flag_id: str, expected_version: int, principal: Principal | None,
+        reason: str = "",
     ) -> Flag:
-        """Draft or published → withdrawn; kept for history, no effect on routing."""
-        return self._move(flag_id, expected_version, principal, FlagStatus.WITHDRAWN)
+        """Draft or published → withdrawn; kept for history, no effect on routing. The
+        *reason* is written to the audit log."""
+        reason = check_text(str(reason or ""), "reason", multiline=True).strip()[:500]
+        return self._move(flag_id, expected_version, principal, FlagStatus.WITHDRAWN, reason)
 
-    def _move(self, flag_id, expected_version, principal, to: FlagStatus) -> Flag:
+    def _move(self, flag_id, expected_version, principal, to: FlagStatus, note="") -> Flag:
         require_role(principal, Role.OPERATOR)
         change = _transition(to, _MOVES_TO[to], principal)
         action = "flag.publish" if to is FlagStatus.PUBLISHED else "flag.withdraw"
-        flag = self._change(flag_id, expected_version, change, principal, action)
+        flag = self._change(flag_id, expected_version, change, principal, action, note)
         self._flags_changed()
         return flag
 
-    def _change(self, flag_id, expected_version, change, principal, action) -> Flag:
+    def _change(self, flag_id, expected_version, change, principal, action, note="") -> Flag:
         return self.store.change_flag(
-            flag_id, _version(expected_version), change, actor=principal.actor,
-            address=principal.address, action=action,
+            _existing_id(flag_id), _version(expected_version), change, actor=principal.actor,
+            address=principal.address, action=action, note=note,
         )
 
     def _checked_flag(self, data: Mapping) -> Flag:
@@ -185,6 +198,14 @@ def _writable(data: Mapping, allowed=API_FLAG_FIELDS) -> dict:
             extra={"unknown_fields": unknown},
         )
     return dict(data)
+
+
+def _existing_id(flag_id: str) -> str:
+    """*flag_id* if a stored flag could have it; else :class:`NotFound` at once (a NUL or
+    a surrogate would otherwise reach the database, which refuses it with an error)."""
+    if not FLAG_ID_RE.fullmatch(str(flag_id)) or len(flag_id) > MAX_ID_CHARS:
+        raise NotFound(f"no flag {flag_id!r}", field="id", value=ascii(flag_id)[:60])
+    return flag_id
 
 
 def _subset(data: Mapping, names) -> dict:

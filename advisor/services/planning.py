@@ -23,6 +23,7 @@ from advisor.routing.model import Advice, DataFreshness, Query
 from advisor.routing.planner import plan
 from advisor.services.flag_sources import FileFlagSource, FlagSource, RiskState
 from advisor.services.query import QueryParser
+from advisor.war_maps import WarLayers, war_flags
 
 __all__ = ["Services"]
 
@@ -64,6 +65,7 @@ class Services:
         self.alert_reader = alert_reader
         self.alert_poller = None  # set by the wiring when this process may poll
         self._alert_flags_made_at = datetime.min.replace(tzinfo=UTC)
+        self.war_layers = WarLayers(settings)
 
     # -- the network --
 
@@ -105,26 +107,36 @@ class Services:
             flags = tuple(self.flag_source.load_flags())
         except AdvisorError as err:
             log.warning("flag source failed, keeping the last good flags: %s", err.message)
-            state = previous or self._last_good_state()
-            index = self._index(state.flags, alert_flags, state)
-            self._risk = replace(state, index=index, available=False, stale=True,
-                                 alert_flags=alert_flags, alerts=alerts)  # fmt: skip
+            state = self._newest_known(previous)
+            self._risk = replace(state, index=self._with_alerts(state, alert_flags),
+                                 available=False, stale=True, alert_flags=alert_flags,
+                                 alerts=alerts)  # fmt: skip
             return self._risk
-        index = self._index(flags, alert_flags, previous)
-        problems = tuple(getattr(self.flag_source, "problems", ()))
-        problems += tuple(f"{fid}: {msg}" for fid, msg in index.problems)
-        self._risk = RiskState(flags, index, self.clock(), True, False, problems,
-                               alert_flags=alert_flags, alerts=alerts)  # one swap
-        return self._risk
-
-    def _index(self, flags, alert_flags, previous: RiskState | None) -> RiskIndex:
+        layer = self.war_layers.layer(self.network, getattr(self.flag_source, "war_map", None))
         if (
             previous is not None
             and previous.flags == flags
+            and previous.war_layer is layer
             and previous.alert_flags == alert_flags
         ):
-            return previous.index  # same flags: keep the resolved index
-        return RiskIndex.build((*flags, *alert_flags), self.network)
+            index = previous.index  # same flags, map and alerts: keep the resolved index
+        else:
+            index = RiskIndex.build((*flags, *war_flags(layer), *alert_flags), self.network)
+        problems = tuple(getattr(self.flag_source, "problems", ()))
+        problems += tuple(f"{fid}: {msg}" for fid, msg in index.problems)
+        problems += () if layer is not None else ("no war map in force (see the log)",)
+        self._risk = RiskState(
+            flags, index, self.clock(), True, False, problems, war_layer=layer,
+            alert_flags=alert_flags, alerts=alerts,
+        )  # one swap
+        return self._risk
+
+    def _with_alerts(self, state: RiskState, alert_flags) -> RiskIndex:
+        """The index of *state* (flags and war map) with *alert_flags* instead of its own."""
+        if state.alert_flags == alert_flags:
+            return state.index
+        flags = (*state.flags, *war_flags(state.war_layer), *alert_flags)
+        return RiskIndex.build(flags, self.network)
 
     def _read_alerts(self, previous: RiskState | None):
         """The alert state from the store and its temporary flags (none when no feed)."""
@@ -152,15 +164,29 @@ class Services:
                         alert.location_oblast or alert.location_title)  # fmt: skip
         return state, flags
 
-    def _last_good_state(self) -> RiskState:
-        # Nothing in memory yet (the source failed since start): the snapshot on disk, or
-        # the configured baseline flags, beats routing as if nothing were flagged.
+    def _newest_known(self, previous: RiskState | None) -> RiskState:
+        """The newer of the flags in memory and the snapshot on disk.
+
+        Every worker of an instance shares the snapshot file: a worker that started during
+        an outage (baseline only) or missed the store's brief return adopts the set another
+        worker read then, so all workers serve the same flags while the store is down.
+        """
         last_good = getattr(self.flag_source, "last_good", None)
         found = last_good() if last_good is not None else None
-        if found is None:
-            return RiskState((), RiskIndex.empty(), None)
-        index = RiskIndex.build(found.flags, self.network)
-        return RiskState(found.flags, index, found.read_at, origin=found.origin)
+        if found is None:  # still the war map: silence must not read as safety
+            if previous is not None:
+                return previous
+            layer = self.war_layers.layer(self.network)
+            index = RiskIndex.build(war_flags(layer), self.network)
+            return RiskState((), index, None, war_layer=layer)
+        if previous is not None and not _older(previous.updated_at, found.read_at):
+            return previous
+        layer = self.war_layers.layer(self.network, getattr(found, "war_map", None))
+        if previous is not None and previous.flags == found.flags and previous.war_layer is layer:
+            index = previous.index
+        else:
+            index = RiskIndex.build((*found.flags, *war_flags(layer)), self.network)
+        return RiskState(found.flags, index, found.read_at, origin=found.origin, war_layer=layer)
 
     def _fresh(self, state: RiskState | None) -> RiskState:
         if state is None:
@@ -245,3 +271,10 @@ class Services:
         station = parser.station_id(station_text, "station")
         when = parser.depart_at(at)
         return self.timetable.departures(station, when, limit=limit, risk=self.risk_state.index)
+
+
+def _older(ours, theirs) -> bool:
+    """True when a set read at *ours* is older than one read at *theirs* (None: never read)."""
+    if theirs is None:
+        return False
+    return ours is None or ours < theirs

@@ -10,7 +10,8 @@ from pathlib import Path
 from advisor.errors import AdvisorError, ConfigError
 from advisor.network.model import Mode
 from advisor.risk.coverage import RiskIndex, resolve
-from advisor.risk.model import Flag, FlagStatus, utcnow
+from advisor.risk.geography import is_war_flag
+from advisor.risk.model import Flag, FlagStatus, RiskLevel, utcnow
 from advisor.routing.model import Advice, Option, Query, Verdict
 from advisor.routing.planner import plan
 from advisor.services.accounts import Principal, require_role
@@ -18,6 +19,7 @@ from advisor.services.flags import _writable
 from advisor.services.query import parse_tolerance
 from advisor.settings import read_toml
 from advisor.store import Role
+from advisor.war_maps import war_flags
 
 __all__ = ["Impact", "PairImpact", "PreviewUseCases", "read_important_pairs"]
 
@@ -37,7 +39,10 @@ class PreviewUseCases:
         network = self.services.network
         coverage = resolve(flag, network)
         state = self.services.risk_state
-        after = RiskIndex.build([*(f for f in state.flags if f.id != flag.id), flag], network)
+        after = RiskIndex.build(
+            [*(f for f in state.flags if f.id != flag.id), flag, *war_flags(state.war_layer)],
+            network,
+        )
         at = _preview_time(flag, utcnow())
         lines = sorted(i for i, line in network.lines.items() if line.link_ids & coverage.link_ids)
         return Impact(
@@ -80,6 +85,9 @@ class PreviewUseCases:
             rail_before=_best_rail(advice_before), rail_after=_best_rail(advice_after),
             recommended_before=advice_before.recommended,
             recommended_after=advice_after.recommended,
+            band_km_before=band_km(advice_before.recommended, network),
+            band_km_after=band_km(advice_after.recommended, network),
+            options_after=tuple(advice_after.options),
         )
 
 
@@ -100,6 +108,22 @@ class PairImpact:
     rail_after: Option | None = None
     recommended_before: Option | None = None
     recommended_after: Option | None = None
+    band_km_before: float = 0.0
+    band_km_after: float = 0.0
+    options_after: tuple[Option, ...] = ()
+    """Every option passengers will be shown after the flag (not-advised ones too)."""
+
+    @property
+    def changes(self) -> bool:
+        """True if passengers will be told something else: the best rail option is lost or
+        the recommended way is not the same."""
+        if not self.checked:
+            return False
+        before, after = self.recommended_before, self.recommended_after
+        same = (before is None) == (after is None) and (
+            before is None or _option_links(before) == _option_links(after)
+        )
+        return self.loses_best_rail or not same
 
     @property
     def loses_best_rail(self) -> bool:
@@ -109,6 +133,13 @@ class PairImpact:
         return self.rail_after is None or _option_links(self.rail_after) != _option_links(
             self.rail_before
         )
+
+    @property
+    def onto_bypass_in_band(self) -> bool:
+        """True when the new recommendation runs at least :data:`BYPASS_WARN_KM` more km
+        inside the war map's elevated-or-higher bands than the old one (a flag pushing a
+        route onto a bypass along the front or the border; issue 11)."""
+        return self.band_km_after - self.band_km_before >= BYPASS_WARN_KM
 
 
 @dataclass(frozen=True)
@@ -126,6 +157,30 @@ class Impact:
     def pairs_losing_rail(self) -> tuple[PairImpact, ...]:
         """The pairs whose best rail option is lost."""
         return tuple(p for p in self.pairs if p.loses_best_rail)
+
+    @property
+    def pairs_onto_bypass_in_band(self) -> tuple[PairImpact, ...]:
+        """The pairs the flag pushes onto a way through a war-map band (warn the operator)."""
+        return tuple(p for p in self.pairs if p.onto_bypass_in_band)
+
+
+#: How many more km inside a war-map band make a preview warn about a bypass.
+BYPASS_WARN_KM = 10.0
+
+
+def band_km(option: Option | None, network) -> float:
+    """Km of *option* on links inside the war map's elevated-or-higher bands."""
+    if option is None:
+        return 0.0
+    banded = set().union(*(
+        f.target.link_ids for f in option.flags
+        if is_war_flag(f) and f.level >= RiskLevel.ELEVATED and f.target.kind == "precomputed"
+    ))
+    links = (network.links[i] for leg in option.legs for i in leg.link_ids if i in banded)
+    return round(sum(link.distance_km for link in links), 1)
+    def pairs_changed_first(self) -> tuple[PairImpact, ...]:
+        """Every pair, those whose advice changes first (in the configured order)."""
+        return tuple(sorted(self.pairs, key=lambda p: not p.changes))
 
 
 def read_important_pairs(path: Path) -> tuple[tuple[str, str], ...]:

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from advisor.errors import AdvisorError, InvalidQuery, UnknownStation
+from advisor.network.geo import KYIV_TZ
 from advisor.network.model import Mode, Network
 from advisor.risk.model import Tolerance
-from advisor.risk.parse import KYIV_TZ, enum_by_name
+from advisor.risk.parse import enum_by_name
 from advisor.routing.model import RIDING_MODES, Query
 
 __all__ = [

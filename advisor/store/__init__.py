@@ -10,7 +10,7 @@ from pathlib import Path
 
 from advisor.store.alerts import AlertStore, FeedStatus, StoredAlerts
 from advisor.store.db import current_revision, head_revision, make_engine, upgrade
-from advisor.store.records import AuditEntry, Role, Token, User
+from advisor.store.records import AuditEntry, Role, Token, User, WarMapVersion
 from advisor.store.repository import Store
 from advisor.store.sessions import SessionStore
 from advisor.store.source import BASELINE_AUTHOR, StoreFlagSource, seed_baseline
@@ -27,6 +27,7 @@ __all__ = [
     "StoredAlerts",
     "Token",
     "User",
+    "WarMapVersion",
     "current_revision",
     "head_revision",
     "make_engine",

@@ -115,7 +115,22 @@ def upgrade(engine: Engine, lock_path: Path | None = None) -> str:
             log.info("database migrated to %s", head_revision())
             return head_revision()
     except SQLAlchemyError as err:
-        raise StoreUnavailable(f"cannot migrate the flag store: {err}") from err
+        raise store_failure("migrating the flag store", err) from err
+
+
+def store_failure(doing: str, err: Exception) -> StoreUnavailable:
+    """A :class:`StoreUnavailable` for a driver error, without its text.
+
+    Driver messages carry host names, ports, user names and bytes from the wire; they go to
+    the log (for the operator of the server), while clients only learn the kind of error.
+    """
+    original = getattr(err, "orig", None) or err
+    log.error("store failure while %s: %s", doing, str(original).replace("\x00", "\\x00"))
+    return StoreUnavailable(
+        f"the flag store is not answering ({doing}: {type(original).__name__}); "
+        "try again shortly",
+        extra={"error_kind": type(original).__name__},
+    )
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from advisor.errors import InvalidQuery
 
-__all__ = ["AuditEntry", "Role", "Token", "User"]
+__all__ = ["AuditEntry", "Role", "Token", "User", "WarMapVersion"]
 
 
 class Role(StrEnum):
@@ -88,3 +88,22 @@ class AuditEntry:
     before: dict | None
     after: dict | None
     note: str = ""
+
+
+@dataclass(frozen=True)
+class WarMapVersion:
+    """One stored map of the occupied territory (``geometry`` is GeoJSON).
+
+    ``active`` is True for the map in force; ``origin`` is the file or URL it came from.
+    """
+
+    version: int
+    map_date: str
+    source: str
+    origin: str
+    checksum: str
+    geometry: dict = field(repr=False, compare=False)
+    created_by: str = ""
+    created_at: datetime | None = None
+    active: bool = False
+    activation: int = 0

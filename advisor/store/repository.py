@@ -19,10 +19,11 @@ from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from advisor.errors import Conflict, NotFound, StoreUnavailable
+from advisor.errors import Conflict, InvalidFlag, NotFound
 from advisor.risk.model import Flag, FlagStatus, utcnow
 from advisor.risk.parse import flag_from_dict, flag_to_dict
-from advisor.store.records import AuditEntry, Role, Token, User
+from advisor.store.db import store_failure
+from advisor.store.records import AuditEntry, Role, Token, User, WarMapVersion
 from advisor.store.tables import (
     AuditRow,
     AuthFailureRow,
@@ -30,7 +31,9 @@ from advisor.store.tables import (
     FlagVersionRow,
     TokenRow,
     UserRow,
+    WarMapRow,
 )
+from advisor.text import replace_unreadable
 
 __all__ = ["Store"]
 
@@ -47,7 +50,7 @@ def _translated(method):
         except IntegrityError:
             raise
         except DBAPIError as err:
-            raise StoreUnavailable(f"the flag store failed: {err.orig or err}") from err
+            raise store_failure("reading or writing flags", err) from err
 
     return wrapper
 
@@ -77,9 +80,12 @@ class Store:
 
     @_translated
     def flags_stamp(self) -> int:
-        """A number that grows with every flag write (the sum of current versions)."""
+        """A number that grows with every flag write and every war map import or rollback
+        (the sum of current flag versions plus the highest map activation)."""
         with self._read() as session:
-            return int(session.scalar(select(func.coalesce(func.sum(FlagRow.current_version), 0))))
+            flags = session.scalar(select(func.coalesce(func.sum(FlagRow.current_version), 0)))
+            maps = session.scalar(select(func.coalesce(func.max(WarMapRow.activation), 0)))
+            return int(flags) + int(maps)
 
     @_translated
     def add_flag(self, flag: Flag, *, actor: str, address: str = "", action="flag.create") -> Flag:
@@ -117,19 +123,23 @@ class Store:
         actor: str,
         address: str = "",
         action: str,
+        note: str = "",
     ) -> Flag:
-        """Apply *change* to the current version and store the result as the next version.
+        """Apply *change* to the current version and store the result as the next version
+        (*note*, e.g. why a flag was withdrawn, goes to the audit entry).
 
         Raises :class:`NotFound`, or :class:`Conflict` (carrying ``current_version``) when
         *expected_version* is not the current one. *change* may raise to refuse the edit.
         """
         try:
-            return self._change_flag(flag_id, expected_version, change, actor, address, action)
+            return self._change_flag(
+                flag_id, expected_version, change, actor, address, action, note
+            )
         except IntegrityError as err:  # a concurrent writer added this version first
             _check_version(self.get_flag(flag_id), expected_version)
             raise Conflict(f"flag {flag_id!r} changed concurrently; reload it") from err
 
-    def _change_flag(self, flag_id, expected_version, change, actor, address, action) -> Flag:
+    def _change_flag(self, flag_id, expected_version, change, actor, address, action, note):
         now = utcnow()
         with self._write.begin() as session:
             current = _current_flag(session, flag_id)
@@ -153,7 +163,7 @@ class Store:
                 _check_version(_current_flag(session, flag_id), expected_version)
                 raise Conflict(f"flag {flag_id!r} changed concurrently; reload it")
             session.add(_version_row(new, action, now))
-            _audit(session, now, actor, address, action, "flag", flag_id, current, new)
+            _audit(session, now, actor, address, action, "flag", flag_id, current, new, note)
         return new
 
     @_translated
@@ -252,6 +262,8 @@ class Store:
                 setattr(row, name, value.value if isinstance(value, Role) else value)
             session.flush()
             after = _user(row)
+            if _is_admin(before) and not _is_admin(after):
+                _keep_an_admin(session, username)
             _audit(session, now, actor, address, "user.update", "user", username, before, after,
                    note)
         return after
@@ -349,6 +361,60 @@ class Store:
             rows = session.execute(query.order_by(TokenRow.id.desc())).all()
             return [_token(row, name) for row, name in rows]
 
+    # --- war maps (issue 11) --------------------------------------------------------------
+
+    @_translated
+    def add_war_map(
+        self, *, map_date: str, source: str, origin: str, checksum: str, geometry: dict,
+        actor: str, activate: bool = True, note: str = "",
+    ) -> WarMapVersion:
+        """Store a new map version (in force at once unless *activate* is False), audited."""
+        now = utcnow()
+        with self._write.begin() as session:
+            activation = _next_activation(session) if activate else 0
+            row = WarMapRow(
+                map_date=map_date, source=source, origin=origin, checksum=checksum,
+                geometry=geometry, created_by=actor, created_at=now, activation=activation,
+            )
+            session.add(row)
+            session.flush()
+            record = _war_map(row, activation > 0)
+            _audit(session, now, actor, "", "war_map.import", "war_map", str(row.version),
+                   None, _war_map_summary(record), note)
+        return record
+
+    @_translated
+    def activate_war_map(self, version: int, *, actor: str, note: str = "") -> WarMapVersion:
+        """Put stored map *version* back in force (a rollback), audited; raises NotFound."""
+        now = utcnow()
+        with self._write.begin() as session:
+            row = session.get(WarMapRow, version)
+            if row is None:
+                raise NotFound(f"no war map version {version}", field="version", value=version)
+            before = _active_war_map_row(session)
+            row.activation = _next_activation(session)
+            session.flush()
+            record = _war_map(row, True)
+            _audit(session, now, actor, "", "war_map.rollback", "war_map", str(version),
+                   _war_map_summary(_war_map(before, False)) if before is not None else None,
+                   _war_map_summary(record), note)
+        return record
+
+    @_translated
+    def find_active_war_map(self) -> WarMapVersion | None:
+        """The map in force, or None when none was ever imported."""
+        with self._read() as session:
+            row = _active_war_map_row(session)
+            return _war_map(row, True) if row is not None else None
+
+    @_translated
+    def list_war_maps(self) -> list[WarMapVersion]:
+        """Every stored map version, newest first (without comparing geometry)."""
+        with self._read() as session:
+            active = _active_war_map_row(session)
+            rows = session.scalars(select(WarMapRow).order_by(WarMapRow.version.desc()))
+            return [_war_map(r, active is not None and r.version == active.version) for r in rows]
+
     # --- audit and rate limiting ---------------------------------------------------------
 
     @_translated
@@ -408,8 +474,30 @@ def _version_row(flag: Flag, change: str, now: datetime) -> FlagVersionRow:
     )
 
 
+def _is_admin(user: User) -> bool:
+    return user.active and user.role is Role.ADMIN
+
+
+def _keep_an_admin(session: Session, username: str) -> None:
+    """Refuse a change that leaves no active admin (nobody could then manage accounts)."""
+    query = select(UserRow).where(UserRow.role == Role.ADMIN.value, UserRow.active.is_(True))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()  # two admins disabling each other at once
+    if not session.scalars(query).first():
+        raise Conflict(
+            f"{username!r} is the last active admin; make another account admin first",
+            field="username", value=username, extra={"reason": "last-admin"},
+        )
+
+
 def _flag(row: FlagVersionRow) -> Flag:
-    return flag_from_dict(row.data)
+    try:
+        return flag_from_dict(row.data)
+    except InvalidFlag:
+        # A row written before text was checked at the boundary (a lone surrogate, NUL):
+        # shown with U+FFFD in place of the bad characters rather than breaking every read.
+        log.warning("flag %s v%s holds unreadable text; shown repaired", row.flag_id, row.version)
+        return flag_from_dict(replace_unreadable(row.data))
 
 
 def _current_flag(session: Session, flag_id: str) -> Flag:
@@ -476,6 +564,8 @@ def _snapshot(obj) -> dict | None:
         return None
     if isinstance(obj, Flag):
         return flag_to_dict(obj)
+    if isinstance(obj, dict):
+        return obj
     data = {}
     for name in obj.__dataclass_fields__:
         if name == "password_hash":
@@ -499,3 +589,31 @@ def _audit(session, at, actor, address, action, object_type, object_id, before, 
             note=note,
         )
     )
+
+
+def _next_activation(session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(WarMapRow.activation), 0)))) + 1
+
+
+def _active_war_map_row(session) -> WarMapRow | None:
+    query = (
+        select(WarMapRow).where(WarMapRow.activation > 0)
+        .order_by(WarMapRow.activation.desc()).limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def _war_map(row: WarMapRow, active: bool) -> WarMapVersion:
+    return WarMapVersion(
+        version=row.version, map_date=row.map_date, source=row.source, origin=row.origin,
+        checksum=row.checksum, geometry=row.geometry, created_by=row.created_by,
+        created_at=row.created_at, active=active, activation=row.activation,
+    )
+
+
+def _war_map_summary(record: WarMapVersion) -> dict:
+    """What the audit log keeps of a map: everything but the geometry (kept in its row)."""
+    return {
+        "version": record.version, "map_date": record.map_date, "source": record.source,
+        "origin": record.origin, "checksum": record.checksum,
+    }

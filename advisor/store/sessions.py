@@ -14,7 +14,7 @@ from sqlalchemy import JSON, Engine, String, delete
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from advisor.errors import StoreUnavailable
+from advisor.store.db import store_failure
 from advisor.store.tables import Base, UTCDateTime
 
 __all__ = ["ConsoleSessionRow", "SessionStore"]
@@ -38,7 +38,7 @@ def _translated(method):
         try:
             return method(*args, **kwargs)
         except DBAPIError as err:
-            raise StoreUnavailable(f"the session store failed: {err.orig or err}") from err
+            raise store_failure("reading or writing console sessions", err) from err
 
     return wrapper
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from advisor.errors import AdvisorError, StoreUnavailable
 from advisor.risk.model import Flag, utcnow
 from advisor.risk.parse import flag_from_dict, flag_to_dict, parse_time
+from advisor.store.records import WarMapVersion
 
 __all__ = ["FlagSnapshot", "LastGood", "SnapshotFlagSource", "StoreSetup"]
 
@@ -42,6 +43,8 @@ class LastGood:
     flags: tuple[Flag, ...]
     read_at: datetime | None
     origin: str
+    war_map: WarMapVersion | None = None
+    """The stored war map that was in force at the last good read (None: the shipped one)."""
 
 
 class FlagSnapshot:
@@ -49,21 +52,27 @@ class FlagSnapshot:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self._cached: tuple[tuple, LastGood] | None = None
 
-    def write(self, flags: Iterable[Flag], read_at: datetime) -> None:
+    def write(
+        self, flags: Iterable[Flag], read_at: datetime, war_map: WarMapVersion | None = None
+    ) -> None:
         """Replace the file atomically (temp file, fsync, ``os.replace``): a reader, or a
-        crash, never sees half a snapshot."""
+        crash, never sees half a snapshot. The war map in force is kept with the flags."""
         body = {
             "format": SNAPSHOT_FORMAT,
             "read_at": read_at.isoformat(),
             "flags": [flag_to_dict(flag) for flag in flags],
         }
+        if war_map is not None:
+            body["war_map"] = _war_map_dict(war_map)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # A unique temp name: several gunicorn workers may write at the same moment.
         handle, temp = tempfile.mkstemp(prefix=self.path.name, suffix=".tmp", dir=self.path.parent)
         try:
             with os.fdopen(handle, "w", encoding="utf-8") as fh:
-                json.dump(body, fh, ensure_ascii=False)
+                # ASCII escapes: any text the store holds can be written and read back.
+                json.dump(body, fh, ensure_ascii=True)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(temp, self.path)
@@ -72,16 +81,38 @@ class FlagSnapshot:
             raise
 
     def read(self) -> LastGood | None:
-        """The saved flags, or None when there is no usable file (a bad one is logged)."""
+        """The saved flags, or None when there is no usable file (a bad one is logged).
+
+        One unreadable flag is logged and skipped; the others still apply. The file is
+        parsed again only when it changed (every worker polls it during an outage).
+        """
         try:
+            stat = self.path.stat()
+            key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+            if self._cached is not None and self._cached[0] == key:
+                return self._cached[1]
             body = json.loads(self.path.read_text(encoding="utf-8"))
-            flags = tuple(flag_from_dict(entry) for entry in body["flags"])
-            return LastGood(flags, parse_time(body["read_at"], "read_at"), "snapshot")
+            war_map = _war_map_record(body["war_map"]) if body.get("war_map") else None
+            found = LastGood(
+                self._flags(body["flags"]), parse_time(body["read_at"], "read_at"), "snapshot",
+                war_map,
+            )
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError, AdvisorError) as err:
             log.error("ignoring unusable flag snapshot %s: %s", self.path, err)
             return None
+        self._cached = (key, found)
+        return found
+
+    def _flags(self, entries: list) -> tuple[Flag, ...]:
+        flags = []
+        for entry in entries:
+            try:
+                flags.append(flag_from_dict(entry))
+            except AdvisorError as err:
+                log.error("skipping an unreadable flag in %s: %s", self.path, err.message)
+        return tuple(flags)
 
 
 class SnapshotFlagSource:
@@ -136,6 +167,11 @@ class SnapshotFlagSource:
     def store(self, store) -> None:
         self.source.store = store
 
+    @property
+    def war_map(self) -> WarMapVersion | None:
+        """The wrapped source's war map in force (see :class:`StoreFlagSource`)."""
+        return getattr(self.source, "war_map", None)
+
     def stamp(self) -> int:
         """The wrapped source's change stamp (see :meth:`StoreFlagSource.stamp`)."""
         return self.source.stamp()
@@ -165,14 +201,16 @@ class SnapshotFlagSource:
 
     def _save(self, flags: tuple[Flag, ...]) -> None:
         due = time.monotonic() - self._written_monotonic >= self.rewrite_seconds
-        if flags == self._written and not due:
+        war_map = self.war_map
+        written = (flags, war_map.checksum if war_map is not None else None)
+        if written == self._written and not due:
             return
         try:
-            self.snapshot.write(flags, self.clock())
-        except OSError as err:  # a full disk must not stop routing with fresh flags
+            self.snapshot.write(flags, self.clock(), war_map)
+        except (OSError, ValueError) as err:  # a full disk must not stop routing
             log.error("cannot write the flag snapshot %s: %s", self.snapshot.path, err)
             return
-        self._written, self._written_monotonic = flags, time.monotonic()
+        self._written, self._written_monotonic = written, time.monotonic()
 
     def last_good(self) -> LastGood | None:
         """The flags to use while the source fails and nothing is in memory yet."""
@@ -184,6 +222,21 @@ class SnapshotFlagSource:
         except AdvisorError as err:
             log.error("no flag snapshot and no usable baseline flags: %s", err.message)
             return None
+
+
+def _war_map_dict(record: WarMapVersion) -> dict:
+    return {
+        "version": record.version, "map_date": record.map_date, "source": record.source,
+        "origin": record.origin, "checksum": record.checksum, "geometry": record.geometry,
+    }
+
+
+def _war_map_record(data: dict) -> WarMapVersion:
+    return WarMapVersion(
+        version=int(data["version"]), map_date=str(data["map_date"]), source=str(data["source"]),
+        origin=str(data.get("origin", "")), checksum=str(data["checksum"]),
+        geometry=data["geometry"], active=True,
+    )
 
 
 class StoreSetup:

@@ -26,8 +26,8 @@ class StoreFlagSource:
 
     def __init__(self, store: Store):
         self.store = store
-        self._stamp: int | None = None
-        self._flags: tuple[Flag, ...] = ()
+        # (stamp, flags, war map) swapped as one: threads of a gthread worker poll at once.
+        self._read: tuple[int | None, tuple[Flag, ...], object] = (None, (), None)
 
     def load_flags(self) -> list[Flag]:
         """Every published flag; raises :class:`StoreUnavailable` when the store is down.
@@ -36,11 +36,17 @@ class StoreFlagSource:
         query on the change stamp answers "nothing changed" without reading the flags.
         """
         stamp = self.store.flags_stamp()
-        if stamp != self._stamp:
+        known_stamp, flags, _war_map = self._read
+        if stamp != known_stamp:
             # A write landing between the two reads only makes the next poll read again.
-            self._flags = tuple(self.store.list_flags(FlagStatus.PUBLISHED))
-            self._stamp = stamp
-        return list(self._flags)
+            flags = tuple(self.store.list_flags(FlagStatus.PUBLISHED))
+            self._read = (stamp, flags, self.store.find_active_war_map())
+        return list(flags)
+
+    @property
+    def war_map(self):
+        """The stored war map in force (a :class:`WarMapVersion`), or None: read with the flags."""
+        return self._read[2]
 
     def stamp(self) -> int:
         """Grows with every flag write; a cheap way for other processes to see a change."""

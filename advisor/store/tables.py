@@ -34,6 +34,7 @@ __all__ = [
     "TokenRow",
     "UTCDateTime",
     "UserRow",
+    "WarMapRow",
 ]
 
 
@@ -156,3 +157,24 @@ class AuthFailureRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(100), nullable=False)
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class WarMapRow(Base):
+    """One imported map of the occupied territory (issue 11); never deleted.
+
+    ``activation`` is 0 for a map never put in force, else a number that grows with every
+    import or rollback: the row with the highest one is the map in force, and the flag
+    change stamp adds it, so every worker re-reads the map as it re-reads flags.
+    """
+
+    __tablename__ = "war_maps"
+
+    version: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    map_date: Mapped[str] = mapped_column(String(10), nullable=False)
+    source: Mapped[str] = mapped_column(String(200), nullable=False)
+    origin: Mapped[str] = mapped_column(Text, nullable=False, default="")
+    checksum: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    geometry: Mapped[dict] = mapped_column(JSON, nullable=False)
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    activation: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

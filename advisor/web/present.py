@@ -14,11 +14,12 @@ from flask_babel import lazy_gettext as _l
 from advisor.network.geo import crowfly_km
 from advisor.network.model import LinkSource, Mode, Network, Station, StationKind
 from advisor.network.oblasts import oblast_name
+from advisor.risk.geography import is_war_flag, map_shapes
 from advisor.risk.model import Flag, RiskLevel
-from advisor.routing.explain import bus_sources
+from advisor.routing.explain import bus_sources, leg_badges
 from advisor.routing.model import Advice, Leg, NoticeCode, OptionKind, Verdict
 from advisor.web.i18n import format_age, format_minutes, local_time
-from advisor.web.svgmap import MapLine, MapPoint, render_map
+from advisor.web.svgmap import MapLine, MapPoint, WarOverlay, render_map
 
 __all__ = ["BANNER_NOTICES", "LABELS", "VERDICT_NOTICES", "Presenter"]
 
@@ -68,7 +69,12 @@ MAX_NEAR = 8
 # Notices shown elsewhere on the page (banner, labels), not repeated in the notice list.
 BANNER_NOTICES = {NoticeCode.RISK_DATA_STALE, NoticeCode.RISK_DATA_UNAVAILABLE}
 # Notices that are the verdict itself: shown in a box above the options.
-VERDICT_NOTICES = {NoticeCode.NO_SAFE_ROUTE, NoticeCode.NO_ROUTE, NoticeCode.ONLY_RISKY_ROUTES}
+VERDICT_NOTICES = {
+    NoticeCode.NO_SAFE_ROUTE,
+    NoticeCode.NO_ROUTE,
+    NoticeCode.ONLY_RISKY_ROUTES,
+    NoticeCode.OCCUPIED,
+}
 
 
 class Presenter:
@@ -76,9 +82,10 @@ class Presenter:
 
     near_km = NEAR_KM
 
-    def __init__(self, network: Network, locale: str, risk_index=None, at=None):
+    def __init__(self, network: Network, locale: str, risk_index=None, at=None, war_layer=None):
         self.network = network
         self.locale = locale
+        self.war_layer = war_layer  # the war map in force: drawn under the routes
         # The flag snapshot the answer was planned with: lets the map band only the flagged
         # links of a leg, and finds flags near (not on) the route.
         self.risk_index = risk_index
@@ -180,7 +187,9 @@ class Presenter:
         near = []
         for flag in self.risk_index.active_flags(self.at):
             coverage = self.risk_index.coverage.get(flag.id)
-            if flag.id in on_route or coverage is None:
+            # The war map's bands are drawn on the map and named on the legs they touch; as
+            # "near" flags they would only repeat the front line, hundreds of stations long.
+            if flag.id in on_route or coverage is None or is_war_flag(flag):
                 continue
             found = (self.network.find_station(sid) for sid in coverage.station_ids)
             distance = grid.nearest_km(s for s in found if s is not None)
@@ -188,6 +197,10 @@ class Presenter:
                 near.append((flag, distance))
         near.sort(key=lambda fd: (-fd[0].level.rank, fd[1]))
         return near[:MAX_NEAR]
+
+    def leg_badges(self, leg) -> list[str]:
+        """The war map's badges of *leg* (distance from the front line or a border, map date)."""
+        return leg_badges(leg, self.locale)
 
     def map_svg(self, advice: Advice, title: str):
         """The inline SVG map of the options (recommended drawn on top)."""
@@ -206,7 +219,7 @@ class Presenter:
         points[advice.query.destination] = "destination"
         marks = self._one_label_per_place(points)
         desc = " → ".join(self.station(sid) for sid in points)
-        return render_map(lines, marks, title, desc)
+        return render_map(lines, marks, title, desc, war_overlay(self.war_layer, self.locale))
 
     def _one_label_per_place(self, points: dict[str, str]) -> list[MapPoint]:
         """A point per settlement: a rail station and its town's bus station share a label."""
@@ -278,3 +291,19 @@ class _Grid:
 
 def _is_cyrillic(text: str) -> bool:
     return any("\u0400" <= char <= "\u04ff" for char in text)
+
+
+def war_overlay(layer, locale: str) -> WarOverlay | None:
+    """What the maps draw of the war map in force (None without one)."""
+    if layer is None:
+        return None
+    shapes = map_shapes(layer.war_map)
+    source = layer.war_map.source
+    if locale == "uk":
+        caption = (f"Штрихування: окупована територія ({source}, мапа від "
+                   f"{shapes.map_date.strftime('%d.%m.%Y')}); смуга: до {shapes.front_band_km:g} км"
+                   " від лінії фронту; штрих-пунктир: кордон")
+    else:
+        caption = (f"Hatched: occupied territory ({source}, map of {shapes.map_date.isoformat()}); "
+                   f"band: within {shapes.front_band_km:g} km of the front line; dash-dot: border")
+    return WarOverlay(shapes, caption)

@@ -4,6 +4,12 @@ No tiles and no request to another host: station coordinates are projected onto 
 canvas (equirectangular, x scaled by cos(latitude) so shapes are not stretched). Flagged legs
 are drawn over the route with a thick dashed band and a marker, and the legend names every
 style in words, so the map reads without colour too.
+
+With a :class:`WarOverlay` the map also shows the war's geography under the routes: the
+occupied area hatched (an SVG pattern, not colour alone), the front-line band, the borders
+with Russia and Belarus (dash-dot), and a caption naming the map's date and its source.
+The shapes are clipped to the visible area and simplified to about a pixel, and each
+drawing is cached, so a results page stays small and fast.
 """
 
 from __future__ import annotations
@@ -12,12 +18,14 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import shapely
 from markupsafe import Markup, escape
 
 from advisor.network.model import Mode
+from advisor.risk.geography import MapShapes
 from advisor.risk.model import RiskLevel
 
-__all__ = ["MapLine", "MapPoint", "render_map"]
+__all__ = ["MapLine", "MapPoint", "WarOverlay", "render_map"]
 
 WIDTH = 640
 MAX_HEIGHT = 420
@@ -48,6 +56,14 @@ class MapPoint:
     role: str = "stop"
 
 
+@dataclass(frozen=True)
+class WarOverlay:
+    """The war map to draw under the routes, with its caption in the page's language."""
+
+    shapes: MapShapes
+    caption: str
+
+
 def _projector(points: Sequence[tuple[float, float]]) -> tuple[Callable, int]:
     lats = [p[0] for p in points]
     lons = [p[1] for p in points]
@@ -62,6 +78,10 @@ def _projector(points: Sequence[tuple[float, float]]) -> tuple[Callable, int]:
     def project(lat: float, lon: float) -> tuple[float, float]:
         return (round(x0 + lon * kx * scale, 1), round(PAD + (top - lat) * scale, 1))
 
+    project.view = (  # the canvas in (min lon, min lat, max lon, max lat) and px per degree
+        -x0 / (kx * scale), top - (height - PAD) / scale,
+        (WIDTH - x0) / (kx * scale), top + PAD / scale, scale,
+    )
     return project, height
 
 
@@ -127,8 +147,83 @@ def _point_svg(point: MapPoint, project) -> str:
     )
 
 
+_HATCH = (
+    '<defs><pattern id="war-hatch" patternUnits="userSpaceOnUse" width="7" height="7"'
+    ' patternTransform="rotate(45)"><rect width="7" height="7" fill="#e9dede"/>'
+    '<line x1="0" y1="0" x2="0" y2="7" stroke="#7a1f1f" stroke-width="2.2"/></pattern></defs>'
+)
+_WAR_CACHE: dict[tuple, str] = {}
+
+
+def _war_svg(overlay: WarOverlay, project, height: int) -> str:
+    """The overlay's shapes clipped to the canvas, cached per map and view."""
+    min_lon, min_lat, max_lon, max_lat, scale = project.view
+    key = (overlay.shapes.attribution, overlay.caption, round(min_lon, 3), round(min_lat, 3),
+           round(max_lon, 3), round(max_lat, 3), height)
+    found = _WAR_CACHE.get(key)
+    if found is not None:
+        return found
+    tolerance = 1.0 / scale  # about a pixel
+    shapes = overlay.shapes
+
+    def clipped(geometry):
+        part = shapely.clip_by_rect(geometry, min_lon, min_lat, max_lon, max_lat)
+        return shapely.simplify(part, tolerance)
+
+    body = [_HATCH]
+    band = _path(clipped(shapes.front_band), project, close=True)
+    if band:
+        body.append(f'<path d="{band}" fill="#c00000" fill-opacity="0.13" stroke="#c00000"'
+                    ' stroke-width="0.8" stroke-dasharray="2 3" fill-rule="evenodd"/>')
+    occupied = _path(clipped(shapes.occupied), project, close=True)
+    if occupied:
+        body.append(f'<path d="{occupied}" fill="url(#war-hatch)" stroke="#7a1f1f"'
+                    ' stroke-width="1.2" fill-rule="evenodd"/>')
+    for line in shapes.borders.values():
+        border = _path(clipped(line), project, close=False)
+        if border:
+            body.append(f'<path d="{border}" fill="none" stroke="#333" stroke-width="1.6"'
+                        ' stroke-dasharray="8 3 2 3"/>')
+    body.append(
+        f'<text x="6" y="{height - 6}" font-size="11" paint-order="stroke" stroke="#fff"'
+        f' stroke-width="3" fill="#222">{escape(overlay.caption)}</text>'
+    )
+    drawing = "".join(body)
+    if len(_WAR_CACHE) > 256:
+        _WAR_CACHE.clear()
+    _WAR_CACHE[key] = drawing
+    return drawing
+
+
+def _path(geometry, project, close: bool) -> str:
+    """SVG path data of every ring or line of *geometry* in canvas pixels."""
+    if geometry is None or geometry.is_empty:
+        return ""
+    parts = []
+    pieces = shapely.get_parts(geometry)
+    if close:
+        pieces = [p for p in pieces if p.geom_type == "Polygon"]
+        rings = shapely.get_rings(pieces) if pieces else []
+    else:
+        rings = [p for p in pieces if p.geom_type == "LineString"]
+    for ring in rings:
+        points = []
+        for lon, lat in shapely.get_coordinates(ring):
+            xy = project(lat, lon)
+            if not points or points[-1] != xy:
+                points.append(xy)
+        if len(points) >= (3 if close else 2):
+            text = " ".join(f"{x:g},{y:g}" for x, y in points)
+            parts.append(f"M{text}{'Z' if close else ''}")
+    return "".join(parts)
+
+
 def render_map(
-    lines: Sequence[MapLine], points: Sequence[MapPoint], title: str, desc: str
+    lines: Sequence[MapLine],
+    points: Sequence[MapPoint],
+    title: str,
+    desc: str,
+    war: WarOverlay | None = None,
 ) -> Markup:
     """The SVG document (inline markup) for *lines* and *points*; empty when nothing to draw.
 
@@ -143,7 +238,9 @@ def render_map(
     if not coords:
         return Markup("")
     project, height = _projector(coords)
-    body = "".join(_line_svg(line, project) for line in sorted(lines, key=lambda li: -li.option))
+    under = _war_svg(war, project, height) if war is not None else ""
+    ordered = sorted(lines, key=lambda li: -li.option)
+    body = under + "".join(_line_svg(line, project) for line in ordered)
     body += "".join(_point_svg(point, project) for point in points)
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img"'

@@ -78,8 +78,11 @@ def _answer(form: JourneyForm) -> dict:
     advice = services.advise(query)
     # The current flag snapshot: normally the one the answer was planned with; after a swap
     # in between, only the map bands and the nearby list may be one refresh newer.
-    index = services.risk_state.index
-    presenter = Presenter(services.network, current_locale(), index, advice.query.depart_at)
+    state = services.risk_state
+    presenter = Presenter(
+        services.network, current_locale(), state.index, advice.query.depart_at,
+        war_layer=state.war_layer,
+    )
     return {"advice": advice, "p": presenter, "choices": {}}
 
 

@@ -1,10 +1,13 @@
 """The whole console workflow in headless Chromium against the real app under gunicorn.
 
 An operator signs in (keyboard only), finds the Kharkiv–Kupiansk line, flags it high with
-a reason, previews the impact and publishes; a passenger asking Kyiv → Kupiansk is then
-told about the flag and not sent by the direct train; the operator withdraws the flag and
-the advice changes back. Plus, over real HTTP: a viewer cannot publish, a forged form
-without the CSRF token is refused, and wrong passwords are rate-limited.
+a reason, previews the impact (shown first, changed pairs first, Publish after it) and
+publishes; a passenger asking Kyiv → Kupiansk is then told about the flag and not sent by
+the direct train; the operator withdraws the flag (confirmed, with a reason) and the advice
+changes back. Two operators editing one flag: the second save shows the merged flag and
+asks whose value to keep where both changed it. Plus, over real HTTP: a viewer cannot
+publish, a forged form without the CSRF token is refused, and wrong passwords are
+rate-limited.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ def _prepare_accounts(instance: Path) -> None:
 
     ops = open_operations(load_settings(overrides_for(instance)))
     ops.create_user("operator1", PASSWORD, "operator", COMMAND_LINE)
+    ops.create_user("operator2", PASSWORD, "operator", COMMAND_LINE)
     ops.create_user("viewer1", PASSWORD, "viewer", COMMAND_LINE)
     ops.store.engine.dispose()
 
@@ -187,6 +191,7 @@ def test_operator_flags_kharkiv_kupiansk_and_passengers_are_advised(server, page
     assert "Kharkiv – Kupiansk" in impact.inner_text()
     assert impact.locator("svg.route-map").count() == 1
     page.screenshot(path=str(tmp_path / "impact-preview.png"), full_page=True)
+    _impact_comes_first_and_publish_after_it(page)
     page.get_by_role("button", name="Publish").click()
     page.wait_for_url(lambda url: urlsplit(url).path.startswith("/operator/flags/f-"))
     assert "published" in page.locator(".messages").inner_text()
@@ -197,11 +202,81 @@ def test_operator_flags_kharkiv_kupiansk_and_passengers_are_advised(server, page
     assert "Train" not in after["first_modes"] or "Not advised" in after["first"]
 
     page.goto(flag_url)
-    page.get_by_role("button", name="Withdraw this flag").click()
+    page.get_by_role("link", name="Withdraw this flag…").click()
+    page.get_by_role("heading", name="Withdraw this flag?").wait_for()
+    page.get_by_role("button", name="Yes, withdraw it").click()  # no reason: not sent
+    assert page.get_by_role("heading", name="Withdraw this flag?").is_visible()
+    assert page.locator("#reason").evaluate("el => !el.validity.valid")
+    page.fill("#reason", "Line repaired, trains run normally")
+    page.get_by_role("button", name="Yes, withdraw it").click()
+    page.wait_for_url(lambda url: urlsplit(url).path == urlsplit(flag_url).path)
     assert "withdrawn" in page.locator(".messages").inner_text()
+    assert page.locator(".meta .badge.withdrawn").count() == 1
+    assert page.locator(".meta .badge.risk-high").count() == 0
     restored = _passenger_results_once(page, server, lambda r: REASON_EN not in r["text"])
     assert REASON_EN not in restored["text"]
     assert restored["first_modes"] == before["first_modes"]
+
+
+def _top(locator) -> float:
+    return locator.evaluate("el => el.getBoundingClientRect().top + window.scrollY")
+
+
+def _impact_comes_first_and_publish_after_it(page) -> None:
+    """The page opens at the impact (not 2,000 px above it), the pairs whose advice
+    changes come first with what changes, and Publish follows the impact."""
+    impact, form = page.locator("#impact"), page.locator("#flag-form")
+    publish = page.get_by_role("button", name="Publish")
+    assert _top(impact) < _top(publish) < _top(form)
+    assert urlsplit(page.url).fragment == "impact"
+    scrolled = page.evaluate("window.scrollY")
+    assert abs(scrolled - _top(impact)) < 200, (scrolled, _top(impact))
+    first_row = impact.locator("table.pairs tbody tr").first
+    assert "loses" in (first_row.get_attribute("class") or "")
+    assert "was:" in first_row.inner_text() and "now:" in first_row.inner_text()
+    # Only the fieldset of the chosen kind is shown.
+    assert page.locator("fieldset.kind-line").is_visible()
+    assert not page.locator("fieldset.kind-circle").is_visible()
+
+
+def test_a_conflict_shows_the_merged_flag_and_asks_for_a_choice(server, browser):
+    first_context = browser.new_context(locale="en-GB")
+    second_context = browser.new_context(locale="en-GB")
+    try:
+        first, second = first_context.new_page(), second_context.new_page()
+        for page, name in ((first, "operator1"), (second, "operator2")):
+            page.set_default_timeout(TIMEOUT_MS)
+            _sign_in_with_keyboard(page, server, name)
+        first.goto(f"{server}/operator/flags/new?lang=en")
+        first.select_option("#line_id", "kharkiv-kupiansk")
+        first.fill("#reason_en", "Conflict test")
+        first.fill("#source", "test")
+        first.get_by_role("button", name="Save as draft").click()
+        first.wait_for_url(lambda url: "/operator/flags/f-" in url)
+        flag_url = first.url
+        second.goto(flag_url)  # both have version 1 open
+        second.select_option("#level", "suspended")
+        second.get_by_role("button", name="Save the draft").click()
+        assert "saved as a draft" in second.locator(".messages").inner_text()
+
+        first.select_option("#level", "elevated")
+        first.fill("#reason_en", "Conflict test, reason edited")
+        first.get_by_role("button", name="Save the draft").click()
+        conflict = first.locator("section.conflict")
+        conflict.wait_for()
+        assert "operator2" in conflict.inner_text()
+        assert first.locator("tr.contested").count() == 1  # the level: both changed it
+        first.get_by_role("button", name="Save the draft").click()  # no choice yet
+        assert "Choose whose value to keep" in first.locator(".errors").inner_text()
+        first.get_by_label("Theirs, as saved now").check()
+        first.get_by_role("button", name="Save the draft").click()
+        first.wait_for_url(lambda url: urlsplit(url).path == urlsplit(flag_url).path)
+        first.goto(flag_url + "?lang=en")
+        assert first.locator("#level").input_value() == "suspended"  # theirs, not reverted
+        assert first.locator("#reason_en").input_value() == "Conflict test, reason edited"
+    finally:
+        first_context.close()
+        second_context.close()
 
 
 def test_a_viewer_sees_no_publish_button_and_a_forced_publish_is_refused(server, page):

@@ -67,10 +67,26 @@ def test_published_flag_reroutes_passengers_and_withdrawal_restores(console_app,
     listed = _text(operator.get("/operator/flags?status=published&active=1&lang=en"))
     assert flag_id in listed and "operator1" in listed
 
-    response = operator.post(f"/operator/flags/{flag_id}/withdraw", {"version": "1"})
+    # One click never withdraws: a confirmation page asks for the reason first.
+    page = operator.get(f"/operator/flags/{flag_id}")
+    assert f'href="/operator/flags/{flag_id}/withdraw' in _text(page)
+    confirm = _text(operator.get(f"/operator/flags/{flag_id}/withdraw"))
+    assert 'name="reason"' in confirm and "required" in confirm
+    refused = operator.post(f"/operator/flags/{flag_id}/withdraw", {"version": "1"})
+    assert refused.status_code == 400
+    assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).status.value == "published"
+    response = operator.post(
+        f"/operator/flags/{flag_id}/withdraw", {"version": "1", "reason": "Track repaired"}
+    )
     assert response.status_code == 302
     assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).status.value == "withdrawn"
     assert _recommended_links(console_app, "kyiv", "kramatorsk") == before
+    entry = _ops(console_app).store.list_audit(object_id=flag_id)[0]
+    assert (entry.action, entry.note) == ("flag.withdraw", "Track repaired")
+    # In the list, a withdrawn flag has no risk badge any more.
+    listed = _text(operator.get("/operator/flags?status=withdrawn"))
+    row = listed[listed.index(f">{flag_id}<") - 600 : listed.index(f">{flag_id}<") + 400]
+    assert 'class="badge withdrawn"' in row and "badge risk-" not in row
 
 
 def test_edits_of_a_published_flag_need_a_preview_too(console_app, signed_in):
@@ -177,7 +193,15 @@ def test_section_between_two_stations_of_a_line(console_app, signed_in):
     assert (flag.target.kind, flag.target.from_station) == ("section", "barvinkove")
 
 
-def test_a_stale_save_is_refused_and_shows_what_changed(console_app, signed_in):
+def _selected(page: str, name: str) -> str:
+    select = page[page.index(f'<select id="{name}"') :]
+    select = select[: select.index("</select>")]
+    return re.search(r'<option value="([^"]*)" selected>', select).group(1)
+
+
+def test_a_stale_save_is_refused_and_shows_the_merged_state(console_app, signed_in):
+    """A save again after a conflict must not silently revert the other operator's change
+    (their "suspended" back to your "high"): the form shows both changes merged."""
     first, second = signed_in("operator1"), signed_in("operator2")
     flag_id = flag_id_of(first.post("/operator/flags/new", {**LOZOVA_KRAMATORSK, "action": "save"}))
     opened = {**LOZOVA_KRAMATORSK, "version": "1"}
@@ -195,16 +219,33 @@ def test_a_stale_save_is_refused_and_shows_what_changed(console_app, signed_in):
     conflict = page[page.index('class="conflict"') : page.index("</section>")]
     assert re.search(r"<th scope=\"row\">Level</th><td>High risk</td><td>Suspended</td>", conflict)
     assert "Strikes on the track near Barvinkove" in page  # my input is kept
-    assert 'name="version" value="2"' in page
+    assert _selected(page, "level") == "suspended"  # … and theirs is merged in
+    assert 'name="version" value="2"' in page and 'name="contested"' not in page
+    # Saving what the form now shows keeps both changes.
+    merged = {**mine, "level": "suspended", "version": "2", "action": "save"}
+    assert first.post(f"/operator/flags/{flag_id}", merged).status_code == 302
+    flag = _ops(console_app).get_flag(flag_id, COMMAND_LINE)
+    assert (flag.version, flag.level.value) == (3, "suspended")
+    assert flag.reason_en == "Strikes on the track near Barvinkove"
+
+
+def test_a_field_both_operators_changed_needs_a_choice(console_app, signed_in):
+    first, second = signed_in("operator1"), signed_in("operator2")
+    flag_id = flag_id_of(first.post("/operator/flags/new", {**LOZOVA_KRAMATORSK, "action": "save"}))
+    opened = {**LOZOVA_KRAMATORSK, "version": "1"}
+    second.post(f"/operator/flags/{flag_id}", {**opened, "level": "suspended", "action": "save"})
+    page = _text(first.post(f"/operator/flags/{flag_id}", {**opened, "level": "elevated",
+                                                           "action": "save"}))  # fmt: skip
+    assert 'name="contested" value="level"' in page
+    assert _selected(page, "level") == "elevated"  # mine stays in the form, marked
+    again = {**opened, "level": "elevated", "version": "2", "contested": "level",
+             "action": "save"}  # fmt: skip
+    refused = first.post(f"/operator/flags/{flag_id}", again)
+    assert refused.status_code == 400 and 'name="contested" value="level"' in _text(refused)
     assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).level.value == "suspended"
-    # Saving again, now knowingly over version 2, goes through.
-    assert (
-        first.post(
-            f"/operator/flags/{flag_id}", {**mine, "version": "2", "action": "save"}
-        ).status_code
-        == 302
-    )
-    assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).version == 3
+    kept = first.post(f"/operator/flags/{flag_id}", {**again, "choose_level": "theirs"})
+    assert kept.status_code == 302
+    assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).level.value == "suspended"
 
 
 def test_history_shows_every_version_and_its_changes(signed_in):
@@ -340,7 +381,7 @@ def test_polygon_target_from_lat_lon_lines(console_app, signed_in):
         ("48.6, 37.4\n\n148.9, 37.4\n48.9, 37.7", "Line 3 “148.9, 37.4”"),
         ("48.6, 37.4, 1\n48.9, 37.4\n48.9, 37.7", "Line 1 “48.6, 37.4, 1”"),
         ("48.6, 37.4\n48.9, 37.4", "at least 3 points"),
-        ("48.6, 37.4\n48.9, 37.7\n48.6, 37.7\n48.9, 37.4", "crosses itself"),
+        ("48.6, 37.4\n48.9, 37.7\n48.6, 37.7\n48.9, 37.4", "shape that crosses itself"),
     ],
 )
 def test_bad_polygon_lines_are_named_and_kept(console_app, signed_in, ring, named):
@@ -353,3 +394,77 @@ def test_bad_polygon_lines_are_named_and_kept(console_app, signed_in, ring, name
     assert named in error
     assert f">{ring}</textarea>" in page
     assert _ops(console_app).list_flags(COMMAND_LINE) == []
+
+
+def test_errors_speak_the_page_language_and_kyiv_time(signed_in):
+    """The parser's English ("target kind 'line' needs 'line_id'") and UTC times never
+    reach the Ukrainian console."""
+    operator = signed_in("operator1")
+    no_line = {**LOZOVA_KRAMATORSK, "line_id": "", "action": "save"}
+    no_line = _text(operator.post("/operator/flags/new", no_line))
+    assert "Оберіть лінію." in no_line and "needs 'line_id'" not in no_line
+    window = {**LOZOVA_KRAMATORSK, "active_from": "2026-03-12T10:00",
+              "active_until": "2026-03-12T09:00", "action": "save"}  # fmt: skip
+    page = _text(operator.post("/operator/flags/new", window))
+    assert "київський час: 2026-03-12 10:00 – 2026-03-12 09:00" in page
+    assert "+00:00" not in page
+    english = _text(operator.post("/operator/flags/new?lang=en", window))
+    assert "Kyiv time: 2026-03-12 10:00 – 2026-03-12 09:00" in english
+
+
+def test_oblasts_are_named_in_ukrainian_and_lines_in_alphabetical_order(signed_in):
+    operator = signed_in("operator1")
+    page = _text(operator.get("/operator/flags/new"))
+    oblasts = page[page.index('id="oblast_iso"') :]
+    oblasts = oblasts[: oblasts.index("</select>")]
+    oblasts = re.findall(r'<option value="UA-\d\d">([^<]*)</option>', oblasts)
+    assert oblasts and all(("область" in n or "місто" in n or "Крим" in n) for n in oblasts)
+    assert "Odessa" not in page and "Oblast" not in page
+    from advisor.web.operator.words import sort_key
+
+    lines = page[page.index('id="line_id"') :]
+    names = re.findall(r'<option value="[^"]+">([^<]*)</option>', lines[: lines.index("</select>")])
+    assert names == sorted(names, key=sort_key)
+    found = _text(operator.post("/operator/flags/new", {"query": "Odessa", "action": "search"}))
+    assert "Одеська область" in found and "(UA-51)" not in found
+
+
+def test_preview_shows_what_passengers_see_when_nothing_is_advised(signed_in):
+    """Kyiv → Sumy with Sumy flagged high: passengers see not-advised options, so the
+    preview must not say "no route"."""
+    operator = signed_in("operator1")
+    fields = {**LOZOVA_KRAMATORSK, "kind": "station", "station": "Суми", "line_id": ""}
+    response, _ = operator.preview("/operator/flags/new?lang=en", fields)
+    impact = _text(response)[_text(response).index('id="impact"') :]
+    sumy = impact[impact.index("→ Sumy") :]
+    sumy = sumy[: sumy.index("</tr>")]
+    assert "No route found." not in sumy
+    assert "passengers see these options, each marked not advised" in sumy
+    assert sumy.count("<li>") == 2
+    assert sumy.count('<span class="verdict">Not advised</span>') == 2
+    rows = re.findall(r'<tr class="(loses|)">', impact)
+    assert rows == sorted(rows, key=lambda c: c != "loses")  # changed pairs first
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [("before=99999999999999999999", 200), ("before=-1", 200), ("before=١٢", 200),
+     ("object=%00", 400)],
+)
+def test_audit_page_takes_any_paging_value(signed_in, query, status):
+    """Audit finding 6 on the console: a huge ``before`` overflowed the database (500)."""
+    assert signed_in("operator1").get(f"/operator/audit?{query}").status_code == status
+
+
+def test_the_last_admin_cannot_disable_themselves_in_the_console(console_app, signed_in):
+    """Audit finding 9 in the console, said in Ukrainian."""
+    admin = signed_in("admin1")
+    response = admin.post("/operator/accounts/admin1", {"active": "0"})
+    assert response.status_code == 302
+    page = _text(admin.get("/operator/accounts"))
+    assert "останній активний адміністратор" in page
+    assert _ops(console_app).store.find_user("admin1").active
+    refused = _text(admin.post("/operator/accounts", {"username": "<b>x</b>",
+                                                       "password": "a long enough password",
+                                                       "role": "viewer"}))  # fmt: skip
+    assert "Ім’я користувача" in refused and "<b>x</b>" not in refused

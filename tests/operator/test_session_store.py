@@ -55,7 +55,9 @@ def test_console_workflow_on_postgresql(tmp_path, tiny_dataset, pg_url):  # noqa
         assert operator.sign_in("operator1").status_code == 302
         flag_id = operator.publish_new(LOZOVA_KRAMATORSK)
         assert (
-            operator.post(f"/operator/flags/{flag_id}/withdraw", {"version": "1"}).status_code
+            operator.post(
+                f"/operator/flags/{flag_id}/withdraw", {"version": "1", "reason": "test"}
+            ).status_code
             == 302
         )
         assert operator.post("/operator/signout", {}).status_code == 302

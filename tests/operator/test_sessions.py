@@ -37,23 +37,56 @@ def test_sign_in_never_redirects_outside_the_console(console, target):
 
 
 def test_cookie_is_httponly_lax_and_scoped_to_the_console(console):
-    response = console.get("/operator/signin")
-    cookie = response.headers["Set-Cookie"]
+    console.get("/operator/signin")
+    response = console.post("/operator/signin", {"username": "operator1", "password": PASSWORD})
+    cookie = next(c for c in response.headers.getlist("Set-Cookie") if "advisor_console=" in c)
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/operator" in cookie
     assert "Secure" not in cookie  # testing: plain HTTP on loopback
 
 
-def test_cookie_is_secure_outside_tests(tmp_path, tiny_dataset):
+def test_sign_in_form_token_is_a_strict_cookie_secure_outside_tests(tmp_path, tiny_dataset):
     app = make_console_app(tmp_path, tiny_dataset, testing=False)
     cookie = app.test_client().get("/operator/signin").headers["Set-Cookie"]
-    assert "; Secure" in cookie
+    assert cookie.startswith("advisor_console_csrf=")
+    assert "; Secure" in cookie and "SameSite=Strict" in cookie and "HttpOnly" in cookie
 
 
 def test_session_id_changes_at_sign_in(console):
-    first = console.get("/operator/signin").headers["Set-Cookie"].split(";")[0]
+    """A session id planted before sign-in (fixation) is never the signed-in one."""
+    console.client.set_cookie("advisor_console", "planted-by-an-attacker-0123456789",
+                              path="/operator")
+    console.get("/operator/signin")
     console.post("/operator/signin", {"username": "operator1", "password": PASSWORD})
     second = console.client.get_cookie("advisor_console", path="/operator").value
-    assert first.split("=")[1] != second
+    assert second != "planted-by-an-attacker-0123456789"
+
+
+def _session_rows(app) -> int:
+    from sqlalchemy import func, select
+
+    from advisor.store.sessions import ConsoleSessionRow
+
+    engine = app.extensions["advisor.operations"].store.engine
+    with engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(ConsoleSessionRow))
+
+
+def test_anonymous_visits_write_no_session_rows(console_app):
+    """Audit finding 7: each anonymous visit to the sign-in page inserted a session row."""
+    for _ in range(300):
+        assert Console(console_app).get("/operator/signin").status_code == 200
+    assert _session_rows(console_app) == 0
+    visitor = Console(console_app)
+    assert visitor.sign_in("operator1").status_code == 302  # the form still works
+    assert _session_rows(console_app) == 1
+
+
+def test_sign_in_without_the_form_token_is_refused(console_app):
+    visitor = Console(console_app)
+    visitor.get("/operator/signin")
+    visitor.client.delete_cookie("advisor_console_csrf", path="/operator")
+    response = visitor.post("/operator/signin", {"username": "operator1", "password": PASSWORD})
+    assert response.status_code == 400
 
 
 def test_passenger_pages_and_api_get_no_console_cookie(signed_in):

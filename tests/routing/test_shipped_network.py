@@ -240,6 +240,11 @@ def test_baseline_never_blocks_running_lines(shipped_network, baseline, origin, 
 
 
 def test_baseline_blocks_occupied_territory(shipped_network, baseline):
+    from advisor.settings import Settings
+    from advisor.war_maps import WarLayers
+
+    layer = WarLayers(Settings()).layer(shipped_network)  # Donetsk: the war map, not a circle
+    baseline = [*baseline, *layer.flags]
     index = RiskIndex.build(baseline, shipped_network)
     assert not index.problems
     donetsk = "osm-node-278290881"

@@ -6,22 +6,41 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request
 from flask_babel import gettext
 
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, Conflict, NotFound
 from advisor.services import Role
 from advisor.web.operator import bp
 from advisor.web.operator.auth import console_url, operations, requires
 from advisor.web.operator.words import LABELS
 
-__all__ = ["accounts", "tokens"]
+__all__ = ["account_message", "accounts", "tokens"]
 
 ROLES = tuple(role.value for role in Role)
+
+
+def account_message(err: AdvisorError) -> str:
+    """An account or token error in the page language (the use cases speak English)."""
+    if err.extra.get("reason") == "last-admin":
+        return gettext(
+            "This is the last active administrator; make another account administrator first."
+        )
+    messages = {
+        "username": gettext("A user name is 1–100 letters, digits or _ . @ - (no spaces)."),
+        "password": gettext("A password needs at least 10 characters."),
+        "name": gettext("A token needs a name of 1–100 characters of plain text."),
+        "role": gettext("Choose a role no higher than the account's own."),
+    }
+    if isinstance(err, Conflict) and err.field == "username":
+        return gettext("An account with this name already exists.")
+    if isinstance(err, NotFound) and err.field == "username":
+        return gettext("There is no such account.")
+    return messages.get(err.field or "", err.message)
 
 
 @bp.route("/accounts", methods=["GET", "POST"])
 @requires(Role.ADMIN)
 def accounts(principal):
     """Every account; create one (user name, password, role)."""
-    typed = {k: request.form.get(k, "")[:100].strip() for k in ("username", "role")}
+    typed = {k: request.form.get(k, "")[:1000].strip() for k in ("username", "role")}
     error, status = "", 200
     if request.method == "POST":
         try:
@@ -29,7 +48,7 @@ def accounts(principal):
                 typed["username"], request.form.get("password", ""), typed["role"], principal
             )
         except AdvisorError as err:
-            error, status = err.message, 400
+            error, status = account_message(err), 400
         else:
             flash(gettext("Account %(name)s created.", name=user.username))
             return redirect(console_url("operator.accounts"))
@@ -54,7 +73,7 @@ def change_account(username, principal):
     try:
         operations().update_user(username, principal, role=role, active=active)
     except AdvisorError as err:
-        flash(gettext("Not changed: %(why)s", why=err.message), "error")
+        flash(gettext("Not changed: %(why)s", why=account_message(err)), "error")
     else:
         flash(gettext("Account %(name)s changed.", name=username))
     return redirect(console_url("operator.accounts"))
@@ -64,7 +83,7 @@ def change_account(username, principal):
 @requires(Role.ADMIN)
 def tokens(principal):
     """Every API token (never its secret); create one, shown once."""
-    typed = {k: request.form.get(k, "")[:100].strip() for k in ("username", "name", "role")}
+    typed = {k: request.form.get(k, "")[:1000].strip() for k in ("username", "name", "role")}
     error, issued, status = "", None, 200
     if request.method == "POST":
         try:
@@ -72,7 +91,7 @@ def tokens(principal):
                 typed["username"], typed["name"], typed["role"] or None, principal
             )
         except AdvisorError as err:
-            error, status = err.message, err.status
+            error, status = account_message(err), err.status
     page = render_template(
         "operator/tokens.html",
         tokens=operations().list_tokens(principal),

@@ -53,11 +53,28 @@ def console_url(endpoint: str, **values) -> str:
     return url_for(endpoint, lang=current_locale(), **values)
 
 
+ANON_CSRF_COOKIE = "advisor_console_csrf"
+
+
 def csrf_token() -> str:
-    """This session's CSRF secret (created on first use)."""
+    """This session's CSRF secret (created on first use).
+
+    Before sign-in there is no session row (an anonymous visit writes nothing to the
+    store): the sign-in form's token is then a random cookie echoed by the form (the
+    double-submit pattern), set by :func:`_no_store`.
+    """
+    if not session.get("user"):
+        if "anon_csrf" not in g:
+            g.anon_csrf = _anonymous_cookie() or secrets.token_urlsafe(32)
+        return g.anon_csrf
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(32)
     return session["csrf"]
+
+
+def _anonymous_cookie() -> str:
+    value = request.cookies.get(ANON_CSRF_COOKIE, "")
+    return value if 20 <= len(value) <= 100 else ""
 
 
 @bp.before_request
@@ -74,7 +91,7 @@ def _load_principal():
 
 def _check_csrf() -> None:
     sent = request.form.get(CSRF_FIELD, "")
-    expected = session.get("csrf", "")
+    expected = session.get("csrf", "") if session.get("user") else _anonymous_cookie()
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         # The form was forged, or its session expired: refuse before any view runs.
         page = render_template("operator/csrf.html")
@@ -85,6 +102,11 @@ def _check_csrf() -> None:
 def _no_store(response):
     # Console pages show drafts and secrets: never cached, never framed.
     response.headers["Cache-Control"] = "no-store"
+    if g.get("anon_csrf") and g.anon_csrf != _anonymous_cookie():
+        response.set_cookie(
+            ANON_CSRF_COOKIE, g.anon_csrf, path=bp.url_prefix or "/operator", httponly=True,
+            secure=not current_app.config["TESTING"], samesite="Strict",
+        )
     return response
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import networkx as nx
 
 from advisor.network.model import Mode
-from advisor.web.present import LABELS, Presenter
+from advisor.web.present import LABELS, Presenter, war_overlay
 from advisor.web.svgmap import MapLine, MapPoint, render_map
 
 __all__ = ["ImpactView"]
@@ -23,10 +23,10 @@ MAX_LISTED_STATIONS = 40
 class ImpactView:
     """What the preview section of the flag form shows, in the page language."""
 
-    def __init__(self, impact, network, locale: str):
+    def __init__(self, impact, network, locale: str, war_layer=None):
         self.impact = impact
         self.network = network
-        self.presenter = Presenter(network, locale)
+        self.presenter = Presenter(network, locale, war_layer=war_layer)
         self.locale = locale
 
     @property
@@ -75,7 +75,8 @@ class ImpactView:
             points.setdefault(station_id, "stop")
         marks = [self._point(i, role) for i, role in points.items()]
         desc = ", ".join(self.line_names) or ", ".join(self.station_names[:5])
-        return render_map(lines, [m for m in marks if m is not None], title, desc)
+        war = war_overlay(self.presenter.war_layer, self.locale)
+        return render_map(lines, [m for m in marks if m is not None], title, desc, war)
 
     def _flagged_lines(self) -> list[MapLine]:
         """The covered links joined into as few polylines as possible (one band and one

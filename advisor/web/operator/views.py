@@ -9,13 +9,15 @@ import logging
 
 from flask import abort, flash, g, redirect, render_template, request
 from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from advisor.errors import AdvisorError, Conflict, InvalidFlag, InvalidQuery, UnknownStation
 from advisor.locale import current_locale
 from advisor.network.search import matching_key
 from advisor.risk.model import Flag, FlagStatus, utcnow
-from advisor.risk.parse import flag_from_dict, flag_to_dict
-from advisor.services import Role
+from advisor.risk.parse import UKRAINE_OBLAST_CODES, flag_from_dict, flag_to_dict
+from advisor.services import Role, require_role
+from advisor.text import check_text
 from advisor.web.operator import bp
 from advisor.web.operator.auth import console_url, operations, requires, services
 from advisor.web.operator.forms import (
@@ -28,7 +30,7 @@ from advisor.web.operator.forms import (
     flag_changes,
 )
 from advisor.web.operator.preview import ImpactView
-from advisor.web.operator.words import LABELS
+from advisor.web.operator.words import LABELS, oblast_name, sort_key
 
 __all__ = ["audit", "flag_history", "flag_page", "flags", "new_flag", "withdraw"]
 
@@ -72,17 +74,49 @@ def flag_page(flag_id, principal):
     return _flag_form(operations().get_flag(flag_id, principal), principal)
 
 
-@bp.post("/flags/<flag_id>/withdraw")
+MAX_WITHDRAW_REASON = 500
+
+
+@bp.route("/flags/<flag_id>/withdraw", methods=["GET", "POST"])
 @requires(Role.VIEWER)
 def withdraw(flag_id, principal):
-    """Withdraw a draft or published flag (the version must be the one shown)."""
-    try:
-        flag = operations().withdraw_flag(flag_id, _version(request.form), principal)
-    except Conflict as err:
-        flash(gettext("Not withdrawn: %(why)s", why=err.message), "error")
-        return redirect(console_url("operator.flag_page", flag_id=flag_id))
-    flash(gettext("Flag %(id)s withdrawn (version %(v)d).", id=flag.id, v=flag.version))
-    return redirect(console_url("operator.flag_page", flag_id=flag_id))
+    """Confirm, with a reason, then withdraw a draft or published flag (the version must be
+    the one shown); one click never withdraws."""
+    flag = operations().get_flag(flag_id, principal)
+    reason, error = request.form.get("reason", "").strip(), ""
+    if request.method == "POST":
+        require_role(principal, Role.OPERATOR)
+        try:
+            withdrawn = operations().withdraw_flag(
+                flag_id, _version(request.form), principal, reason=_withdraw_reason(reason)
+            )
+        except Conflict as err:
+            error = gettext("Not withdrawn: %(why)s", why=err.message)
+        except InvalidQuery as err:
+            error = err.message
+        else:
+            flash(gettext("Flag %(title)s withdrawn (version %(v)d).",
+                          title=_words().title(withdrawn), v=withdrawn.version))  # fmt: skip
+            return redirect(console_url("operator.flag_page", flag_id=flag_id))
+    page = render_template("operator/withdraw.html", flag=flag, reason=reason, error=error)
+    return page, 400 if error else 200
+
+
+def _withdraw_reason(reason: str) -> str:
+    if not reason:
+        raise InvalidQuery(gettext("Say why the flag is withdrawn."), field="reason")
+    if len(reason) > MAX_WITHDRAW_REASON:
+        raise InvalidQuery(
+            gettext("The reason is longer than %(n)d characters.", n=MAX_WITHDRAW_REASON),
+            field="reason",
+        )
+    return check_text(reason, gettext("reason"), multiline=True)
+
+
+def _words():
+    from advisor.web.operator.words import Words
+
+    return Words(services().network, current_locale())
 
 
 @bp.get("/flags/<flag_id>/history")
@@ -110,7 +144,8 @@ def audit(principal):
         principal,
         object_id=object_id,
         limit=AUDIT_PAGE,
-        before_id=int(before) if before.isdigit() else None,
+        # At most 18 digits: a larger number overflows the database's integer (a 500).
+        before_id=int(before) if before.isdigit() and len(before) <= 18 else None,
     )
     older = entries[-1].id if len(entries) == AUDIT_PAGE else None
     return render_template(
@@ -141,6 +176,8 @@ def _flag_form(flag: Flag | None, principal):
     if action in ("preview", "save", "publish") and not form.errors:
         data = form.flag_data(station_ids)
         try:
+            if action != "preview":
+                data = _resolve_contested(flag, data, form, principal)
             return _act(action, form, flag, data, principal, context)
         except Conflict as err:
             context["conflict"] = _conflict(err, form, flag, data)
@@ -161,13 +198,17 @@ def _act(action, form, flag, data, principal, context):
         action = "preview"
     if action == "preview":
         impact = operations().preview_impact(data, principal)
-        context.update(impact=ImpactView(impact, services().network, current_locale()))
+        context.update(impact=ImpactView(
+            impact, services().network, current_locale(), services().risk_state.war_layer
+        ))
         return _render_form(form, flag, previewed=digest, **context)
     saved = _save(flag, data, form, principal, publish=action == "publish")
     message = (
-        gettext("Flag %(id)s published (version %(v)d).", id=saved.id, v=saved.version)
+        gettext("Flag %(id)s published (version %(v)d).", id=_words().title(saved),
+                v=saved.version)
         if saved.status is FlagStatus.PUBLISHED
-        else gettext("Flag %(id)s saved as a draft (version %(v)d).", id=saved.id, v=saved.version)
+        else gettext("Flag %(id)s saved as a draft (version %(v)d).",
+                     id=_words().title(saved), v=saved.version)
     )
     flash(message)
     return redirect(console_url("operator.flag_page", flag_id=saved.id))
@@ -213,29 +254,129 @@ def _digest(data: dict) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:32]
 
 
+# What the console says, in the page language, for errors of the flag parser (whose own
+# messages are English and written for API clients).
+_FIELD_MESSAGES = {
+    "target.line_id": _l("Choose a line."),
+    "line": _l("Choose a line."),
+    "target.station_id": _l("Choose a station."),
+    "target.oblast_iso": _l("Choose one of Ukraine's oblasts."),
+    "target.from_station": _l("Choose the first station."),
+    "target.lat": _l("Enter a latitude between -90 and 90."),
+    "target.lon": _l("Enter a longitude between -180 and 180."),
+    "target.radius_km": _l("Enter a radius above 0 and at most 500 km."),
+    "target.ring": _l("Enter at least 3 corner points, one “lat, lon” per line."),
+    "level": _l("Choose a level."),
+    "reason_uk": _l(
+        "Give a reason in Ukrainian or English: plain text (no control characters), "
+        "at most 1000 characters."
+    ),
+    "reason_en": _l("The English reason must be plain text of at most 1000 characters."),
+    "source": _l("Name the source (who says so): plain text of at most 300 characters."),
+    "active_from": _l("Enter a Kyiv time between 1970 and 2999, e.g. 12.03.2026 08:00."),
+    "active_until": _l("Enter a Kyiv time between 1970 and 2999, e.g. 12.03.2026 08:00."),
+}
+
+
+def _console_message(form: FlagForm, err: AdvisorError) -> str:
+    """*err* in the page language; the parser's English text only when nothing fits."""
+    if err.field == "active_until" and "before it starts" in err.message:
+        return gettext(
+            "The window must end after it starts (Kyiv time: %(start)s – %(end)s).",
+            start=form.active_from.replace("T", " "), end=form.active_until.replace("T", " "),
+        )
+    if err.field == "target.ring" and "crosses itself" in err.message:
+        return gettext("The corner points draw a shape that crosses itself or has no area.")
+    if err.field == "target.to_station":
+        if "to itself" in err.message:
+            return gettext("Choose two different stations.")
+        return gettext("Choose the second station.")
+    if err.field in ("target.from_station", "target.to_station") and "not on line" in err.message:
+        return gettext("This station is not on the chosen line.")
+    known = _FIELD_MESSAGES.get(err.field or "")
+    return str(known) if known is not None else err.message
+
+
 def _field_error(form: FlagForm, err: AdvisorError, context: dict) -> None:
     name = field_of_error(form, err.field)
-    form.errors[name] = err.message
+    form.errors[name] = _console_message(form, err)
     if err.suggestions:
         form.errors[name] += " " + gettext(
             "Did you mean: %(names)s?", names=", ".join(err.suggestions)
         )
 
 
+MERGED_FIELDS = ("level", "target", "reason_uk", "reason_en", "source", "active_from",
+                 "active_until")
+
+
 def _conflict(err: Conflict, form: FlagForm, flag: Flag | None, data: dict) -> dict:
-    """What changed since the version the operator opened; their input stays in the form."""
-    current = err.extra.get("current") or (flag_to_dict(flag) if flag else {})
+    """What changed since the version the operator opened, merged into the form.
+
+    A field only the other operator changed takes their value (saving again must not
+    silently revert it); a field only this operator changed keeps theirs; a field both
+    changed differently is *contested*: the form keeps this operator's value and saving
+    needs an explicit choice for it (:func:`_resolve_contested`).
+    """
+    current = flag_to_dict(operations().get_flag(flag.id, g.principal)) if flag else {}
     versions = operations().flag_history(flag.id, g.principal) if flag else []
     opened = next((v for v in versions if str(v.version) == form.version), None)
-    base = flag_to_dict(opened) if opened else {}
-    theirs = flag_changes(base, current)
-    form.version = str(err.extra.get("current_version", current.get("version", form.version)))
+    base, theirs_now = _editable(opened) if opened else {}, _editable_data(current)
+    mine = _editable_data(data)
+    merged, contested = dict(mine), []
+    for name in MERGED_FIELDS:
+        they_changed = base.get(name) != theirs_now.get(name)
+        i_changed = base.get(name) != mine.get(name)
+        if they_changed and not i_changed:
+            merged[name] = theirs_now.get(name)
+        elif they_changed and mine.get(name) != theirs_now.get(name):
+            contested.append(name)
+    _refill(form, {k: v for k, v in merged.items() if v is not None}, flag, current)
     return {
         "message": err.message,
         "current_version": form.version,
         "current_author": current.get("author", ""),
-        "rows": [(name, old, new, data.get(name)) for name, old, new in theirs],
+        "rows": [
+            (name, old, new, data.get(name), name in contested)
+            for name, old, new in flag_changes(base, theirs_now)
+        ],
+        "contested": contested,
     }
+
+
+def _refill(form: FlagForm, merged: dict, flag: Flag, current: dict) -> None:
+    """Show *merged* in the form, now editing the current version."""
+    refilled = FlagForm.from_flag(
+        flag_from_dict({**merged, "id": flag.id, "status": current.get("status", "draft"),
+                        "version": current.get("version", 1)}),
+        _station_name,
+    )
+    refilled.query, refilled.errors = form.query, form.errors
+    form.__dict__.update(refilled.__dict__)
+
+
+def _resolve_contested(flag: Flag | None, data: dict, form: FlagForm, principal) -> dict:
+    """After a conflict: each contested field needs "mine" or "theirs" before saving."""
+    names = [n for n in request.form.get("contested", "").split(",") if n in MERGED_FIELDS]
+    if flag is None or not names:
+        return data
+    choices = {name: request.form.get(f"choose_{name}", "") for name in names}
+    missing = [name for name, choice in choices.items() if choice not in ("mine", "theirs")]
+    if missing:
+        raise InvalidQuery(
+            gettext("Choose whose value to keep for: %(fields)s.",
+                    fields=", ".join(str(LABELS.get(n, n)) for n in missing)),
+            field="form",
+        )
+    current = flag_to_dict(operations().get_flag(flag.id, principal))
+    resolved = dict(data)
+    for name, choice in choices.items():
+        if choice == "theirs":
+            if current.get(name) is None:
+                resolved.pop(name, None)
+            else:
+                resolved[name] = current[name]
+    return resolved
 
 
 # --- target search and stations ------------------------------------------------------------
@@ -249,7 +390,7 @@ def _search(query: str) -> list[tuple[str, str, str]]:
     network, locale = services().network, current_locale()
     found = [
         (f"line:{line.id}", "line", line.display_name(locale))
-        for line in sorted(network.lines.values(), key=lambda li: li.display_name(locale))
+        for line in sorted(network.lines.values(), key=lambda li: sort_key(li.display_name(locale)))
         if key in matching_key(f"{line.name_uk} {line.name_en} {line.id}")
     ][:SEARCH_LIMIT]
     try:
@@ -258,11 +399,25 @@ def _search(query: str) -> list[tuple[str, str, str]]:
         matches = []
     found += [(f"station:{m.station.id}", "station", _station_label(m.station)) for m in matches]
     found += [
-        (f"oblast:{o.iso}", "oblast", f"{o.name_en} ({o.iso})")
-        for o in network.oblasts.values()
-        if key in matching_key(f"{o.name_en} {o.iso}")
+        (f"oblast:{iso}", "oblast", oblast_name(iso, locale))
+        for iso in _oblasts_by_name(locale)
+        if key in matching_key(f"{_oblast_words(iso, network)} {iso}")
     ]
     return found
+
+
+def _oblasts_by_name(locale: str) -> list[str]:
+    """Every oblast of Ukraine (whether or not the network has stations there), by name."""
+    return sorted(UKRAINE_OBLAST_CODES, key=lambda iso: sort_key(oblast_name(iso, locale)))
+
+
+def _oblast_words(iso: str, network) -> str:
+    """What an oblast may be searched by: its names in both languages and the dataset's
+    English name ("Odessa Oblast")."""
+    known = network.oblasts.get(iso)
+    return " ".join(
+        (oblast_name(iso, "uk"), oblast_name(iso, "en"), known.name_en if known else "")
+    )
 
 
 def _apply_pick(form: FlagForm, pick: str) -> None:
@@ -272,7 +427,7 @@ def _apply_pick(form: FlagForm, pick: str) -> None:
         if form.kind != "section":
             form.kind = "line"
         form.line_id = form.section_line_id = value
-    elif kind == "oblast" and value in network.oblasts:
+    elif kind == "oblast" and value in UKRAINE_OBLAST_CODES:
         form.kind, form.oblast_iso = "oblast", value
     elif kind in ("station", "from_station", "to_station") and network.find_station(value):
         if kind == "station" and form.kind != "station":
@@ -340,9 +495,11 @@ def _station_name(station_id: str) -> str:
 
 
 def _station_label(station) -> str:
-    """A name that tells stations apart: "Куп’янськ-Вузловий (railway station, UA-63)"."""
+    """A name that tells stations apart: "Куп’янськ-Вузловий (залізнична станція, Харківська
+    область)"."""
     kind = LABELS.get(station.kind.value, station.kind.value)
-    return f"{station.display_name(current_locale())} ({kind}, {station.oblast_iso})"
+    oblast = oblast_name(station.oblast_iso, current_locale())
+    return f"{station.display_name(current_locale())} ({kind}, {oblast})"
 
 
 # --- rendering -------------------------------------------------------------------------------
@@ -378,14 +535,13 @@ def _section_stations(form: FlagForm) -> list[tuple[str, str]]:
 
 def _choices() -> dict:
     network, locale = services().network, current_locale()
-    lines = sorted(network.lines.values(), key=lambda li: li.display_name(locale))
-    oblasts = sorted(network.oblasts.values(), key=lambda o: o.name_en)
+    lines = sorted(network.lines.values(), key=lambda li: sort_key(li.display_name(locale)))
     return {
         "kinds": KINDS,
         "levels": LEVELS,
         "statuses": STATUSES,
         "lines": [(li.id, li.display_name(locale)) for li in lines],
-        "oblasts": [(o.iso, f"{o.name_en} ({o.iso})") for o in oblasts],
+        "oblasts": [(iso, oblast_name(iso, locale)) for iso in _oblasts_by_name(locale)],
     }
 
 

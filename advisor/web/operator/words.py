@@ -10,9 +10,37 @@ from flask_babel import lazy_gettext as _l
 
 from advisor.errors import AdvisorError
 from advisor.risk.parse import parse_time, target_to_dict
+from advisor.routing.explain import OBLAST_NAMES
 from advisor.web.i18n import local_time
 
-__all__ = ["LABELS", "Words"]
+__all__ = ["LABELS", "Words", "oblast_name", "sort_key"]
+
+# The Ukrainian alphabet (then Latin): code-point order would put "І", "Ї", "Є" and "Ґ"
+# after "Я" and mis-sort every list of Ukrainian names.
+_ALPHABET = "абвгґдеєжзиіїйклмнопрстуфхцчшщьюяabcdefghijklmnopqrstuvwxyz"
+_RANK = {char: rank for rank, char in enumerate(_ALPHABET)}
+
+
+def sort_key(text: str) -> tuple:
+    """A key that sorts names in Ukrainian alphabetical order (Latin after Cyrillic).
+
+    >>> sorted(["Івано-Франківськ", "Житомир", "Яремче", "Київ"], key=sort_key)
+    ['Житомир', 'Івано-Франківськ', 'Київ', 'Яремче']
+    """
+    folded = text.casefold().replace("’", "").replace("'", "")
+    return tuple(_RANK.get(char, 100 + ord(char)) for char in folded)
+
+
+def oblast_name(iso: str, locale: str) -> str:
+    """An oblast's name in the page language ("Одеська область"), its code if unknown.
+
+    >>> oblast_name("UA-51", "uk"), oblast_name("UA-51", "en")
+    ('Одеська область', 'Odesa oblast')
+    """
+    names = OBLAST_NAMES.get(iso)
+    if names is None:
+        return iso
+    return names[0] if locale == "uk" else names[1]
 
 LABELS = {
     "line": _l("Line"),
@@ -81,13 +109,16 @@ class Words:
         if kind == "bus_link":
             return f"{self.station(data['from_station'])} – {self.station(data['to_station'])}"
         if kind == "oblast":
-            oblast = self.network.oblasts.get(data["oblast_iso"])
-            return f"{oblast.name_en} ({oblast.iso})" if oblast else data["oblast_iso"]
+            return oblast_name(data["oblast_iso"], self.locale)
         if kind == "circle":
             return f"{data['lat']}, {data['lon']}, {data['radius_km']} km"
         if kind == "polygon":
             return gettext("polygon of %(count)d points", count=len(data["ring"]))
         return kind
+
+    def title(self, flag) -> str:
+        """A flag's readable title: "Високий ризик — Лінія: Лозова – Краматорськ"."""
+        return f"{self[flag.level.value]} — {self.target(flag.target)}"
 
     def station(self, station_id: str) -> str:
         """A station's name in the page language."""

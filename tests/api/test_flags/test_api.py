@@ -45,9 +45,12 @@ def test_draft_publish_withdraw_lifecycle_keeps_every_version(client, tokens):
     assert [f["id"] for f in public["flags"]] == [fid]
     assert "author" not in public["flags"][0]  # operators' names are not public
     resp = client.post(
-        f"/api/v1/flags/{fid}/withdraw", headers={**tokens.operator, "If-Match": '"v2"'}
+        f"/api/v1/flags/{fid}/withdraw", headers={**tokens.operator, "If-Match": '"v2"'},
+        json={"reason": "Track repaired"},
     )
     assert resp.get_json()["status"] == "withdrawn"
+    audit = client.get(f"/api/v1/audit?object={fid}&limit=1", headers=tokens.operator)
+    assert audit.get_json()["entries"][0]["note"] == "Track repaired"
     assert client.get("/api/v1/flags").get_json()["count"] == 0
     history = client.get(f"/api/v1/flags/{fid}/history", headers=tokens.viewer).get_json()
     assert [(v["version"], v["status"]) for v in history["versions"]] == [
@@ -186,22 +189,48 @@ def test_token_secret_is_never_stored(flag_app, tokens):
     assert issued.secret[:12] in dump  # the shown prefix helps tell tokens apart
 
 
-def test_bad_tokens_are_rate_limited_per_address(flag_app, client, tokens):
+def test_bad_tokens_are_rate_limited_but_never_lock_out_a_valid_one(flag_app, client, tokens):
+    """Audit finding 2: five bad tokens locked out every valid token from that address."""
     limit = flag_app.extensions["advisor.settings"].signin_attempts_per_15_minutes
     bad = {"Authorization": "Bearer adv_wrong"}
     for _ in range(limit):
         _problem(client.get("/api/v1/flags?status=draft", headers=bad), 401)
     resp = client.get("/api/v1/flags?status=draft", headers=bad)
-    _problem(resp, 429)
+    _problem(resp, 429)  # that credential is blocked, from anywhere
     assert int(resp.headers["Retry-After"]) > 0
-    # Even a good token is refused from this address while it is blocked…
-    _problem(client.get("/api/v1/flags?status=draft", headers=tokens.viewer), 429)
-    # …but another address is not.
-    other = client.get(
-        "/api/v1/flags?status=draft", headers=tokens.viewer,
-        environ_base={"REMOTE_ADDR": "10.9.9.9"},
-    )
-    assert other.status_code == 200
+    other = {"Authorization": "Bearer adv_other"}
+    _problem(client.get("/api/v1/flags?status=draft", headers=other), 429)  # address is over
+    # A valid token from the same address still works.
+    assert client.get("/api/v1/flags?status=draft", headers=tokens.viewer).status_code == 200
+
+
+def _xff(address):
+    return {"X-Forwarded-For": address}
+
+
+def test_forwarded_for_is_ignored_unless_a_proxy_is_trusted(tmp_path, tiny_dataset):
+    """Audit finding 2: behind a proxy everybody shares one address; the header is honoured
+    only with ``[web] trusted_proxies``, and then each client is counted apart."""
+    from advisor import create_app
+    from tests.store.apptools import app_config, issue_tokens
+
+    for trusted, expect_operator in ((0, "10.0.0.1"), (1, "198.51.100.7")):
+        (tmp_path / str(trusted)).mkdir()
+        app = create_app(app_config(tmp_path / str(trusted), tiny_dataset, trusted_proxies=trusted))
+        client = app.test_client()
+        tokens = issue_tokens(app)
+        for n in range(8):  # an attacker rotating the header
+            bad = {"Authorization": f"Bearer adv_bad{n}", **_xff(f"203.0.113.{n}")}
+            client.get("/api/v1/flags?status=draft", headers=bad,
+                       environ_base={"REMOTE_ADDR": "10.0.0.1"})
+        resp = client.post(
+            "/api/v1/flags", json=flag_data(), headers={**tokens.operator, **_xff("198.51.100.7")},
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        )
+        assert resp.status_code == 201, resp.get_json()
+        audit = client.get("/api/v1/audit?limit=1", headers=tokens.admin).get_json()
+        assert audit["entries"][0]["address"] == expect_operator
+        app.extensions["advisor.operations"].store.engine.dispose()
 
 
 def test_sign_in_checks_password_and_is_rate_limited(flag_app, tokens):
@@ -212,12 +241,16 @@ def test_sign_in_checks_password_and_is_rate_limited(flag_app, tokens):
         "operator"
     )
     limit = flag_app.extensions["advisor.settings"].signin_attempts_per_15_minutes
-    for name in ["operator1"] * (limit - 1) + ["nobody"]:
+    for _ in range(limit):
         with pytest.raises(AuthenticationFailed):
-            ops.authenticate(name, "wrong password!", "2.2.2.2")
+            ops.authenticate("operator1", "wrong password!", "2.2.2.2")
     with pytest.raises(RateLimited):
         ops.authenticate("operator1", "correct horse battery", "2.2.2.2")
     assert ops.authenticate("operator1", "correct horse battery", "3.3.3.3")
+    # Guessing other names from 2.2.2.2 answers 429, but a valid account still signs in there.
+    with pytest.raises(RateLimited):
+        ops.authenticate("nobody", "wrong password!", "2.2.2.2")
+    assert ops.authenticate("viewer1", "correct horse battery", "2.2.2.2")
 
 
 def test_passwords_are_argon2_hashed(tokens):

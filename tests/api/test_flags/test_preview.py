@@ -59,3 +59,12 @@ def test_pairs_may_name_places_which_search_resolves(flag_app, tmp_path, client,
     (pair,) = impact["pairs"]
     assert (pair["from"]["id"], pair["to"]["id"], pair["checked"]) == ("kyiv", "kramatorsk", True)
     assert pair["loses_best_rail"] is True
+
+
+def test_preview_lists_the_options_passengers_see_without_a_recommendation(client, tokens):
+    body = {"level": "high", "target": {"kind": "station", "station_id": "sumy"},
+            "reason_en": "Strikes", "source": "test"}  # fmt: skip
+    impact = client.post("/api/v1/flags/preview", json=body, headers=tokens.viewer).get_json()
+    (pair,) = [p for p in impact["pairs"] if p["to"]["id"] == "sumy"]
+    assert pair["recommended_after"] is None and pair["changes"] is True
+    assert [o["verdict"] for o in pair["options_after"]] == ["not_advised", "not_advised"]

@@ -1,11 +1,10 @@
 """Air-raid alerts kept for every worker, and each alert feed's health and poll lease.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 Create Date: 2026-11-30
 
-Chained after 0003 (the head when written); another branch may add 0004, in which case this
-revision's ``down_revision`` becomes "0004" at merge.
+Chained after 0004 (war maps), merged from main.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from alembic import op
 from advisor.store.tables import UTCDateTime
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
