@@ -159,6 +159,11 @@ class Impact:
         return tuple(p for p in self.pairs if p.loses_best_rail)
 
     @property
+    def pairs_changed_first(self) -> tuple[PairImpact, ...]:
+        """Every pair, those whose advice changes first (in the configured order)."""
+        return tuple(sorted(self.pairs, key=lambda p: not p.changes))
+
+    @property
     def pairs_onto_bypass_in_band(self) -> tuple[PairImpact, ...]:
         """The pairs the flag pushes onto a way through a war-map band (warn the operator)."""
         return tuple(p for p in self.pairs if p.onto_bypass_in_band)
@@ -178,9 +183,6 @@ def band_km(option: Option | None, network) -> float:
     ))
     links = (network.links[i] for leg in option.legs for i in leg.link_ids if i in banded)
     return round(sum(link.distance_km for link in links), 1)
-    def pairs_changed_first(self) -> tuple[PairImpact, ...]:
-        """Every pair, those whose advice changes first (in the configured order)."""
-        return tuple(sorted(self.pairs, key=lambda p: not p.changes))
 
 
 def read_important_pairs(path: Path) -> tuple[tuple[str, str], ...]:
