@@ -45,6 +45,10 @@ def create_app(config: dict | None = None) -> Flask:
     services, operations = connect_store(settings)
     app.extensions["advisor.services"] = services
     app.extensions["advisor.operations"] = operations
+    # One alert poller per deployment: every worker starts one, and the lease in the store
+    # lets one of them poll at a time (or `advisor alerts poll` does, with poll_in_app off).
+    if services.alert_poller is not None:
+        services.alert_poller.start()
     # The adapters are siblings: each registers itself; what every response needs
     # (language, headers, errors, probes, logging, rate limits) is installed once here.
     from advisor import api, serving, web

@@ -451,6 +451,59 @@ def _advice_lines(advice, network, lang):
             mode = "walk/transfer" if leg.mode is Mode.TRANSFER else leg.mode.value
             yield f"   - {mode:13} {a} → {b}  {est}{leg.travel_minutes:.0f} min{risk}"
 
+@main.group()
+def alerts():
+    """Air-raid alerts (alerts.in.ua): the one poller of a deployment."""
+
+
+@alerts.command("poll")
+@click.option("--once", is_flag=True, help="Poll once, print the outcome and stop.")
+def alerts_poll(once):
+    """Poll the alert feed into the store until stopped (one per deployment; the lease in the
+    store keeps a second poller idle)."""
+    import signal
+    import threading
+
+    from advisor.feeds.air_alerts import FEED_NAME
+    from advisor.services.alerts import open_alert_poller
+    from advisor.settings import load_settings
+    from advisor.store import AlertStore, open_store
+
+    settings = load_settings()
+    if not settings.air_alerts_enabled:
+        raise click.ClickException("no alert feed configured: set ADVISOR_AIR_ALERTS_TOKEN")
+    try:
+        store = open_store(settings.effective_database_url)
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    poller = open_alert_poller(settings, AlertStore(store.engine))
+    if once:
+        outcome = poller.poll_once()
+        if outcome.polled:  # a run from cron: the next run may be another process
+            poller.store.release_lease(FEED_NAME, poller.holder)
+        click.echo(_poll_line(outcome))
+        if outcome.error:
+            raise SystemExit(1)
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    click.echo(f"polling {poller.client.url} every {settings.alerts_poll_seconds:g} s "
+               f"as {poller.holder}")
+    try:
+        poller.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+
+
+def _poll_line(outcome) -> str:
+    if not outcome.polled:
+        return "another poller holds the lease; not polled"
+    if outcome.error:
+        return f"failed: {outcome.error} (next poll in {outcome.next_poll_seconds:g} s)"
+    problems = "".join(f"\n  skipped: {p}" for p in outcome.problems)
+    return ("alerts changed" if outcome.changed else "alerts unchanged") + problems
+
+
 # --- war maps (issue 11) -------------------------------------------------------------------
 
 

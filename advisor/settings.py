@@ -90,6 +90,23 @@ class Settings:
     signin_attempts_per_15_minutes: int = 5
     secret_key: str = field(default="", repr=False)
     testing: bool = False
+    # [alerts]: air-raid alerts (alerts.in.ua API v1) and partner GTFS-realtime alert feeds.
+    air_alerts_base_url: str = "https://api.alerts.in.ua"
+    air_alerts_token: str = field(default="", repr=False)
+    alerts_poll_seconds: float = 30.0
+    alerts_timeout_seconds: float = 10.0
+    alerts_max_backoff_seconds: float = 300.0
+    alerts_unavailable_after_seconds: float = 120.0
+    alerts_grace_minutes: float = 10.0
+    alerts_horizon_hours: float = 3.0
+    alerts_poll_in_app: bool = True
+    alert_levels: dict = field(default_factory=dict)
+    partner_alert_feeds: tuple[str, ...] = ()
+
+    @property
+    def air_alerts_enabled(self) -> bool:
+        """True when an alerts.in.ua token is configured (the API refuses requests without)."""
+        return bool(self.air_alerts_token)
 
     @property
     def effective_database_url(self) -> str:
@@ -139,6 +156,26 @@ def _bool(value) -> bool:
     raise ValueError("must be true or false")
 
 
+def _alert_levels(value) -> dict:
+    if not isinstance(value, dict):
+        raise ValueError("must be a table of alert_type = level")
+    levels = {str(k): str(v).strip().lower() for k, v in value.items()}
+    bad = {k: v for k, v in levels.items() if v not in _LEVEL_NAMES}
+    if bad:
+        raise ValueError(f"unknown level(s) {bad}; use {', '.join(_LEVEL_NAMES)}")
+    return levels
+
+
+_LEVEL_NAMES = ("advisory", "elevated", "high", "suspended")
+
+
+def _positive_float(value) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError("must be positive")
+    return number
+
+
 def _locales(value) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
@@ -169,6 +206,16 @@ _FILE_KEYS = {
     ("web", "trusted_proxies"): ("trusted_proxies", _positive_int),
     ("web", "redis_url"): ("redis_url", _redis_url),
     ("security", "session_minutes"): ("session_minutes", _positive_int),
+    ("alerts", "base_url"): ("air_alerts_base_url", str),
+    ("alerts", "poll_seconds"): ("alerts_poll_seconds", _positive_float),
+    ("alerts", "timeout_seconds"): ("alerts_timeout_seconds", _positive_float),
+    ("alerts", "max_backoff_seconds"): ("alerts_max_backoff_seconds", _positive_float),
+    ("alerts", "unavailable_after_seconds"): ("alerts_unavailable_after_seconds", _positive_float),
+    ("alerts", "grace_minutes"): ("alerts_grace_minutes", float),
+    ("alerts", "horizon_hours"): ("alerts_horizon_hours", _positive_float),
+    ("alerts", "poll_in_app"): ("alerts_poll_in_app", _bool),
+    ("alerts", "levels"): ("alert_levels", _alert_levels),
+    ("alerts", "partner_feeds"): ("partner_alert_feeds", _locales),
     ("security", "signin_attempts_per_15_minutes"): (
         "signin_attempts_per_15_minutes",
         _positive_int,
@@ -185,6 +232,10 @@ _ENV_KEYS = {
     "ADVISOR_DEFAULT_TOLERANCE": ("default_tolerance", str),
     "ADVISOR_FLAGS_STALE_AFTER_MINUTES": ("flags_stale_after_minutes", _positive_int),
     "ADVISOR_RATE_LIMIT_PER_MINUTE": ("rate_limit_per_minute", _positive_int),
+    "ADVISOR_AIR_ALERTS_BASE_URL": ("air_alerts_base_url", str),
+    "ADVISOR_AIR_ALERTS_TOKEN": ("air_alerts_token", str),
+    "ADVISOR_AIR_ALERTS_POLL_SECONDS": ("alerts_poll_seconds", _positive_float),
+    "ADVISOR_AIR_ALERTS_POLL_IN_APP": ("alerts_poll_in_app", _bool),
     "ADVISOR_TRUSTED_PROXIES": ("trusted_proxies", _positive_int),
     "ADVISOR_REDIS_URL": ("redis_url", _redis_url),
     "ADVISOR_FLAGS_REFRESH_SECONDS": ("flags_refresh_seconds", float),
@@ -247,6 +298,8 @@ def _validated(settings: Settings) -> Settings:
             "bus_change_minutes must be at least 1: a change of bus is never free",
             field="bus_change_minutes",
         )
+    if settings.alerts_grace_minutes < 0:
+        raise ConfigError("alerts grace_minutes must not be negative", field="alerts_grace_minutes")
     if settings.default_locale not in settings.locales:
         raise ConfigError(
             f"default locale {settings.default_locale!r} is not in {settings.locales}"

@@ -198,6 +198,8 @@ def freshness_to_json(freshness: DataFreshness) -> dict:
         "network_version": freshness.network_version,
         "network_built_at": freshness.network_built_at,
         "timetable_feeds": list(freshness.timetable_feeds),
+        "alerts_state": freshness.alerts_state,
+        "alerts_updated_at": _iso(freshness.alerts_updated_at),
     }
 
 

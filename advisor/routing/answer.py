@@ -28,7 +28,13 @@ from dataclasses import replace
 
 from advisor.network.model import Mode, Network
 from advisor.risk.model import RiskLevel
-from advisor.routing.explain import bus_data_notices, explain, freshness_notices, notice
+from advisor.routing.explain import (
+    alert_notices,
+    bus_data_notices,
+    explain,
+    freshness_notices,
+    notice,
+)
 from advisor.routing.model import (
     Advice,
     Candidate,
@@ -198,7 +204,7 @@ def _explained(option: Option, fastest: Option | None, network: Network | None) 
 def _content_notices(
     options: Sequence[Option], network: Network | None, no_timetable: bool
 ) -> list[Notice]:
-    notices = []
+    notices = alert_notices(flag for option in options for flag in option.flags)
     if options and all(
         o.risk_level is not None and o.risk_level >= RiskLevel.ELEVATED for o in options
     ):

@@ -31,6 +31,7 @@ from advisor.risk.model import Flag, RiskLevel
 from advisor.routing.model import DataFreshness, Notice, NoticeCode, Option, OptionKind, Verdict
 
 __all__ = [
+    "alert_notices",
     "bus_data_notices",
     "bus_sources",
     "describe_flag",
@@ -58,6 +59,10 @@ def describe_flag(flag: Flag, network: Network | None, locale: str) -> str:
     """
     if is_war_flag(flag):
         return describe_war_flag(flag, locale)
+    alert = flag.extra.get("air_alert")
+    if alert is not None:  # an alert is described by its place, kind and start, not a level
+        reason = flag.reason(locale).split(";")[0]
+        return f"район тривоги — {reason}" if locale == "uk" else f"an alert area — {reason}"
     place = _place(flag, network, locale)
     level = LEVEL_NAMES[flag.level][0 if locale == "uk" else 1]
     since = flag.since
@@ -198,6 +203,10 @@ def freshness_notices(freshness: DataFreshness) -> list[Notice]:
     >>> freshness_notices(DataFreshness(None, False, True, "v", ""))
     []
     """
+    return [*_flag_freshness_notices(freshness), *_alert_freshness_notices(freshness)]
+
+
+def _flag_freshness_notices(freshness: DataFreshness) -> list[Notice]:
     if not freshness.flags_available:
         code = NoticeCode.RISK_DATA_UNAVAILABLE
     elif freshness.flags_stale:
@@ -242,6 +251,52 @@ def leg_badges(leg, locale: str) -> list[str]:
     ids = (*leg.link_ids, *leg.station_ids)
     found = (badge(flag, ids, locale) for flag in leg.flags if is_war_flag(flag))
     return [text for text in found if text]
+def _alert_freshness_notices(freshness: DataFreshness) -> list[Notice]:
+    """"Alert data unavailable" while the alert feed is silent; never "no alerts"."""
+    if freshness.alerts_state != "unavailable":
+        return []
+    if freshness.alerts_updated_at is None:
+        uk, en = _TIME_UNKNOWN_TEXT[NoticeCode.ALERT_DATA_UNAVAILABLE]
+        return [Notice(NoticeCode.ALERT_DATA_UNAVAILABLE, uk, en, {"updated_at": None})]
+    updated = format_time(freshness.alerts_updated_at)
+    return [notice(NoticeCode.ALERT_DATA_UNAVAILABLE, updated_at=updated)]
+
+
+def alert_notices(flags) -> list[Notice]:
+    """One ``air_alert`` notice per alert among *flags* (those of the options' legs), naming
+    the place and the start time: "Сумська область: повітряна тривога з 14:05; …".
+
+    >>> from datetime import UTC
+    >>> from advisor.risk.alerts import AlertPolicy, alert_flags, alert_from_dict
+    >>> a = alert_from_dict({"id": 1, "location_title": "Сумська область",
+    ...     "location_type": "oblast", "started_at": "2026-03-01T12:05:00Z",
+    ...     "alert_type": "air_raid"})
+    >>> alert_notices(alert_flags([a], None, AlertPolicy())[0])[0].message_en
+    'Sumy oblast: air-raid alert since 14:05; trains may be held at stations.'
+    """
+    seen: dict[str, Notice] = {}
+    for flag in flags:
+        details = flag.extra.get("air_alert")
+        if details is None or details["alert_id"] in seen:
+            continue
+        seen[details["alert_id"]] = Notice(
+            NoticeCode.AIR_ALERT,
+            _alert_sentence(flag.reason_uk, details, "uk"),
+            _alert_sentence(flag.reason_en, details, "en"),
+            dict(details),
+        )
+    return list(seen.values())
+
+
+def _alert_sentence(reason: str, details: dict, locale: str) -> str:
+    text = reason + "."
+    if details.get("whole_oblast_for_part"):
+        text += (
+            " Межі частини області сервісу невідомі, тож попередження стоїть на всій області."
+            if locale == "uk"
+            else " The service does not know that part's boundary, so the whole oblast is marked."
+        )
+    return text
 
 
 def notice(code: NoticeCode, **details) -> Notice:
@@ -328,6 +383,18 @@ _NOTICE_TEXT = {
     ),
 }
 
+_NOTICE_TEXT[NoticeCode.ALERT_DATA_UNAVAILABLE] = (
+    "Дані про повітряні тривоги зараз недоступні (останні отримано {updated_at}); враховано "
+    "останні відомі. Відсутність тривоги у відповіді не означає, що тривоги немає.",
+    "Air-raid alert data is unavailable right now (last received {updated_at}); the last known "
+    "alerts are applied. No alert shown does not mean there is none.",
+)
+# The generic sentence; answers carry one notice per alert built by alert_notices().
+_NOTICE_TEXT[NoticeCode.AIR_ALERT] = (
+    "Маршрут проходить через місце, де зараз тривога; потяги можуть затримувати на станціях.",
+    "The route passes a place under an alert now; trains may be held at stations.",
+)
+
 # Variants of a notice chosen by its ``reason`` detail.
 _NOTICE_VARIANTS = {
     (NoticeCode.ESTIMATED_TIMES, "no_timetable"): (
@@ -338,6 +405,12 @@ _NOTICE_VARIANTS = {
 
 # The same notices when no update time is known: the sentence says so instead of a dash.
 _TIME_UNKNOWN_TEXT = {
+    NoticeCode.ALERT_DATA_UNAVAILABLE: (
+        "Дані про повітряні тривоги недоступні: стрічка тривог ще не відповіла. Відсутність "
+        "тривоги у відповіді не означає, що тривоги немає.",
+        "Air-raid alert data is unavailable: the alert feed has not answered yet. No alert "
+        "shown does not mean there is none.",
+    ),
     NoticeCode.RISK_DATA_STALE: (
         "Дані про ризики застаріли, час останнього оновлення невідомий; відомі позначки враховано.",
         "Risk data is out of date and the time of its last update is unknown; the known flags "

@@ -158,6 +158,12 @@ class NoticeCode(StrEnum):
     its route and times are estimated."""
     TOO_MANY_TRANSFERS = "too_many_transfers"
     """Some options were left out because they need more changes than the passenger allows."""
+    AIR_ALERT = "air_alert"
+    """The trip crosses a place under an air-raid (or other) alert now, or one that ended
+    within the grace period; the notice names the place and the start time."""
+    ALERT_DATA_UNAVAILABLE = "alert_data_unavailable"
+    """The alert feed has not answered for longer than the configured limit: the alerts
+    known last are applied, and no alert shown does not mean there is none."""
     OCCUPIED = "occupied"
     """The origin or destination lies in temporarily occupied territory on the war map in
     force (named with the map's date): there is no service, and nothing is advised."""
@@ -286,6 +292,11 @@ class DataFreshness:
     # since this process started) or "baseline" (only the configured standing flags: no
     # read ever succeeded and no snapshot exists).
     flags_origin: str = "source"
+    # The air-raid alert feed: "current" (answered within the configured limit),
+    # "unavailable" (has not, or never did; the last known alerts are applied) or "off" (no
+    # alert feed configured in this deployment).
+    alerts_state: str = "off"
+    alerts_updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -51,9 +51,14 @@ class AnswerCache:
         self._lock = threading.Lock()
         self._local = threading.local()
 
-    def answer(self, state, query: Query, timetable, build: Callable[[], Advice]) -> Advice:
-        """The answer for *query* under risk *state*: cached, else ``build()`` and keep it."""
-        key = answer_key(state, query, timetable)
+    def answer(
+        self, state, query: Query, timetable, build: Callable[[], Advice], alerts_state: str = ""
+    ) -> Advice:
+        """The answer for *query* under risk *state*: cached, else ``build()`` and keep it.
+
+        *alerts_state* is whether alert data is current, unavailable or off right now: it
+        decides a notice, and it changes with time alone (a feed falls silent)."""
+        key = (*answer_key(state, query, timetable), alerts_state)
         with self._lock:
             if state.version != self._version:
                 self._entries.clear()
@@ -93,5 +98,10 @@ def answer_key(state, query: Query, timetable) -> tuple:
 
 def _for(cached: Advice, query: Query, state) -> Advice:
     """A cached answer as if built now: the caller's query and the current update time."""
-    freshness = replace(cached.freshness, flags_updated_at=state.updated_at)
+    alerts = getattr(state, "alerts", None)
+    freshness = replace(
+        cached.freshness,
+        flags_updated_at=state.updated_at,
+        alerts_updated_at=None if alerts is None else alerts.updated_at,
+    )
     return replace(cached, query=query, freshness=freshness)

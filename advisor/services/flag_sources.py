@@ -57,6 +57,11 @@ class RiskState:
     stale: bool = False
     problems: tuple[str, ...] = ()
     origin: str = "source"  # or "snapshot" / "baseline": see DataFreshness.flags_origin
+    # Temporary flags made from the air-raid alerts (in ``index``, not in ``flags``: the flag
+    # list, the API's /flags and the published GTFS-rt feed are the operators' flags), and
+    # the alert feed's state, None when no alert feed is configured.
+    alert_flags: tuple[Flag, ...] = ()
+    alerts: object | None = None
     war_layer: object = None  # the WarLayer in force (issue 11); its flags are in the index
     stamps: tuple[tuple[str, Hashable], ...] = ()
 

@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from advisor.errors import AdvisorError, InvalidQuery
 from advisor.network.model import Network
@@ -83,6 +83,7 @@ class Services:
         network: Network | None = None,
         flag_source: FlagSource | None = None,
         clock: Callable[[], datetime] = utcnow,
+        alert_reader=None,
     ):
         self.settings = settings
         self.flag_source = flag_source or FileFlagSource([settings.baseline_flags_path])
@@ -93,6 +94,10 @@ class Services:
         self._refreshed_monotonic = float("-inf")
         self._lock = threading.Lock()
         self._timetable = None
+        # Air-raid alerts (advisor.services.alerts.AlertReader), read with every refresh.
+        self.alert_reader = alert_reader
+        self.alert_poller = None  # set by the wiring when this process may poll
+        self._alert_flags_made_at = datetime.min.replace(tzinfo=UTC)
         self.war_layers = WarLayers(settings)
         self._flag_generation = itertools.count(1)
         self.answer_cache = AnswerCache()
@@ -132,28 +137,75 @@ class Services:
         and mark the state unavailable (never drop known flags)."""
         self._refreshed_monotonic = time.monotonic()
         previous = self._risk
+        alerts, alert_flags = self._read_alerts(previous)
         try:
             flags = tuple(self.flag_source.load_flags())
         except AdvisorError as err:
             log.warning("flag source failed, keeping the last good flags: %s", err.message)
             state = self._newest_known(previous)
-            self._risk = replace(state, available=False, stale=True)
+            index = self._with_alerts(state, alert_flags)
+            stamps = state.stamps if index is state.index else self._new_stamps()
+            self._risk = replace(state, index=index, stamps=stamps,
+                                 available=False, stale=True, alert_flags=alert_flags,
+                                 alerts=alerts)  # fmt: skip
             return self._risk
         layer = self.war_layers.layer(self.network, getattr(self.flag_source, "war_map", None))
-        if previous is not None and previous.flags == flags and previous.war_layer is layer:
-            index, stamps = previous.index, previous.stamps  # same flags and map: same version
+        if (
+            previous is not None
+            and previous.flags == flags
+            and previous.war_layer is layer
+            and previous.alert_flags == alert_flags
+        ):
+            # same flags, map and alerts: same index, same version
+            index, stamps = previous.index, previous.stamps
         else:
             reuse = previous.index if previous is not None else None
-            index = RiskIndex.build((*flags, *war_flags(layer)), self.network, previous=reuse)
+            index = RiskIndex.build(
+                (*flags, *war_flags(layer), *alert_flags), self.network, previous=reuse
+            )
             stamps = self._new_stamps()
-            log.info("risk state %s: %d flags", stamps, len(flags))
+            log.info("risk state %s: %d flags, %d alerts", stamps, len(flags), len(alert_flags))
         problems = tuple(getattr(self.flag_source, "problems", ()))
         problems += tuple(f"{fid}: {msg}" for fid, msg in index.problems)
         problems += () if layer is not None else ("no war map in force (see the log)",)
         self._risk = RiskState(
-            flags, index, self.clock(), True, False, problems, war_layer=layer, stamps=stamps
+            flags, index, self.clock(), True, False, problems, war_layer=layer, stamps=stamps,
+            alert_flags=alert_flags, alerts=alerts,
         )  # one swap
         return self._risk
+
+    def _with_alerts(self, state: RiskState, alert_flags) -> RiskIndex:
+        """The index of *state* (flags and war map) with *alert_flags* instead of its own."""
+        if state.alert_flags == alert_flags:
+            return state.index
+        flags = (*state.flags, *war_flags(state.war_layer), *alert_flags)
+        return RiskIndex.build(flags, self.network)
+
+    def _read_alerts(self, previous: RiskState | None):
+        """The alert state from the store and its temporary flags (none when no feed)."""
+        if self.alert_reader is None:
+            return None, ()
+        from advisor.risk.alerts import alert_flags
+        from advisor.services.alerts import alert_policy
+
+        state = self.alert_reader.read(previous.alerts if previous is not None else None)
+        policy = alert_policy(self.settings)
+        now = self.clock()
+        if (
+            previous is not None
+            and previous.alerts is not None
+            and previous.alerts.alerts == state.alerts
+            and now - self._alert_flags_made_at < policy.horizon / 4
+        ):
+            return state, previous.alert_flags  # same alerts: the same flags
+        self._alert_flags_made_at = now  # ongoing alerts mark trips up to the horizon from now
+        in_force = [a for a in state.alerts if a.finished_at is None
+                    or now < a.finished_at + policy.grace]  # fmt: skip
+        flags, unplaced = alert_flags(in_force, self.network, policy, now)
+        for alert in unplaced:
+            log.warning("alert %s (%s) names no place on the network", alert.id,
+                        alert.location_oblast or alert.location_title)  # fmt: skip
+        return state, flags
 
     def _newest_known(self, previous: RiskState | None) -> RiskState:
         """The newer of the flags in memory and the snapshot on disk.
@@ -218,18 +270,20 @@ class Services:
 
         Answers are kept per risk-state version (:mod:`advisor.services.answer_cache`)."""
         state, timetable = self.risk_state, self.timetable
+        freshness = self.freshness(state)
         return self.answer_cache.answer(
             state,
             query,
             timetable,
-            lambda: plan(
-                self.network, state.index, query, self.freshness(state), timetable=timetable
-            ),
+            lambda: plan(self.network, state.index, query, freshness, timetable=timetable),
+            alerts_state=freshness.alerts_state,
         )
 
     def freshness(self, state: RiskState) -> DataFreshness:
         """How old the data behind an answer planned with *state* is."""
         meta = self.network.metadata
+        alerts = state.alerts
+        limit = timedelta(seconds=self.settings.alerts_unavailable_after_seconds)
         return DataFreshness(
             flags_updated_at=state.updated_at,
             flags_stale=state.stale,
@@ -237,6 +291,8 @@ class Services:
             network_version=str(meta.get("version", "")),
             network_built_at=str(meta.get("built_at", "")),
             flags_origin=state.origin,
+            alerts_state="off" if alerts is None else alerts.state_at(self.clock(), limit),
+            alerts_updated_at=None if alerts is None else alerts.updated_at,
         )
 
     # -- timetables --

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from advisor.errors import StoreUnavailable
 from advisor.risk.model import Flag
+from advisor.services.alerts import AlertReader, open_alert_poller
 from advisor.services.flag_sources import SNAPSHOT_FILE, FileFlagSource
 from advisor.services.operations import Operations
 from advisor.services.planning import Services
-from advisor.store import StoreFlagSource, open_store, seed_baseline, upgrade
+from advisor.store import AlertStore, StoreFlagSource, open_store, seed_baseline, upgrade
 from advisor.store.snapshot import FlagSnapshot, SnapshotFlagSource, StoreSetup
 
 __all__ = ["connect_store", "open_operations"]
@@ -41,7 +42,9 @@ def connect_store(settings) -> tuple[Services, Operations]:
         baseline=lambda: _baseline_flags(settings),
         prepare=setup.ensure,
     )
-    services = Services(settings, flag_source=source)
+    services = Services(settings, flag_source=source, alert_reader=_alert_reader(settings, store))
+    if services.alert_reader is not None and settings.alerts_poll_in_app:
+        services.alert_poller = open_alert_poller(settings, services.alert_reader.store)
     operations = Operations(store, settings, services)
     _share_through_redis(settings, services, operations)
     return services, operations
@@ -66,6 +69,15 @@ def _share_through_redis(settings, services: Services, operations: Operations) -
     )
     operations.change_bus = FlagChangeBus(client)
     operations.change_bus.listen(services.refresh_flags)
+
+
+def _alert_reader(settings, store) -> AlertReader | None:
+    """Every process reads the alerts the one poller keeps in the store (None: no feed)."""
+    if not settings.air_alerts_enabled:
+        return None
+    from advisor.feeds.air_alerts import FEED_NAME
+
+    return AlertReader(AlertStore(store.engine), FEED_NAME)
 
 
 def _baseline_flags(settings) -> list[Flag]:

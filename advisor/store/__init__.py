@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from advisor.store.alerts import AlertStore, FeedStatus, StoredAlerts
 from advisor.store.db import current_revision, head_revision, make_engine, upgrade
 from advisor.store.records import AuditEntry, Role, Token, User, WarMapVersion
 from advisor.store.repository import Store
@@ -16,11 +17,14 @@ from advisor.store.source import BASELINE_AUTHOR, StoreFlagSource, seed_baseline
 
 __all__ = [
     "BASELINE_AUTHOR",
+    "AlertStore",
     "AuditEntry",
+    "FeedStatus",
     "Role",
     "SessionStore",
     "Store",
     "StoreFlagSource",
+    "StoredAlerts",
     "Token",
     "User",
     "WarMapVersion",
