@@ -6,11 +6,19 @@
   if (!list || !window.fetch) { return; }
   var lang = document.documentElement.lang || "uk";
   var timer = null;
+  var hints = { kinds: {}, oblasts: {} };
+  try { hints = JSON.parse(list.getAttribute("data-hints") || "{}"); } catch (e) { /* no hints */ }
+  // "railway station, Donetsk obl." under each name: same-named places stay apart.
+  function hint(item) {
+    var parts = [(hints.kinds || {})[item.kind], (hints.oblasts || {})[item.oblast_iso]];
+    return parts.filter(Boolean).join(", ");
+  }
   function fill(items) {
     while (list.firstChild) { list.removeChild(list.firstChild); }
     items.forEach(function (item) {
       var option = document.createElement("option");
       option.value = item.name;
+      option.label = hint(item);
       list.appendChild(option);
     });
   }
