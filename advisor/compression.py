@@ -1,5 +1,5 @@
-"""Compressed responses (brotli where the client accepts it, else gzip) for pages, JSON,
-problem details, CSS, JS and SVG, through Flask-Compress.
+"""Compressed responses (brotli where the client accepts it, else gzip) for pages, JSON and
+problem details, through Flask-Compress.
 
 A results page is mostly repeated markup and SVG coordinates: it shrinks to about a fifth.
 Small responses (under 500 bytes) are sent as they are.
@@ -30,4 +30,7 @@ def init_compression(app: Flask) -> None:
     app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
     app.config.setdefault("COMPRESS_MIN_SIZE", 500)
     app.config.setdefault("COMPRESS_BR_LEVEL", 5)
+    # Streamed responses (static files sent from disk) stay as they are: Flask-Compress 1.25
+    # does not close the file it streams from, and the CSS and script are small.
+    app.config.setdefault("COMPRESS_STREAMS", False)
     Compress(app)
