@@ -28,7 +28,7 @@ def _option(kind, verdict, legs, also=()):
 @pytest.fixture
 def presenter(app, tiny_network):
     def make(locale="uk", query=None):
-        return Presenter(tiny_network, locale, None, AT, query)
+        return Presenter(tiny_network, locale, None, AT, query=query)
 
     with app.test_request_context("/?lang=uk"):
         yield make

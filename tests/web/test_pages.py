@@ -98,7 +98,7 @@ def test_results_show_flag_freshness_and_a_map_of_the_flagged_section(client):
     svg = re.search(r"<svg.*?</svg>", html, re.S).group(0)
     assert svg.count("<polyline") >= 3
     assert ">!</text>" in svg  # the flagged section has a marker, not only a colour
-    bands = re.findall(r'<polyline points="([^"]+)"[^>]*stroke-width="9"', svg)
+    bands = re.findall(r'<polyline points="([^"]+)"[^>]*stroke="#000" stroke-width="11"', svg)
     # Lozova–Barvinkove–Kramatorsk is banded (and, from the war map, the last km into
     # Kramatorsk), not the whole leg from Kyiv
     kyiv = re.search(r'<polyline points="([^ "]+)', svg).group(1)
