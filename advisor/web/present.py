@@ -66,6 +66,12 @@ MODE_SUMMARY = {
     frozenset({Mode.RAIL, Mode.BUS}): _l("Train and bus"),
 }
 ALSO_FASTEST = _l("also the fastest")
+# The tolerance in two words for the line under the results heading (the form has the rest).
+SHORT_TOLERANCE = {
+    "strict": _l("risk: strict"),
+    "balanced": _l("risk: balanced"),
+    "accept-high": _l("risk: high accepted"),
+}
 # An advised option that is not the recommended one: possible, but not the advice.
 ALSO_POSSIBLE = _l("Also possible")
 
@@ -272,6 +278,11 @@ class Presenter:
         """When the flag data was last updated, with its age ("never" if not known)."""
         when = freshness.flags_updated_at
         return f"{local_time(when)} ({format_age(when)})" if when else format_age(None)
+
+    @staticmethod
+    def tolerance_short(tolerance) -> str:
+        """ "risk: balanced" for the line under the results heading."""
+        return str(SHORT_TOLERANCE[tolerance.value])
 
     @staticmethod
     def depart_text(when) -> str:

@@ -82,6 +82,7 @@ def test_recommended_verdict_time_and_first_leg_are_above_the_fold_on_a_phone(
         box = card.locator(selector).first.bounding_box()
         found[part] = {"top": round(box["y"]), "bottom": round(box["y"] + box["height"])}
     (artifacts / f"phone-fold-{lang}.json").write_text(json.dumps(found), encoding="utf-8")
+    page.screenshot(path=str(artifacts / f"phone-fold-{lang}.png"))  # what the phone shows
     assert all(part["bottom"] <= 740 for part in found.values()), found
     # the other options look different: only one card says "advised"
     assert page.locator("article.option.recommended .verdict").inner_text().strip()
