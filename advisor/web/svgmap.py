@@ -141,8 +141,9 @@ def _flagged_band_svg(line: MapLine, pts: str, project) -> str:
     )
 
 
-# Labels are drawn at this size in a 640-unit-wide picture: about 12 px on a 360 px phone.
-LABEL_PX = 22
+# Labels are drawn at this size in a 640-unit-wide picture: about 11 px on a 360 px phone
+# (the page caps the map's width on large screens so they do not grow past about 19 px).
+LABEL_PX = 20
 
 
 def _label_box(x: float, y: float, text: str, anchor: str) -> tuple[float, float, float, float]:
@@ -155,6 +156,16 @@ def _overlaps(box, boxes) -> bool:
     return any(
         box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes
     )
+
+
+def _marker_boxes(lines: Sequence[MapLine], project) -> list:
+    """The "!" marks of flagged sections: no label may cover one."""
+    boxes = []
+    for line in lines:
+        if line.risk is not None and line.risk >= RiskLevel.ELEVATED:
+            mx, my = project(*line.coords[len(line.coords) // 2])
+            boxes.append((mx - 12, my - 12, mx + 12, my + 12))
+    return boxes
 
 
 def _place_label(point: MapPoint, x: float, y: float, placed: list) -> tuple | None:
@@ -281,7 +292,7 @@ def render_map(
     under = _war_svg(war, project, height) if war is not None else ""
     ordered = sorted(lines, key=lambda li: -li.option)
     body = under + "".join(_line_svg(line, project) for line in ordered)
-    placed: list = []
+    placed: list = _marker_boxes(lines, project)
     # The two ends first: their labels are placed before any change point's.
     by_role = sorted(points, key=lambda p: p.role == "stop")
     body += "".join(_point_svg(point, project, placed) for point in by_role)

@@ -109,3 +109,23 @@ def test_labels_never_overlap_and_the_ends_are_always_named():
             box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes
         ), t.text
         boxes.append(box)
+
+
+def test_no_label_covers_the_mark_of_a_flagged_section():
+    from advisor.web.svgmap import MapPoint
+
+    middle = ((KYIV[0] + LOZOVA[0]) / 2, (KYIV[1] + LOZOVA[1]) / 2)
+    line = MapLine((KYIV, middle, LOZOVA), Mode.RAIL, 0, RiskLevel.HIGH, "High risk")
+    points = [MapPoint(*KYIV, "Kyiv", "origin"), MapPoint(*LOZOVA, "Lozova", "destination"),
+              MapPoint(*middle, "A change point in the middle", "stop")]
+    svg = _parse(render_map([line], points, "t", "d"))
+    mark = next(c for c in svg.iter(f"{SVG}circle") if c.get("r") == "11")
+    mx, my = float(mark.get("cx")), float(mark.get("cy"))
+    for t in svg.iter(f"{SVG}text"):
+        if t.text == "!":
+            continue
+        x, y, size = float(t.get("x")), float(t.get("y")), float(t.get("font-size"))
+        width = 0.58 * size * len(t.text)
+        left = x if t.get("text-anchor") == "start" else x - width
+        assert not (left < mx + 12 and mx - 12 < left + width and y - size < my + 12
+                    and my - 12 < y + 4), t.text
