@@ -344,11 +344,11 @@ class Presenter:
         lines, points = [], {}
         for index, option in enumerate(advice.options[:4]):
             for leg in option.legs:
-                title = self._leg_title(leg)
+                leg_title = self._leg_title(leg)
                 for level, station_ids in self._runs(leg):
                     coords = self._coords(station_ids)
                     if len(coords) >= 2:
-                        lines.append(MapLine(tuple(coords), leg.mode, index, level, title))
+                        lines.append(MapLine(tuple(coords), leg.mode, index, level, leg_title))
                 if index == 0 and leg.mode is not Mode.TRANSFER:
                     points.setdefault(leg.from_id, "stop")
                     points[leg.to_id] = "stop"
@@ -356,7 +356,23 @@ class Presenter:
         points[advice.query.destination] = "destination"
         marks = self._one_label_per_place(points)
         desc = " → ".join(self.station(sid) for sid in points)
-        return render_map(lines, marks, title, desc, war_overlay(self.war_layer, self.locale))
+        war = war_overlay(self.war_layer, self.locale)
+        return render_map(lines, marks, title, desc, war, towns=self._towns(marks))
+
+    def _towns(self, marks: list[MapPoint]) -> list[MapPoint]:
+        """Major towns for orientation (the railway's hub cities), except those already
+        marked; the map draws those that fall inside it and leave room for their label."""
+        taken = {mark.label for mark in marks}
+        towns = []
+        for station in self.network.stations.values():
+            settlement = self.network.settlements.get(station.settlement)
+            if not station.uz_code or settlement is None:
+                continue
+            name = settlement.name_uk if self.locale == "uk" else settlement.name_latin
+            if name not in taken and not any(label.startswith(name) for label in taken):
+                taken.add(name)
+                towns.append(MapPoint(settlement.lat, settlement.lon, name, "town"))
+        return towns
 
     def _one_label_per_place(self, points: dict[str, str]) -> list[MapPoint]:
         """A point per settlement: a rail station and its town's bus station share a label."""

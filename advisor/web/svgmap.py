@@ -168,12 +168,37 @@ def _marker_boxes(lines: Sequence[MapLine], project) -> list:
     return boxes
 
 
+def _towns_svg(towns: Sequence[MapPoint], project, height: int, placed: list) -> str:
+    """Grey dots and names of towns inside the picture, never over another label."""
+    parts = []
+    for town in towns:
+        x, y = project(town.lat, town.lon)
+        if not (PAD / 2 <= x <= WIDTH - PAD / 2 and PAD / 2 <= y <= height - PAD / 2):
+            continue
+        box = _label_box(x + 7, y + 6, town.label, "start")
+        dot = (x - 4, y - 4, x + 4, y + 4)
+        if box[2] > WIDTH or _overlaps(box, placed) or _overlaps(dot, placed):
+            continue
+        placed.extend((box, dot))
+        parts.append(
+            f'<circle cx="{x}" cy="{y}" r="3.5" fill="#555"/><text x="{x + 7:g}" y="{y + 6:g}"'
+            f' font-size="{LABEL_PX - 3}" fill="#444">{escape(town.label)}</text>'
+        )
+    return "".join(parts)
+
+
+# Beside the point first, then a little further away, above and below.
+_LABEL_SPOTS = (
+    ("start", 10, -9), ("end", -10, -9), ("start", 10, 24), ("end", -10, 24),
+    ("start", 14, -30), ("end", -14, -30), ("start", 14, 46), ("end", -14, 46),
+)
+
+
 def _place_label(point: MapPoint, x: float, y: float, placed: list) -> tuple | None:
     """The first of four places beside the point whose label overlaps no label drawn yet
     and stays inside the picture; None when none fits (a change point's label is dropped,
     its name is in the list of legs)."""
-    for anchor, dx, dy in (("start", 10, -9), ("end", -10, -9), ("start", 10, 24),
-                           ("end", -10, 24)):
+    for anchor, dx, dy in _LABEL_SPOTS:
         box = _label_box(x + dx, y + dy, point.label, anchor)
         if box[0] >= 0 and box[2] <= WIDTH and box[1] >= 0 and not _overlaps(box, placed):
             placed.append(box)
@@ -275,8 +300,12 @@ def render_map(
     title: str,
     desc: str,
     war: WarOverlay | None = None,
+    towns: Sequence[MapPoint] = (),
 ) -> Markup:
     """The SVG document (inline markup) for *lines* and *points*; empty when nothing to draw.
+
+    *towns* are drawn small and grey for orientation where they fall inside the picture and
+    their label overlaps nothing; they do not widen the picture.
 
     Examples
     --------
@@ -296,6 +325,7 @@ def render_map(
     # The two ends first: their labels are placed before any change point's.
     by_role = sorted(points, key=lambda p: p.role == "stop")
     body += "".join(_point_svg(point, project, placed) for point in by_role)
+    body = _towns_svg(towns, project, height, placed) + body
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img"'
         f' aria-labelledby="map-title map-desc" class="route-map">'

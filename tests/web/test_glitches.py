@@ -113,6 +113,7 @@ def test_timetabled_legs_keep_their_own_times(presenter):
 def test_arrive_by_places_estimates_backwards(presenter, tiny_network):
     query = Query("kyiv", "kharkiv", AT, arrive_by=True)
     p = presenter(query=query)
-    option = _option(OptionKind.RAIL_ONLY, Verdict.ADVISED, [_leg(Mode.RAIL, "kyiv", "kharkiv", 60)])
+    ride = _leg(Mode.RAIL, "kyiv", "kharkiv", 60)
+    option = _option(OptionKind.RAIL_ONLY, Verdict.ADVISED, [ride])
     clock = p.option_clock(option)
     assert clock.end == AT and clock.start == datetime(2026, 3, 12, 21, 45, tzinfo=KYIV_TZ)

@@ -129,3 +129,13 @@ def test_no_label_covers_the_mark_of_a_flagged_section():
         left = x if t.get("text-anchor") == "start" else x - width
         assert not (left < mx + 12 and mx - 12 < left + width and y - size < my + 12
                     and my - 12 < y + 4), t.text
+
+
+def test_towns_for_orientation_are_drawn_inside_the_map_only():
+    from advisor.web.svgmap import MapPoint
+
+    towns = [MapPoint(49.59, 34.55, "Poltava", "town"), MapPoint(46.48, 30.73, "Odesa", "town")]
+    svg = _parse(render_map([MapLine((KYIV, LOZOVA), Mode.RAIL, 0)], [], "t", "d", towns=towns))
+    names = [t.text for t in svg.iter(f"{SVG}text")]
+    assert "Poltava" in names  # between Kyiv and Lozova
+    assert "Odesa" not in names  # far outside: the map is not widened for it
