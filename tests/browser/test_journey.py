@@ -40,6 +40,14 @@ def test_search_with_suggestions_submit_and_read_results(browser, live_server, a
     page.wait_for_function(
         "[...document.querySelectorAll('#stations option')].some(o => o.value.startsWith('Крамат'))"
     )
+    # the script fills the list at once, each option with a hint
+    page.locator("#stations option[label]").first.wait_for(state="attached")
+    offered = page.eval_on_selector_all(
+        "#stations option", "os => os.map(o => [o.value, o.getAttribute('label')])"
+    )
+    # only names starting with the typed text, each told apart by kind and oblast
+    assert all(value.startswith("Крамат") for value, _ in offered), offered
+    assert ["Краматорськ", "залізнична станція, Донецька обл."] in offered, offered
     page.get_by_label("Куди").fill("Краматорськ")
     page.get_by_role("button", name="Знайти маршрути").click()
     page.wait_for_selector("#results")
