@@ -117,3 +117,16 @@ def test_arrive_by_places_estimates_backwards(presenter, tiny_network):
     option = _option(OptionKind.RAIL_ONLY, Verdict.ADVISED, [ride])
     clock = p.option_clock(option)
     assert clock.end == AT and clock.start == datetime(2026, 3, 12, 21, 45, tzinfo=KYIV_TZ)
+
+
+def test_ukrainian_sentences_say_iz_zasterezhenniam_and_name_the_tolerance_in_ukrainian():
+    import inspect
+
+    from advisor.routing import explain as catalogue
+    from advisor.routing.model import NoticeCode
+
+    source = inspect.getsource(catalogue)
+    assert "із застереженням" in source and " з застереженням" not in source
+    for tolerance in ("strict", "balanced", "accept-high"):
+        text = catalogue.notice(NoticeCode.NO_SAFE_ROUTE, tolerance=tolerance).message_uk
+        assert not re.search(r"[A-Za-z]", text), text  # no "(balanced)" in a Ukrainian banner
