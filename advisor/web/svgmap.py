@@ -194,23 +194,30 @@ _LABEL_SPOTS = (
 )
 
 
-def _place_label(point: MapPoint, x: float, y: float, placed: list) -> tuple | None:
+# The bottom strip is kept free for the war map's caption.
+CAPTION_PX = 22
+
+
+def _place_label(
+    point: MapPoint, x: float, y: float, placed: list, height: float
+) -> tuple | None:
     """The first of four places beside the point whose label overlaps no label drawn yet
     and stays inside the picture; None when none fits (a change point's label is dropped,
     its name is in the list of legs)."""
     for anchor, dx, dy in _LABEL_SPOTS:
         box = _label_box(x + dx, y + dy, point.label, anchor)
-        if box[0] >= 0 and box[2] <= WIDTH and box[1] >= 0 and not _overlaps(box, placed):
+        inside = box[0] >= 0 and box[2] <= WIDTH and box[1] >= 0 and box[3] <= height - CAPTION_PX
+        if inside and not _overlaps(box, placed):
             placed.append(box)
             return anchor, x + dx, y + dy
     return None
 
 
-def _point_svg(point: MapPoint, project, placed: list) -> str:
+def _point_svg(point: MapPoint, project, placed: list, height: float) -> str:
     x, y = project(point.lat, point.lon)
     radius = 7 if point.role in ("origin", "destination") else 5
     circle = f'<circle cx="{x}" cy="{y}" r="{radius}" fill="#fff" stroke="#000" stroke-width="3"/>'
-    spot = _place_label(point, x, y, placed)
+    spot = _place_label(point, x, y, placed, height)
     if spot is None and point.role != "stop":  # the two ends are always named
         spot = ("start" if x < WIDTH * 0.6 else "end", x, y - 12)
     if spot is None:
@@ -324,7 +331,7 @@ def render_map(
     placed: list = _marker_boxes(lines, project)
     # The two ends first: their labels are placed before any change point's.
     by_role = sorted(points, key=lambda p: p.role == "stop")
-    body += "".join(_point_svg(point, project, placed) for point in by_role)
+    body += "".join(_point_svg(point, project, placed, height) for point in by_role)
     body = _towns_svg(towns, project, height, placed) + body
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img"'
