@@ -51,7 +51,7 @@ def create_app(config: dict | None = None) -> Flask:
         services.alert_poller.start()
     # The adapters are siblings: each registers itself; what every response needs
     # (language, headers, errors, probes, logging, rate limits) is installed once here.
-    from advisor import api, serving, web
+    from advisor import api, compression, serving, web
     from advisor.locale import init_babel
     from advisor.web import operator
 
@@ -64,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     web.register(app)
     operator.register(app)
     serving.init_serving(app, rate_limited=[api.bp, web.bp])
+    compression.init_compression(app)
     if settings.trusted_proxies:
         # Only behind declared proxies is X-Forwarded-For the client's address: remote_addr
         # (rate limits, sign-in limits, the audit log) then comes from the header.

@@ -85,6 +85,22 @@ def explain(
     One catalogue for every back-end: estimated and timetabled options are explained by the
     same sentences.
     """
+    uk, en = _explain(option, fastest, network)
+    return _full_stop(uk), _full_stop(en)
+
+
+def _full_stop(sentence: str) -> str:
+    """One full stop at the end, even after a name ending in a dot ("до Харків-Пас.").
+
+    >>> _full_stop("Не радимо: маршрут перетинає Харків-Пас..")
+    'Не радимо: маршрут перетинає Харків-Пас.'
+    """
+    while sentence.endswith(".."):
+        sentence = sentence[:-1]
+    return sentence
+
+
+def _explain(option, fastest, network) -> tuple[str, str]:
     worst = option.flags[0] if option.flags else None
     if option.verdict is Verdict.NOT_ADVISED:
         return _not_advised(option, worst, network)
@@ -312,7 +328,8 @@ def notice(code: NoticeCode, **details) -> Notice:
     uk_details, en_details = dict(details), dict(details)
     if "tolerance" in details:
         uk_details["tolerance"], en_details["tolerance"] = TOLERANCE_NAMES[details["tolerance"]]
-    return Notice(code, uk.format(**uk_details), en.format(**en_details), dict(details))
+    uk_text, en_text = uk.format(**uk_details), en.format(**en_details)
+    return Notice(code, _full_stop(uk_text), _full_stop(en_text), dict(details))
 
 
 TOLERANCE_NAMES = {

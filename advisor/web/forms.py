@@ -43,7 +43,10 @@ class JourneyForm:
     def from_args(cls, args, default_tolerance: str = "balanced") -> JourneyForm:
         """Read the query string (unknown parameters are ignored)."""
         submitted = any(name in args for name in ("from", "to"))
-        modes = tuple(m for m in args.getlist("modes") if m) if "modes" in args else MODES
+        # The form sends "modes_given" with its checkboxes: both unchecked means no mode,
+        # which is an error, not "both"; a hand-written link without modes means both.
+        given = "modes" in args or "modes_given" in args
+        modes = tuple(m for m in args.getlist("modes") if m) if given else MODES
         return cls(
             origin=args.get("from", "")[:MAX_TEXT].strip(),
             destination=args.get("to", "")[:MAX_TEXT].strip(),
@@ -63,6 +66,8 @@ class JourneyForm:
             self.errors["from"] = gettext("Enter where you travel from.")
         if not self.destination:
             self.errors["to"] = gettext("Enter where you travel to.")
+        if not self.modes:
+            self.errors["modes"] = gettext("Choose at least one way to travel.")
         self._check_when()
 
     def _check_when(self) -> None:

@@ -1,7 +1,7 @@
 """The small formatting rules of the pages (the language itself: :mod:`advisor.locale`).
 
-Estimated times are always written as estimates
-("≈ 4 год 50 хв (оцінка)"); a clock time is only ever shown for a timetabled leg.
+Estimated times are always written as estimates ("≈ 4 год 50 хв (оцінка)", "≈ 01:20");
+a clock time without "≈" is only ever shown for a timetabled leg.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from flask_babel import gettext, ngettext
 from advisor.network.geo import KYIV_TZ
 
 __all__ = [
+    "clock_time",
     "format_age",
     "format_minutes",
     "local_time",
@@ -64,3 +65,15 @@ def local_time(when: datetime | None) -> str:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.astimezone(KYIV_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def clock_time(when: datetime, since: datetime | None = None) -> str:
+    """*when* as ``HH:MM`` in Kyiv time, with "(+1 day)" when it falls on a later day than
+    *since*."""
+    local = when.astimezone(KYIV_TZ)
+    text = local.strftime("%H:%M")
+    if since is not None:
+        days = (local.date() - since.astimezone(KYIV_TZ).date()).days
+        if days > 0:
+            text += " " + ngettext("(+%(num)d day)", "(+%(num)d days)", days)
+    return text

@@ -7,21 +7,23 @@ decides anything: verdicts, explanations and notices come from the engine.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 
 from advisor.network.geo import crowfly_km
 from advisor.network.model import LinkSource, Mode, Network, Station, StationKind
-from advisor.network.oblasts import oblast_name
+from advisor.network.oblasts import OBLASTS, oblast_name
 from advisor.risk.geography import is_war_flag, map_shapes
 from advisor.risk.model import Flag, RiskLevel
 from advisor.routing.explain import bus_sources, leg_badges
-from advisor.routing.model import Advice, Leg, NoticeCode, OptionKind, Verdict
-from advisor.web.i18n import format_age, format_minutes, local_time
+from advisor.routing.model import Advice, Leg, NoticeCode, Option, OptionKind, Verdict
+from advisor.web.i18n import clock_time, format_age, format_minutes, local_time
 from advisor.web.svgmap import MapLine, MapPoint, WarOverlay, render_map
 
-__all__ = ["BANNER_NOTICES", "LABELS", "VERDICT_NOTICES", "Presenter"]
+__all__ = ["BANNER_NOTICES", "LABELS", "VERDICT_NOTICES", "Clock", "Presenter"]
 
 LABELS = {
     OptionKind.RECOMMENDED: _l("Recommended"),
@@ -55,6 +57,24 @@ BUS_SOURCE_TAGS = {
     LinkSource.HAND_ADDED: _l("replacement bus (2026 press reports); route and times estimated"),
 }
 
+# The recommended option's heading names how it travels; "fastest, regardless of risk" next
+# to "recommended" read like a warning, so an advised option that is also the fastest says so
+# plainly.
+MODE_SUMMARY = {
+    frozenset({Mode.RAIL}): _l("Train"),
+    frozenset({Mode.BUS}): _l("Bus"),
+    frozenset({Mode.RAIL, Mode.BUS}): _l("Train and bus"),
+}
+ALSO_FASTEST = _l("also the fastest")
+# The tolerance in two words for the line under the results heading (the form has the rest).
+SHORT_TOLERANCE = {
+    "strict": _l("risk: strict"),
+    "balanced": _l("risk: balanced"),
+    "accept-high": _l("risk: high accepted"),
+}
+# An advised option that is not the recommended one: possible, but not the advice.
+ALSO_POSSIBLE = _l("Also possible")
+
 KIND_LABELS = {
     StationKind.RAIL_STATION: _l("railway station"),
     StationKind.HALT: _l("railway halt"),
@@ -77,13 +97,32 @@ VERDICT_NOTICES = {
 }
 
 
+@dataclass(frozen=True)
+class Clock:
+    """When a leg or an option starts and ends: timetabled, or estimated from the asked time
+    plus the legs' minutes (never shown as a timetable)."""
+
+    start: datetime
+    end: datetime
+    estimated: bool
+
+    def text(self) -> str:
+        """ "≈ 20:55 → ≈ 04:30 (+1 day)" for estimates, "06:10 → 12:40" for timetabled."""
+        mark = "≈ " if self.estimated else ""
+        return f"{mark}{clock_time(self.start)} → {mark}{clock_time(self.end, self.start)}"
+
+
 class Presenter:
     """Station names, durations, flag ages and the map for one page in one language."""
 
     near_km = NEAR_KM
 
-    def __init__(self, network: Network, locale: str, risk_index=None, at=None, war_layer=None):
+    def __init__(
+        self, network: Network, locale: str, risk_index=None, at=None, war_layer=None,
+        query=None,
+    ):
         self.network = network
+        self.query = query
         self.locale = locale
         self.war_layer = war_layer  # the war map in force: drawn under the routes
         # The flag snapshot the answer was planned with: lets the map band only the flagged
@@ -100,15 +139,18 @@ class Presenter:
         station = self.network.find_station(station_id)
         return station.display_name(self.locale) if station else station_id
 
-    def former_name(self, station_id: str) -> str:
-        """ "(formerly Dnipropetrovsk)" for a renamed place, else empty.
+    def former_name(self, station_id: str, typed: str = "") -> str:
+        """ "(formerly Dnipropetrovsk)" when the passenger typed a former name, else empty.
+
+        A former name the passenger did not use only confuses (Zaporizhzhia was Oleksandrivsk
+        a century ago); shown after "Dnipropetrovsk" was typed, it explains the answer.
 
         The station keeps its former names in many spellings, newest first; the page shows
         the first written in its own script (Cyrillic for Ukrainian), else the first one.
         """
         station = self.network.find_station(station_id)
         names = station.historic_names if station else ()
-        if not names:
+        if not typed or typed.casefold() not in {name.casefold() for name in names}:
             return ""
         cyrillic = [name for name in names if _is_cyrillic(name)]
         own = cyrillic if self.locale == "uk" else [n for n in names if n not in cyrillic]
@@ -148,6 +190,65 @@ class Presenter:
             return f"{local_time(leg.departure)} → {local_time(leg.arrival)[-5:]}"
         return format_minutes(leg.travel_minutes, estimated=leg.is_estimated)
 
+    def clocks(self, option: Option) -> list[Clock]:
+        """Each leg's start and end: timetabled legs keep their times; estimated legs are
+        placed from the asked time (forward, or backward for "arrive by") with their minutes,
+        rounded to 5 minutes."""
+        if self.at is None:
+            return []
+        legs = list(option.legs)
+        backward = self.query is not None and self.query.arrive_by
+        cursor, clocks = self.at, []
+        for leg in reversed(legs) if backward else legs:
+            clock = _leg_clock(leg, cursor, backward)
+            clocks.append(clock)
+            cursor = clock.start if backward else clock.end
+        return clocks[::-1] if backward else clocks
+
+    def option_clock(self, option: Option) -> Clock | None:
+        """The option's departure and arrival (estimated if any leg is estimated)."""
+        clocks = self.clocks(option)
+        if not clocks:
+            return None
+        estimated = any(c.estimated for c in clocks)
+        return Clock(clocks[0].start, clocks[-1].end, estimated)
+
+    def heading(self, option: Option) -> str:
+        """The option's heading: never starting with a separator, never reading like a
+        warning on the recommended option."""
+        if option.kind is OptionKind.RECOMMENDED:
+            parts = [LABELS[option.kind], MODE_SUMMARY.get(option.modes, "")]
+            if OptionKind.FASTEST in option.also_kinds:
+                parts.append(ALSO_FASTEST)
+        else:
+            parts = [LABELS[option.kind], *(LABELS[k] for k in option.also_kinds)]
+        return " · ".join(str(part) for part in parts if str(part))
+
+    @staticmethod
+    def verdict_label(option: Option) -> str:
+        """ "Advised" only on the recommended option; other advised options are "also
+        possible", so one option stands apart."""
+        if option.verdict is Verdict.ADVISED and option.kind is not OptionKind.RECOMMENDED:
+            return str(ALSO_POSSIBLE)
+        return str(LABELS[option.verdict])
+
+    def transfer_text(self, leg: Leg) -> str:
+        """What a change leg asks of the passenger, without repeating "change" or a name."""
+        here = self.network.find_station(leg.from_id)
+        there = self.network.find_station(leg.to_id)
+        if leg.from_id == leg.to_id or here is None or there is None:
+            return gettext("Change buses at %(station)s", station=self.station(leg.from_id))
+        names = (here.display_name(self.locale), there.display_name(self.locale))
+        if names[0] == names[1]:
+            return gettext(
+                "Change at %(place)s: %(from_kind)s → %(to_kind)s",
+                place=names[0],
+                from_kind=KIND_LABELS[here.kind],
+                to_kind=KIND_LABELS[there.kind],
+            )
+        there_text = f"{names[1]} ({KIND_LABELS[there.kind]})"
+        return gettext("Change: %(from)s → %(to)s", **{"from": names[0], "to": there_text})
+
     def option_time(self, option) -> str:
         """The option's total duration, an estimate unless every leg is timetabled."""
         estimated = any(leg.is_estimated for leg in option.legs)
@@ -164,11 +265,24 @@ class Presenter:
         kind = str(KIND_LABELS[station.kind])
         return f"{kind}, {region}" if region else kind
 
+    def hint_table(self) -> dict:
+        """Kind and oblast words for the suggestion script, so same-named places in the
+        list can be told apart (the JSON API gives codes, the page gives words)."""
+        return {
+            "kinds": {kind.value: str(label) for kind, label in KIND_LABELS.items()},
+            "oblasts": {iso: oblast_name(iso, self.locale, short=True) for iso in OBLASTS},
+        }
+
     @staticmethod
     def updated_text(freshness) -> str:
         """When the flag data was last updated, with its age ("never" if not known)."""
         when = freshness.flags_updated_at
         return f"{local_time(when)} ({format_age(when)})" if when else format_age(None)
+
+    @staticmethod
+    def tolerance_short(tolerance) -> str:
+        """ "risk: balanced" for the line under the results heading."""
+        return str(SHORT_TOLERANCE[tolerance.value])
 
     @staticmethod
     def depart_text(when) -> str:
@@ -230,11 +344,11 @@ class Presenter:
         lines, points = [], {}
         for index, option in enumerate(advice.options[:4]):
             for leg in option.legs:
-                title = self._leg_title(leg)
+                leg_title = self._leg_title(leg)
                 for level, station_ids in self._runs(leg):
                     coords = self._coords(station_ids)
                     if len(coords) >= 2:
-                        lines.append(MapLine(tuple(coords), leg.mode, index, level, title))
+                        lines.append(MapLine(tuple(coords), leg.mode, index, level, leg_title))
                 if index == 0 and leg.mode is not Mode.TRANSFER:
                     points.setdefault(leg.from_id, "stop")
                     points[leg.to_id] = "stop"
@@ -242,7 +356,23 @@ class Presenter:
         points[advice.query.destination] = "destination"
         marks = self._one_label_per_place(points)
         desc = " → ".join(self.station(sid) for sid in points)
-        return render_map(lines, marks, title, desc, war_overlay(self.war_layer, self.locale))
+        war = war_overlay(self.war_layer, self.locale)
+        return render_map(lines, marks, title, desc, war, towns=self._towns(marks))
+
+    def _towns(self, marks: list[MapPoint]) -> list[MapPoint]:
+        """Major towns for orientation (the railway's hub cities), except those already
+        marked; the map draws those that fall inside it and leave room for their label."""
+        taken = {mark.label for mark in marks}
+        towns = []
+        for station in self.network.stations.values():
+            settlement = self.network.settlements.get(station.settlement)
+            if not station.uz_code or settlement is None:
+                continue
+            name = settlement.name_uk if self.locale == "uk" else settlement.name_latin
+            if name not in taken and not any(label.startswith(name) for label in taken):
+                taken.add(name)
+                towns.append(MapPoint(settlement.lat, settlement.lon, name, "town"))
+        return towns
 
     def _one_label_per_place(self, points: dict[str, str]) -> list[MapPoint]:
         """A point per settlement: a rail station and its town's bus station share a label."""
@@ -310,6 +440,21 @@ class _Grid:
             if best == 0.0:
                 break
         return best
+
+
+def _leg_clock(leg: Leg, cursor: datetime, backward: bool) -> Clock:
+    if not leg.is_estimated and leg.departure and leg.arrival:
+        return Clock(leg.departure, leg.arrival, estimated=False)
+    span = timedelta(minutes=leg.travel_minutes)
+    if backward:
+        return Clock(_round5(cursor - span), cursor, estimated=True)
+    return Clock(cursor, _round5(cursor + span), estimated=True)
+
+
+def _round5(when: datetime) -> datetime:
+    """Estimates are not precise to the minute: round to 5 minutes."""
+    minutes = round((when.minute + when.second / 60) / 5) * 5
+    return when.replace(minute=0, second=0, microsecond=0) + timedelta(minutes=minutes)
 
 
 def _is_cyrillic(text: str) -> bool:

@@ -119,30 +119,113 @@ def _line_svg(line: MapLine, project) -> str:
         f' stroke-linejoin="round"{dash_attr}><title>{escape(line.title)}</title></polyline>'
     ]
     if line.risk is not None and line.risk >= RiskLevel.ELEVATED:
-        risk_colour = _RISK_COLOURS[line.risk]
+        parts.append(_flagged_band_svg(line, pts, project))
+    return "".join(parts)
+
+
+def _flagged_band_svg(line: MapLine, pts: str, project) -> str:
+    """A wide band of black and white stripes under a coloured dashed band, and a "!" mark:
+    it stands out in colour, in greyscale and to colour-blind readers alike."""
+    risk_colour = _RISK_COLOURS[line.risk]
+    title = f"<title>{escape(line.title)}</title>"
+    mx, my = project(*line.coords[len(line.coords) // 2])
+    return (
+        f'<polyline points="{pts}" fill="none" stroke="#fff" stroke-width="13">{title}</polyline>'
+        f'<polyline points="{pts}" fill="none" stroke="#000" stroke-width="11"'
+        f' stroke-dasharray="5 5">{title}</polyline>'
+        f'<polyline points="{pts}" fill="none" stroke="{risk_colour}" stroke-width="5">'
+        f"{title}</polyline>"
+        f'<g><circle cx="{mx}" cy="{my}" r="11" fill="{risk_colour}" stroke="#000"'
+        f' stroke-width="2"/><text x="{mx}" y="{my + 6}" text-anchor="middle" font-size="17"'
+        f' font-weight="bold" fill="#fff">!</text></g>'
+    )
+
+
+# Labels are drawn at this size in a 640-unit-wide picture: about 11 px on a 360 px phone
+# (the page caps the map's width on large screens so they do not grow past about 19 px).
+LABEL_PX = 20
+
+
+def _label_box(x: float, y: float, text: str, anchor: str) -> tuple[float, float, float, float]:
+    width = 0.58 * LABEL_PX * len(text)
+    left = x if anchor == "start" else x - width
+    return (left, y - LABEL_PX, left + width, y + 4)
+
+
+def _overlaps(box, boxes) -> bool:
+    return any(
+        box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes
+    )
+
+
+def _marker_boxes(lines: Sequence[MapLine], project) -> list:
+    """The "!" marks of flagged sections: no label may cover one."""
+    boxes = []
+    for line in lines:
+        if line.risk is not None and line.risk >= RiskLevel.ELEVATED:
+            mx, my = project(*line.coords[len(line.coords) // 2])
+            boxes.append((mx - 12, my - 12, mx + 12, my + 12))
+    return boxes
+
+
+def _towns_svg(towns: Sequence[MapPoint], project, height: int, placed: list) -> str:
+    """Grey dots and names of towns inside the picture, never over another label."""
+    parts = []
+    for town in towns:
+        x, y = project(town.lat, town.lon)
+        if not (PAD / 2 <= x <= WIDTH - PAD / 2 and PAD / 2 <= y <= height - PAD / 2):
+            continue
+        box = _label_box(x + 7, y + 6, town.label, "start")
+        dot = (x - 4, y - 4, x + 4, y + 4)
+        if box[2] > WIDTH or _overlaps(box, placed) or _overlaps(dot, placed):
+            continue
+        placed.extend((box, dot))
         parts.append(
-            f'<polyline points="{pts}" fill="none" stroke="{risk_colour}" stroke-width="9"'
-            f' stroke-opacity="0.55" stroke-dasharray="3 3"><title>{escape(line.title)}'
-            "</title></polyline>"
-        )
-        mx, my = project(*line.coords[len(line.coords) // 2])
-        parts.append(
-            f'<g><circle cx="{mx}" cy="{my}" r="8" fill="{risk_colour}"/>'
-            f'<text x="{mx}" y="{my + 4}" text-anchor="middle" font-size="12" font-weight="bold"'
-            f' fill="#fff">!</text></g>'
+            f'<circle cx="{x}" cy="{y}" r="3.5" fill="#555"/><text x="{x + 7:g}" y="{y + 6:g}"'
+            f' font-size="{LABEL_PX - 3}" fill="#444">{escape(town.label)}</text>'
         )
     return "".join(parts)
 
 
-def _point_svg(point: MapPoint, project) -> str:
+# Beside the point first, then a little further away, above and below.
+_LABEL_SPOTS = (
+    ("start", 10, -9), ("end", -10, -9), ("start", 10, 24), ("end", -10, 24),
+    ("start", 14, -30), ("end", -14, -30), ("start", 14, 46), ("end", -14, 46),
+)
+
+
+# The bottom strip is kept free for the war map's caption.
+CAPTION_PX = 22
+
+
+def _place_label(
+    point: MapPoint, x: float, y: float, placed: list, height: float
+) -> tuple | None:
+    """The first of four places beside the point whose label overlaps no label drawn yet
+    and stays inside the picture; None when none fits (a change point's label is dropped,
+    its name is in the list of legs)."""
+    for anchor, dx, dy in _LABEL_SPOTS:
+        box = _label_box(x + dx, y + dy, point.label, anchor)
+        inside = box[0] >= 0 and box[2] <= WIDTH and box[1] >= 0 and box[3] <= height - CAPTION_PX
+        if inside and not _overlaps(box, placed):
+            placed.append(box)
+            return anchor, x + dx, y + dy
+    return None
+
+
+def _point_svg(point: MapPoint, project, placed: list, height: float) -> str:
     x, y = project(point.lat, point.lon)
-    radius = 6 if point.role in ("origin", "destination") else 4
-    anchor = "start" if x < WIDTH * 0.7 else "end"
-    dx = 9 if anchor == "start" else -9
+    radius = 7 if point.role in ("origin", "destination") else 5
+    circle = f'<circle cx="{x}" cy="{y}" r="{radius}" fill="#fff" stroke="#000" stroke-width="3"/>'
+    spot = _place_label(point, x, y, placed, height)
+    if spot is None and point.role != "stop":  # the two ends are always named
+        spot = ("start" if x < WIDTH * 0.6 else "end", x, y - 12)
+    if spot is None:
+        return circle
+    anchor, lx, ly = spot
     return (
-        f'<circle cx="{x}" cy="{y}" r="{radius}" fill="#fff" stroke="#000" stroke-width="2"/>'
-        f'<text x="{x + dx}" y="{y - 8}" text-anchor="{anchor}" font-size="17"'
-        f' paint-order="stroke" stroke="#fff" stroke-width="3" fill="#000">'
+        f'{circle}<text x="{lx:g}" y="{ly:g}" text-anchor="{anchor}" font-size="{LABEL_PX}"'
+        f' font-weight="600" paint-order="stroke" stroke="#fff" stroke-width="4" fill="#000">'
         f"{escape(point.label)}</text>"
     )
 
@@ -224,8 +307,12 @@ def render_map(
     title: str,
     desc: str,
     war: WarOverlay | None = None,
+    towns: Sequence[MapPoint] = (),
 ) -> Markup:
     """The SVG document (inline markup) for *lines* and *points*; empty when nothing to draw.
+
+    *towns* are drawn small and grey for orientation where they fall inside the picture and
+    their label overlaps nothing; they do not widen the picture.
 
     Examples
     --------
@@ -241,7 +328,11 @@ def render_map(
     under = _war_svg(war, project, height) if war is not None else ""
     ordered = sorted(lines, key=lambda li: -li.option)
     body = under + "".join(_line_svg(line, project) for line in ordered)
-    body += "".join(_point_svg(point, project) for point in points)
+    placed: list = _marker_boxes(lines, project)
+    # The two ends first: their labels are placed before any change point's.
+    by_role = sorted(points, key=lambda p: p.role == "stop")
+    body += "".join(_point_svg(point, project, placed, height) for point in by_role)
+    body = _towns_svg(towns, project, height, placed) + body
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img"'
         f' aria-labelledby="map-title map-desc" class="route-map">'

@@ -46,7 +46,7 @@ def index():
     """The journey form, and its results when a journey was asked."""
     settings = current_app.extensions["advisor.settings"]
     form = JourneyForm.from_args(request.args, settings.default_tolerance)
-    context = {"form": form, "advice": None, "choices": {}}
+    context = {"form": form, "advice": None, "choices": {}, "typed": {}}
     if form.submitted:
         form.validate()
         context.update(_answer(form))
@@ -81,9 +81,10 @@ def _answer(form: JourneyForm) -> dict:
     state = services.risk_state
     presenter = Presenter(
         services.network, current_locale(), state.index, advice.query.depart_at,
-        war_layer=state.war_layer,
+        war_layer=state.war_layer, query=advice.query,
     )
-    return {"advice": advice, "p": presenter, "choices": {}}
+    typed = {origin.id: form.origin, destination.id: form.destination}
+    return {"advice": advice, "p": presenter, "choices": {}, "typed": typed}
 
 
 def _refused(form: JourneyForm, err: InvalidQuery) -> None:
@@ -115,14 +116,26 @@ def _resolve(form: JourneyForm, name: str, text: str, chosen_id: str) -> Resolut
     try:
         station = index.resolve(text)
         if station.id != text and index.is_ambiguous(text):
-            return Resolution(choices=_stations(index.search(text, limit=SUGGESTIONS)))
+            choices = _stations(index.search(text, limit=SUGGESTIONS))
+            return _picked(chosen, choices) or Resolution(choices=choices)
         return Resolution(station=station)
     except UnknownStation:
+        choices = _stations(index.suggest(text, limit=SUGGESTIONS))
+        if picked := _picked(chosen, choices):
+            return picked
         form.errors[name] = gettext("No station matches “%(value)s”.", value=text)
-        return Resolution(choices=_stations(index.suggest(text, limit=SUGGESTIONS)))
+        return Resolution(choices=choices)
     except InvalidQuery:  # no letters or digits at all, or too long
         form.errors[name] = gettext("“%(value)s” is not a station name.", value=text)
         return Resolution()
+
+
+def _picked(chosen: Station | None, choices: tuple[Station, ...]) -> Resolution | None:
+    """The station the passenger picked among the offered choices (radio buttons in the
+    form, so both fields are settled in one round trip without JavaScript)."""
+    if chosen is not None and chosen in choices:
+        return Resolution(station=chosen)
+    return None
 
 
 def _stations(matches) -> tuple[Station, ...]:

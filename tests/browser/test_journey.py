@@ -40,12 +40,21 @@ def test_search_with_suggestions_submit_and_read_results(browser, live_server, a
     page.wait_for_function(
         "[...document.querySelectorAll('#stations option')].some(o => o.value.startsWith('Крамат'))"
     )
+    # the script fills the list at once, each option with a hint
+    page.locator("#stations option[label]").first.wait_for(state="attached")
+    offered = page.eval_on_selector_all(
+        "#stations option", "os => os.map(o => [o.value, o.getAttribute('label')])"
+    )
+    # only names starting with the typed text, each told apart by kind and oblast
+    assert all(value.startswith("Крамат") for value, _ in offered), offered
+    assert ["Краматорськ", "залізнична станція, Донецька обл."] in offered, offered
     page.get_by_label("Куди").fill("Краматорськ")
     page.get_by_role("button", name="Знайти маршрути").click()
     page.wait_for_selector("#results")
     assert _results_heading(page) == "Київ-Пас. → Краматорськ"
     first = page.locator("article.option").first
-    assert "Рекомендовано" in first.locator("h3").inner_text()
+    assert "recommended" in first.get_attribute("class")
+    assert "Рекомендовано" in first.locator("h2").inner_text()
     assert "Радимо" in first.locator(".verdict").inner_text()
     not_advised = page.locator("article.verdict-not_advised")
     assert not_advised.count() >= 1
@@ -66,7 +75,7 @@ def test_language_switch_keeps_the_journey(browser, live_server):
     page.wait_for_selector("#results")
     assert page.locator("html").get_attribute("lang") == "en"
     assert _results_heading(page) == "Kyiv-Pas. → Kramatorsk"
-    assert page.get_by_label("Risk you accept").input_value() == "strict"
+    assert page.locator('input[name="tolerance"]:checked').input_value() == "strict"
     assert "(estimated)" in page.locator("article.option").first.inner_text()
     context.close()
 
@@ -80,7 +89,8 @@ def test_same_journey_without_javascript(browser, live_server, artifacts):
     page.get_by_role("button", name="Знайти маршрути").click()
     page.wait_for_selector(".errors")
     assert page.locator("#f-to").input_value() == "Kramtsk"  # what the user typed is kept
-    page.get_by_role("link", name="Краматорськ").first.click()
+    page.get_by_role("radio", name="Краматорськ").first.check()
+    page.get_by_role("button", name="Знайти маршрути").click()
     page.wait_for_selector("#results")
     assert _results_heading(page) == "Київ-Пас. → Краматорськ"
     assert "(оцінка)" in page.locator("article.option").first.inner_text()

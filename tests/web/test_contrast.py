@@ -62,3 +62,10 @@ def test_text_colours(selector, background):
 def test_button():
     rule = _rule("button")
     assert contrast(rule["color"], rule["background"]) >= AA_TEXT
+
+
+def test_focus_ring_is_at_least_3_to_1_on_white_and_on_the_form_grey():
+    ring = re.search(r"[^}]*:focus[^{]*\{outline:\d+px solid (#[0-9a-fA-F]{3,6})", CSS)
+    assert ring, "no focus ring in style.css"
+    for background in ("#fff", "#f4f6f8", "#eef7f0"):
+        assert contrast(ring.group(1), background) >= 3.0, background

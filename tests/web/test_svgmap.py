@@ -56,7 +56,10 @@ def test_flagged_leg_gets_a_band_and_a_marker():
             [MapLine((KYIV, LOZOVA), Mode.RAIL, 0, RiskLevel.HIGH, "High risk")], [], "t", "d"
         )
     )
-    assert len(flagged.findall(f"{SVG}polyline")) == len(plain.findall(f"{SVG}polyline")) + 1
+    # white under black stripes (visible in greyscale), then the level's colour
+    assert len(flagged.findall(f"{SVG}polyline")) == len(plain.findall(f"{SVG}polyline")) + 3
+    strokes = [p.get("stroke") for p in flagged.findall(f"{SVG}polyline")]
+    assert "#fff" in strokes and "#000" in strokes
     assert [t.text for t in flagged.iter(f"{SVG}text")] == ["!"]
     advisory = _parse(
         render_map([MapLine((KYIV, LOZOVA), Mode.RAIL, 0, RiskLevel.ADVISORY)], [], "t", "d")
@@ -79,3 +82,60 @@ def test_names_are_escaped():
 
 def test_nothing_to_draw_is_empty():
     assert str(render_map([], [], "t", "d")) == ""
+
+
+def test_labels_never_overlap_and_the_ends_are_always_named():
+    from advisor.web.svgmap import MapPoint
+
+    points = [
+        MapPoint(50.0, 30.0, "Origin station", "origin"),
+        MapPoint(50.001, 30.001, "Change point one", "stop"),
+        MapPoint(50.002, 30.002, "Change point two", "stop"),
+        MapPoint(50.003, 30.0, "Another change", "stop"),
+        MapPoint(48.0, 37.0, "Destination", "destination"),
+    ]
+    svg = _parse(render_map([MapLine((KYIV, LOZOVA), Mode.RAIL, 0)], points, "t", "d"))
+    labels = [t for t in svg.iter(f"{SVG}text")]
+    names = [t.text for t in labels]
+    assert "Origin station" in names and "Destination" in names
+    assert len(names) < 5  # crowded change points lose their labels instead of overlapping
+    boxes = []
+    for t in labels:
+        x, y, size = float(t.get("x")), float(t.get("y")), float(t.get("font-size"))
+        width = 0.58 * size * len(t.text)
+        left = x if t.get("text-anchor") == "start" else x - width
+        box = (left, y - size, left + width, y + 4)
+        assert not any(
+            box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in boxes
+        ), t.text
+        boxes.append(box)
+
+
+def test_no_label_covers_the_mark_of_a_flagged_section():
+    from advisor.web.svgmap import MapPoint
+
+    middle = ((KYIV[0] + LOZOVA[0]) / 2, (KYIV[1] + LOZOVA[1]) / 2)
+    line = MapLine((KYIV, middle, LOZOVA), Mode.RAIL, 0, RiskLevel.HIGH, "High risk")
+    points = [MapPoint(*KYIV, "Kyiv", "origin"), MapPoint(*LOZOVA, "Lozova", "destination"),
+              MapPoint(*middle, "A change point in the middle", "stop")]
+    svg = _parse(render_map([line], points, "t", "d"))
+    mark = next(c for c in svg.iter(f"{SVG}circle") if c.get("r") == "11")
+    mx, my = float(mark.get("cx")), float(mark.get("cy"))
+    for t in svg.iter(f"{SVG}text"):
+        if t.text == "!":
+            continue
+        x, y, size = float(t.get("x")), float(t.get("y")), float(t.get("font-size"))
+        width = 0.58 * size * len(t.text)
+        left = x if t.get("text-anchor") == "start" else x - width
+        assert not (left < mx + 12 and mx - 12 < left + width and y - size < my + 12
+                    and my - 12 < y + 4), t.text
+
+
+def test_towns_for_orientation_are_drawn_inside_the_map_only():
+    from advisor.web.svgmap import MapPoint
+
+    towns = [MapPoint(49.59, 34.55, "Poltava", "town"), MapPoint(46.48, 30.73, "Odesa", "town")]
+    svg = _parse(render_map([MapLine((KYIV, LOZOVA), Mode.RAIL, 0)], [], "t", "d", towns=towns))
+    names = [t.text for t in svg.iter(f"{SVG}text")]
+    assert "Poltava" in names  # between Kyiv and Lozova
+    assert "Odesa" not in names  # far outside: the map is not widened for it
