@@ -19,7 +19,7 @@ from urllib3.util.retry import Retry
 
 from advisor.errors import FeedUnavailable
 
-__all__ = ["FeedFetcher", "is_url"]
+__all__ = ["FeedFetcher", "is_url", "retrying_session"]
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,24 @@ def is_url(text: str) -> bool:
     """True for an ``http://`` or ``https://`` address."""
     return urlparse(str(text)).scheme in ("http", "https")
 
+
+
+def retrying_session(purpose: str, retries: int, backoff_seconds: float) -> requests.Session:
+    """One ``requests`` Session for a component: retries idempotent GETs on connection errors,
+    429 and 5xx with urllib3's exponential backoff; callers set a timeout on every call."""
+    session = requests.Session()
+    session.headers["User-Agent"] = f"route-risk-advisor ({purpose})"
+    retry = Retry(
+        total=retries,
+        backoff_factor=backoff_seconds,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=frozenset({"GET"}),
+        raise_on_status=False,
+    )
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 class FeedFetcher:
     """Downloads GTFS zips into a folder (a temporary one unless given).
@@ -48,18 +66,7 @@ class FeedFetcher:
         self, *, timeout_seconds: float = 30.0, retries: int = 3, backoff_seconds: float = 0.5
     ):
         self.timeout_seconds = timeout_seconds
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = "route-risk-advisor (GTFS import)"
-        retry = Retry(
-            total=retries,
-            backoff_factor=backoff_seconds,
-            status_forcelist=(429, 500, 502, 503, 504),
-            allowed_methods=frozenset({"GET"}),
-            raise_on_status=False,
-        )
-        adapter = HTTPAdapter(max_retries=retry)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.session = retrying_session("GTFS import", retries, backoff_seconds)
 
     def fetch(self, url: str, folder: Path | None = None) -> Path:
         """Download *url* to a ``.zip`` file in *folder* and return its path.

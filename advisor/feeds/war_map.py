@@ -14,11 +14,10 @@ import logging
 from pathlib import Path
 
 import requests
-from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
-from urllib3.util.retry import Retry
 
 from advisor.errors import FeedUnavailable
+from advisor.feeds.fetch import retrying_session
 
 __all__ = ["MapNotModified", "WarMapFetcher"]
 
@@ -57,18 +56,7 @@ class WarMapFetcher:
         self.validators_path = Path(validators_path) if validators_path else None
         self.timeout_seconds = timeout_seconds
         self.max_bytes = max_bytes
-        self.session = requests.Session()
-        self.session.headers["User-Agent"] = "route-risk-advisor (war map import)"
-        retry = Retry(
-            total=retries,
-            backoff_factor=backoff_seconds,
-            status_forcelist=(429, 500, 502, 503, 504),
-            allowed_methods=frozenset({"GET"}),
-            raise_on_status=False,
-        )
-        adapter = HTTPAdapter(max_retries=retry)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.session = retrying_session("war map import", retries, backoff_seconds)
 
     def fetch(self, url: str, *, conditional: bool = True) -> bytes:
         """The body at *url*; raises :class:`MapNotModified` (304) or :class:`FeedUnavailable`

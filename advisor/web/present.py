@@ -357,7 +357,14 @@ class Presenter:
         marks = self._one_label_per_place(points)
         desc = " → ".join(self.station(sid) for sid in points)
         war = war_overlay(self.war_layer, self.locale)
-        return render_map(lines, marks, title, desc, war, towns=self._towns(marks))
+        return render_map(
+            lines, marks, title, desc, war, towns=self._towns(marks),
+            outlines=self.oblast_outlines(),
+        )  # fmt: skip
+
+    def oblast_outlines(self) -> list[tuple[tuple[float, float], ...]]:
+        """The oblasts' boundary rings ``(lon, lat)`` for the map (from the dataset)."""
+        return [ring for oblast in self.network.oblasts.values() for ring in oblast.polygons]
 
     def _towns(self, marks: list[MapPoint]) -> list[MapPoint]:
         """Major towns for orientation (the railway's hub cities), except those already

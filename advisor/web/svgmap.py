@@ -278,6 +278,52 @@ def _war_svg(overlay: WarOverlay, project, height: int) -> str:
     return drawing
 
 
+_OUTLINE_CACHE: dict[tuple, str] = {}
+OUTLINE_DETAIL_PX = 4.0  # the simplification tolerance of oblast boundaries, in pixels
+
+
+def _int_path(geometry, project) -> str:
+    """Path data of the lines of *geometry* at whole pixels (boundaries need no more)."""
+    parts = []
+    for line in shapely.get_parts(geometry):
+        points: list[tuple[int, int]] = []
+        for lon, lat in shapely.get_coordinates(line):
+            x, y = project(lat, lon)
+            xy = (round(x), round(y))
+            if not points or points[-1] != xy:
+                points.append(xy)
+        if len(points) >= 2:
+            parts.append("M" + " ".join(f"{x},{y}" for x, y in points))
+    return "".join(parts)
+
+
+def _outlines_svg(outlines: Sequence[Sequence[tuple[float, float]]], project) -> str:
+    """Oblast boundaries (rings of ``(lon, lat)``) clipped to the canvas, thin and grey, for
+    orientation; cached per view."""
+    min_lon, min_lat, max_lon, max_lat, scale = project.view
+    key = (hash(tuple(map(tuple, outlines))), round(min_lon, 3), round(min_lat, 3),
+           round(max_lon, 3), round(max_lat, 3))  # fmt: skip
+    found = _OUTLINE_CACHE.get(key)
+    if found is None:
+        rings = shapely.MultiLineString([ring for ring in outlines if len(ring) >= 2])
+        # Shared boundaries once, a few pixels of detail: orientation, not cartography.
+        lines = shapely.line_merge(shapely.union_all(
+            shapely.clip_by_rect(rings, min_lon, min_lat, max_lon, max_lat)
+        ))  # fmt: skip
+        part = shapely.simplify(lines, OUTLINE_DETAIL_PX / scale)
+        drawn = _int_path(part, project) if not part.is_empty else ""
+        found = (
+            f'<path d="{drawn}" fill="none" stroke="#9aa5b1" stroke-width="0.9"'
+            ' stroke-linejoin="round" class="oblasts"/>'
+            if drawn
+            else ""
+        )
+        if len(_OUTLINE_CACHE) > 256:
+            _OUTLINE_CACHE.clear()
+        _OUTLINE_CACHE[key] = found
+    return found
+
+
 def _path(geometry, project, close: bool) -> str:
     """SVG path data of every ring or line of *geometry* in canvas pixels."""
     if geometry is None or geometry.is_empty:
@@ -308,11 +354,13 @@ def render_map(
     desc: str,
     war: WarOverlay | None = None,
     towns: Sequence[MapPoint] = (),
+    outlines: Sequence[Sequence[tuple[float, float]]] = (),
 ) -> Markup:
     """The SVG document (inline markup) for *lines* and *points*; empty when nothing to draw.
 
     *towns* are drawn small and grey for orientation where they fall inside the picture and
-    their label overlaps nothing; they do not widen the picture.
+    their label overlaps nothing; they do not widen the picture. *outlines* (rings of
+    ``(lon, lat)``, the oblast boundaries) are drawn thin and grey under everything.
 
     Examples
     --------
@@ -325,7 +373,8 @@ def render_map(
     if not coords:
         return Markup("")
     project, height = _projector(coords)
-    under = _war_svg(war, project, height) if war is not None else ""
+    under = _outlines_svg(outlines, project) if outlines else ""
+    under += _war_svg(war, project, height) if war is not None else ""
     ordered = sorted(lines, key=lambda li: -li.option)
     body = under + "".join(_line_svg(line, project) for line in ordered)
     placed: list = _marker_boxes(lines, project)

@@ -139,3 +139,18 @@ def test_towns_for_orientation_are_drawn_inside_the_map_only():
     names = [t.text for t in svg.iter(f"{SVG}text")]
     assert "Poltava" in names  # between Kyiv and Lozova
     assert "Odesa" not in names  # far outside: the map is not widened for it
+
+
+def test_oblast_outlines_are_drawn_clipped_to_the_picture():
+    """Oblast boundaries give the map its bearings: drawn thin under the routes, and only the
+    part inside the picture."""
+
+
+    line = MapLine(((50.45, 30.52), (49.99, 36.23)), Mode.RAIL, 0)
+    inside = ((32.0, 49.0), (34.0, 49.0), (34.0, 51.0), (32.0, 51.0), (32.0, 49.0))
+    far = ((10.0, 40.0), (11.0, 40.0), (11.0, 41.0), (10.0, 40.0))
+    svg = str(render_map([line], [], "Map", "d", outlines=[inside]))
+    assert 'class="oblasts"' in svg
+    assert svg.index('class="oblasts"') < svg.index("<polyline")  # under the routes
+    assert 'class="oblasts"' not in str(render_map([line], [], "Map", "d", outlines=[far]))
+    assert 'class="oblasts"' not in str(render_map([line], [], "Map", "d"))

@@ -76,7 +76,10 @@ class ImpactView:
         marks = [self._point(i, role) for i, role in points.items()]
         desc = ", ".join(self.line_names) or ", ".join(self.station_names[:5])
         war = war_overlay(self.presenter.war_layer, self.locale)
-        return render_map(lines, [m for m in marks if m is not None], title, desc, war)
+        return render_map(
+            lines, [m for m in marks if m is not None], title, desc, war,
+            outlines=self.presenter.oblast_outlines(),
+        )  # fmt: skip
 
     def _flagged_lines(self) -> list[MapLine]:
         """The covered links joined into as few polylines as possible (one band and one
