@@ -362,6 +362,11 @@ class Presenter:
             outlines=self.oblast_outlines(),
         )  # fmt: skip
 
+    def war_caption(self) -> str:
+        """The key to the war map's shapes (with its source and date), printed under the map."""
+        overlay = war_overlay(self.war_layer, self.locale)
+        return overlay.caption + "." if overlay is not None else ""
+
     def oblast_outlines(self) -> list[tuple[tuple[float, float], ...]]:
         """The oblasts' boundary rings ``(lon, lat)`` for the map (from the dataset)."""
         return [ring for oblast in self.network.oblasts.values() for ring in oblast.polygons]
@@ -474,6 +479,8 @@ def war_overlay(layer, locale: str) -> WarOverlay | None:
         return None
     shapes = map_shapes(layer.war_map)
     source = layer.war_map.source
+    day = shapes.map_date.strftime("%d.%m.%Y") if locale == "uk" else shapes.map_date.isoformat()
+    stamp = f"{'Мапа окупації' if locale == 'uk' else 'Occupation map'}: {source}, {day}"
     if locale == "uk":
         caption = (f"Штрихування: окупована територія ({source}, мапа від "
                    f"{shapes.map_date.strftime('%d.%m.%Y')}); смуга: до {shapes.front_band_km:g} км"
@@ -481,4 +488,4 @@ def war_overlay(layer, locale: str) -> WarOverlay | None:
     else:
         caption = (f"Hatched: occupied territory ({source}, map of {shapes.map_date.isoformat()}); "
                    f"band: within {shapes.front_band_km:g} km of the front line; dash-dot: border")
-    return WarOverlay(shapes, caption)
+    return WarOverlay(shapes, caption, stamp)

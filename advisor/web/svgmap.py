@@ -58,10 +58,13 @@ class MapPoint:
 
 @dataclass(frozen=True)
 class WarOverlay:
-    """The war map to draw under the routes, with its caption in the page's language."""
+    """The war map to draw under the routes, in the page's language: ``stamp`` (the map's
+    source and date, short enough to fit inside the picture on a phone) and ``caption`` (the
+    key to the shapes, which the page prints as text under the map, where it wraps)."""
 
     shapes: MapShapes
     caption: str
+    stamp: str = ""
 
 
 def _projector(points: Sequence[tuple[float, float]]) -> tuple[Callable, int]:
@@ -268,8 +271,8 @@ def _war_svg(overlay: WarOverlay, project, height: int) -> str:
             body.append(f'<path d="{border}" fill="none" stroke="#333" stroke-width="1.6"'
                         ' stroke-dasharray="8 3 2 3"/>')
     body.append(
-        f'<text x="6" y="{height - 6}" font-size="11" paint-order="stroke" stroke="#fff"'
-        f' stroke-width="3" fill="#222">{escape(overlay.caption)}</text>'
+        f'<text x="6" y="{height - 6}" font-size="13" paint-order="stroke" stroke="#fff"'
+        f' stroke-width="3" fill="#222">{escape(overlay.stamp or overlay.caption)}</text>'
     )
     drawing = "".join(body)
     if len(_WAR_CACHE) > 256:
