@@ -259,10 +259,12 @@ class Services:
         """The one parser: raw input from any adapter → a validated :class:`Query`
         (keywords as :meth:`QueryParser.parse`). Raises :class:`InvalidQuery` or
         :class:`UnknownStation` naming the field."""
-        parser = QueryParser(
+        return self._parser().parse(origin, destination, **raw)
+
+    def _parser(self) -> QueryParser:
+        return QueryParser(
             self.network, self.station_index, self.settings, self.clock, self._resolved
         )
-        return parser.parse(origin, destination, **raw)
 
     def advise(self, query: Query) -> Advice:
         """The answer for *query*: timetabled trips where an imported timetable covers the
@@ -327,7 +329,7 @@ class Services:
             raise InvalidQuery(
                 "no timetable imported; run `advisor feeds import`", field="station"
             )
-        parser = QueryParser(self.network, self.station_index, self.settings, self.clock)
+        parser = self._parser()
         station = parser.station_id(station_text, "station")
         when = parser.depart_at(at)
         return self.timetable.departures(station, when, limit=limit, risk=self.risk_state.index)

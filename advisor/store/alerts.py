@@ -10,15 +10,13 @@ poll at once, on SQLite or PostgreSQL.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, Engine, Integer, String, Text, delete, or_, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from advisor.errors import StoreUnavailable
+from advisor.store.db import translated
 from advisor.store.tables import Base, UTCDateTime
 
 __all__ = ["AirAlertRow", "AlertFeedRow", "AlertStore", "FeedStatus", "StoredAlerts"]
@@ -71,17 +69,7 @@ class StoredAlerts:
     status: FeedStatus
 
 
-def _translated(method):
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except IntegrityError:
-            raise
-        except DBAPIError as err:
-            raise StoreUnavailable(f"the alert store failed: {err.orig or err}") from err
-
-    return wrapper
+_translated = translated("reading or writing air-raid alerts")
 
 
 class AlertStore:

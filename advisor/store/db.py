@@ -11,6 +11,7 @@ SQLite file, so exactly one of them migrates and the others find the schema curr
 from __future__ import annotations
 
 import fcntl
+import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, SQLAlchemyError
 
 from advisor.errors import ConfigError, StoreUnavailable
 
@@ -131,6 +132,26 @@ def store_failure(doing: str, err: Exception) -> StoreUnavailable:
         "try again shortly",
         extra={"error_kind": type(original).__name__},
     )
+
+
+def translated(doing: str):
+    """A decorator for store methods: driver failures (server gone, disk full, locked too
+    long) become :func:`store_failure` naming *doing*; integrity errors pass through for the
+    caller to answer (a concurrent writer won)."""
+
+    def decorate(method):
+        @functools.wraps(method)
+        def wrapper(*args, **kwargs):
+            try:
+                return method(*args, **kwargs)
+            except IntegrityError:
+                raise
+            except DBAPIError as err:
+                raise store_failure(doing, err) from err
+
+        return wrapper
+
+    return decorate
 
 
 @contextmanager

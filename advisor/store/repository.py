@@ -9,20 +9,19 @@ which is the optimistic-concurrency check on every backend.
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import Engine, delete, func, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from advisor.errors import Conflict, InvalidFlag, NotFound
 from advisor.risk.model import Flag, FlagStatus, utcnow
 from advisor.risk.parse import flag_from_dict, flag_to_dict
-from advisor.store.db import store_failure
+from advisor.store.db import translated
 from advisor.store.records import AuditEntry, Role, Token, User, WarMapVersion
 from advisor.store.tables import (
     AuditRow,
@@ -40,19 +39,7 @@ __all__ = ["Store"]
 log = logging.getLogger(__name__)
 
 
-def _translated(method):
-    """Turn driver failures (server gone, disk full, locked too long) into StoreUnavailable."""
-
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except IntegrityError:
-            raise
-        except DBAPIError as err:
-            raise store_failure("reading or writing flags", err) from err
-
-    return wrapper
+_translated = translated("reading or writing flags")
 
 
 class Store:

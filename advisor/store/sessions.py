@@ -7,14 +7,12 @@ pruned on every new sign-in; an expired row is never returned.
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 
 from sqlalchemy import JSON, Engine, String, delete
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
-from advisor.store.db import store_failure
+from advisor.store.db import translated
 from advisor.store.tables import Base, UTCDateTime
 
 __all__ = ["ConsoleSessionRow", "SessionStore"]
@@ -32,15 +30,7 @@ class ConsoleSessionRow(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
 
 
-def _translated(method):
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
-            return method(*args, **kwargs)
-        except DBAPIError as err:
-            raise store_failure("reading or writing console sessions", err) from err
-
-    return wrapper
+_translated = translated("reading or writing console sessions")
 
 
 class SessionStore:
