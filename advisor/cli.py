@@ -450,6 +450,20 @@ def _advice_lines(advice, network, lang):
             est = "~" if leg.is_estimated else ""
             mode = "walk/transfer" if leg.mode is Mode.TRANSFER else leg.mode.value
             yield f"   - {mode:13} {a} → {b}  {est}{leg.travel_minutes:.0f} min{risk}"
+            yield from _leg_detail_lines(leg, network, lang)
+
+
+def _leg_detail_lines(leg, network, lang):
+    """A leg's stations passed, possible changes inside it and its risk badges."""
+    from advisor.routing.explain import leg_badges
+
+    words = {"uk": ("через", "можлива пересадка"), "en": ("via", "possible change")}[lang]
+    for word, ids in zip(words, (leg.via_ids, leg.change_ids), strict=True):
+        if ids:
+            names = ", ".join(network.stations[sid].display_name(lang) for sid in ids)
+            yield f"       {word}: {names}"
+    for badge in leg_badges(leg, lang):
+        yield f"       ! {badge}"
 
 @main.group()
 def alerts():

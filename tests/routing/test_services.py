@@ -211,3 +211,18 @@ def test_cli_route_with_a_flag_file(tmp_path):
         main, ["route", "dnipro", "zaporizhzhia", "--flags", str(path), "--tolerance", "reckless"]
     )
     assert bad.exit_code != 0 and "reckless" in bad.output
+
+
+def test_cli_route_text_names_stations_passed_and_the_war_map_badges():
+    runner = CliRunner()
+    lviv = runner.invoke(main, ["route", "Київ", "Львів", "--lang", "en",
+                                "--at", "2026-03-12T10:00"])
+    assert lviv.exit_code == 0, lviv.output
+    rail = next(line for line in lviv.output.splitlines() if "Kyiv-Pasazhyrskyi → Lviv" in line)
+    after = lviv.output.split(rail, 1)[1].splitlines()
+    assert after[1].strip().startswith("via:") and "Vinnytsia" in after[1]
+    kherson = runner.invoke(main, ["route", "Київ", "Херсон", "--at", "2026-03-12T10:00"])
+    assert kherson.exit_code == 0, kherson.output
+    # Kherson lies on the front line: the legs carry the war map's distance badge, dated.
+    assert "від лінії фронту (мапа від 22.08.2026)" in kherson.output
+    assert "через:" in kherson.output
