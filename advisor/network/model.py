@@ -28,6 +28,7 @@ from types import MappingProxyType
 import networkx as nx
 
 from advisor.errors import UnknownLine, UnknownStation
+from advisor.network.geo import crowfly_km
 
 __all__ = [
     "Line",
@@ -387,7 +388,8 @@ class Network:
         long as some line covers them all; the lines of a run are judged only once the run has
         ended, so a change at Kyiv onto the Chernihiv line is judged as that line, not as any
         of the lines leaving Kyiv. The change is placed at a hub both lines share
-        when the leg passes it, else where the new line's first link starts. It is ``through``
+        when the leg passes it, else at a station near where the new line's first link starts
+        (see :meth:`_change_station`); a change with no such station is left out. It is ``through``
         when a through service of the lines file runs from the one line onto the other.
 
         >>> net = _example_network()
@@ -408,10 +410,9 @@ class Network:
                 runs[-1][1].intersection_update(lines)
             else:
                 runs.append((i, lines))
-        return tuple(
-            self._change(old, new, station_ids, i)
-            for (_, old), (i, new) in itertools.pairwise(runs)
-        )
+        changes = (self._change(old, new, station_ids, i)
+                   for (_, old), (i, new) in itertools.pairwise(runs))
+        return tuple(change for change in changes if change is not None)
 
     def trim_end_walks(
         self, station_ids: Sequence[str], link_ids: Sequence[str]
@@ -461,28 +462,41 @@ class Network:
         ride = self.links[next_id]
         return ride.mode is Mode.BUS and self._walk_within_town(self.links[walk_id])
 
-    def _change(self, old: set[str], new: set[str], station_ids, i: int) -> LineChange:
+    def _change(self, old: set[str], new: set[str], station_ids, i: int) -> LineChange | None:
         pairs = [(x, y) for x in sorted(old) for y in sorted(new)]
         through = [p for p in pairs if frozenset(p) in self.through_pairs]
         a, b = (through or pairs)[0]
         shared = set(self.lines[a].hubs) & set(self.lines[b].hubs)
         passed = [sid for sid in station_ids[: i + 1] if sid in shared]
-        at = passed[-1] if passed else self._nearest(station_ids[i], shared)
-        return LineChange(at, a, b, bool(through))
+        at = passed[-1] if passed else self._change_station(station_ids, i, shared, a, b)
+        return LineChange(at, a, b, bool(through)) if at else None
 
-    def _nearest(self, station_id: str, hubs: set[str]) -> str:
-        """The hub of *hubs* nearest *station_id* within 25 km (a trip that leaves one line
-        for another at a junction outside the hub still changes trains at the hub), else
-        *station_id* itself."""
-        here = self.stations[station_id]
+    def _change_station(self, station_ids, i: int, shared: set[str], a: str, b: str) -> str | None:
+        """Where a passenger would change trains near the junction ``station_ids[i]`` that
+        the leg passes without a hub of both lines: a hub of both lines within 25 km (a trip
+        that leaves one line for another at a junction outside the hub still changes at the
+        hub), else a hub of either line within 25 km, else the junction when it is a railway
+        station, else the leg's nearest railway station within 25 km — never the leg's own
+        ends, a halt or a track node. ``None`` when there is no such station: no change is
+        reported rather than one at a place where no train stops."""
+        here = self.stations[station_ids[i]]
+        ends = {station_ids[0], station_ids[-1]}
 
-        def km(sid: str) -> float:
-            there = self.stations[sid]
-            dx = (there.lon - here.lon) * 71.0  # km per degree of longitude at 50° N
-            return ((there.lat - here.lat) * 111.2) ** 2 + dx**2
+        def nearest(candidates) -> str | None:
+            near = [
+                (crowfly_km(here.lat, here.lon, st.lat, st.lon), sid)
+                for sid in candidates
+                if sid not in ends and (st := self.stations.get(sid)) is not None
+            ]
+            best = min(near, default=None)
+            return best[1] if best and best[0] <= 25.0 else None
 
-        near = sorted((km(sid), sid) for sid in hubs if sid in self.stations)
-        return near[0][1] if near and near[0][0] <= 25.0**2 else station_id
+        either = set(self.lines[a].hubs) | set(self.lines[b].hubs)
+        rail = [sid for sid in station_ids
+                if self.stations[sid].kind is StationKind.RAIL_STATION]
+        return (nearest(shared) or nearest(either)
+                or (station_ids[i] if station_ids[i] in rail and station_ids[i] not in ends
+                    else nearest(rail)))
 
     def links_between(self, a: str, b: str) -> list[Link]:
         """Every link joining stations *a* and *b* directly (parallel ones included)."""

@@ -65,6 +65,26 @@ def test_changes_lie_on_the_trip_and_join_its_lines(net, rail):
         assert {change.from_line, change.to_line} <= set(net.lines)
 
 
+@pytest.mark.parametrize(
+    "a, b", [("kyiv", "Херсон"), ("kyiv", "Запоріжжя-1"), ("uzhhorod", "kyiv")]
+)
+def test_a_change_is_placed_where_trains_stop(net, rail, a, b):
+    """A line change at a junction on open track (Kyiv→Kherson leaves the Shevchenko–Dnipro
+    line at the halt "5 km") is placed at a nearby railway station — never at a halt, a track
+    node or the trip's own end — or left out."""
+    ids = {s.name_uk: s.id for s in net.stations.values() if s.kind.value == "rail_station"}
+    stations, links = _trip(rail, ids.get(a, a), ids.get(b, b))
+    kinds = {net.stations[sid].name_uk: net.stations[sid].kind.value for sid in stations}
+    halts = {name for name, kind in kinds.items() if kind == "halt"}
+    changes = net.line_changes(stations, links)
+    assert changes
+    for change in changes:
+        assert net.stations[change.station_id].kind.value == "rail_station"
+        assert change.station_id not in (stations[0], stations[-1])
+    if b == "Херсон":
+        assert "5\xa0км" in halts  # the trip passes the junction at that halt
+
+
 def test_hub_names_are_official_transliterations(net, rail):
     stations, _ = _trip(rail, "kyiv", "odesa")
     names = _names(net, net.hubs_on(stations))
