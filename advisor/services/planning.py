@@ -97,6 +97,7 @@ class Services:
         # Air-raid alerts (advisor.services.alerts.AlertReader), read with every refresh.
         self.alert_reader = alert_reader
         self.alert_poller = None  # set by the wiring when this process may poll
+        self.partner_pollers: list = []  # partner alert feed pollers (the same rule)
         self._alert_flags_made_at = datetime.min.replace(tzinfo=UTC)
         self.war_layers = WarLayers(settings)
         self._flag_generation = itertools.count(1)
