@@ -301,3 +301,40 @@ def test_partner_feed_settings_read_relative_paths_from_the_file(tmp_path):
     (feed,) = load_settings(environ={"ADVISOR_CONFIG": str(config)}).partner_alert_feeds
     assert (feed.name, feed.url, feed.stop_mapping) == ("uz", "https://partner.example/a.pb",
                                                         tmp_path / "stops.csv")
+
+
+def test_cli_poll_once_drafts_and_reports(server, tmp_path, tiny_dataset, monkeypatch):  # noqa: F811
+    from click.testing import CliRunner
+
+    from advisor.cli import main
+    from advisor.store import PartnerFeedStore, open_store
+
+    config = tmp_path / "override.toml"
+    config.write_text(f'[[alerts.partner_feeds]]\nname = "uz"\nurl = "{server.url}"\n',
+                      encoding="utf-8")  # fmt: skip
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
+    monkeypatch.setenv("ADVISOR_CONFIG", str(config))
+    monkeypatch.setenv("ADVISOR_DATABASE_URL", url)
+    monkeypatch.setenv("ADVISOR_NETWORK_DATASET", str(tiny_dataset))
+    monkeypatch.setenv("ADVISOR_INSTANCE_PATH", str(tmp_path / "instance"))
+    server.set_alerts([entity("e1", stops=["kyiv"]), entity("e2", stops=["P-1"])])
+    ok = CliRunner().invoke(main, ["partner-feeds", "poll", "--once"])
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.splitlines() == [
+        "uz: entities changed", "  skipped: entity e2: stop_id P-1 is not in the stop mapping"]
+    stored = PartnerFeedStore(open_store(url).engine).list_entities("uz")
+    assert {(r.entity_id, r.state) for r in stored} == {("e1", EntityState.OPEN),
+                                                       ("e2", EntityState.UNMATCHED)}
+    server.mode = "500"
+    failed = CliRunner().invoke(main, ["partner-feeds", "poll", "--once"])
+    assert failed.exit_code == 1 and "uz: failed: partner feed" in failed.output
+
+
+def test_cli_poll_refuses_without_partner_feeds(monkeypatch):
+    from click.testing import CliRunner
+
+    from advisor.cli import main
+
+    monkeypatch.delenv("ADVISOR_CONFIG", raising=False)
+    result = CliRunner().invoke(main, ["partner-feeds", "poll", "--once"])
+    assert result.exit_code != 0 and "no partner feeds configured" in result.output
