@@ -296,6 +296,8 @@ class Services:
             flags_origin=state.origin,
             alerts_state="off" if alerts is None else alerts.state_at(self.clock(), limit),
             alerts_updated_at=None if alerts is None else alerts.updated_at,
+            # No alert feed in this deployment: answers say so (silence is not "no alerts").
+            announce_alerts_off=alerts is None,
         )
 
     # -- timetables --
