@@ -94,107 +94,13 @@ class PartnerFeeds:
     def sync(self, feed: str, proposals, now: datetime) -> list[str]:
         """Bring *feed*'s drafts in line with *proposals* (see the module docstring); one
         problem line per proposal that could not be written (the rest are kept)."""
-        rows = {row.key: row for row in self.store.list_entities(feed)}
-        problems, seen = [], set()
-        ended = {(p.entity_id, p.part) for p in proposals if not p.live}
-        for proposal in proposals:
-            if not proposal.live:
-                continue
-            key = (proposal.entity_id, proposal.part)
-            seen.add(key)
-            problems += self._guarded(key, lambda p=proposal: self._present(
-                feed, rows.get((p.entity_id, p.part)), p, now))  # fmt: skip
-        for key, row in rows.items():
-            if key not in seen and row.state is not EntityState.CLOSED:
-                reason = "ended" if key in ended else "left"
-                problems += self._guarded(key, lambda r=row, why=reason: self._gone(r, now, why))
-        self.store.prune_closed(feed, now - KEEP_CLOSED)
+        run = _SyncRun(self.operations, feed, now, self.store.list_entities(feed))
+        problems = run.apply(proposals)
+        self.store.save_all(run.pending, prune=(feed, now - KEEP_CLOSED))
         return problems
-
-    @staticmethod
-    def _guarded(key, write) -> list[str]:
-        """Run *write*; a refused flag is a problem of that proposal, a store failure ends
-        the poll (the poller records it)."""
-        try:
-            write()
-        except StoreUnavailable:
-            raise
-        except AdvisorError as err:
-            log.warning("partner proposal %s/%s not written: %s", *key, err.message)
-            return [f"entity {key[0]} ({key[1]}): {err.message}"]
-        return []
-
-    def _present(self, feed: str, row: PartnerEntity | None, proposal, now) -> None:
-        if proposal.target is None:
-            self._save(feed, row, proposal, now, state=EntityState.UNMATCHED, flag_id=None)
-            return
-        flag = self._flag(row.flag_id) if row is not None and row.flag_id else None
-        if row is None or flag is None:
-            self._propose(feed, row, proposal, now, previous=None)
-        elif row.fingerprint != proposal.fingerprint:
-            self._changed(feed, row, flag, proposal, now)
-        elif row.state is EntityState.OPEN or flag.status is not FlagStatus.WITHDRAWN:
-            # Unchanged; an entity back after leaving reopens (its withdrawal proposal goes).
-            self._save(feed, row, proposal, now, state=EntityState.OPEN)
-        else:  # back after leaving, and its flag was withdrawn meanwhile: propose again
-            self._propose(feed, row, proposal, now, previous=None)
-
-    def _changed(self, feed, row: PartnerEntity, flag: Flag, proposal, now) -> None:
-        if flag.status is FlagStatus.DRAFT:
-            self.operations.update_flag(flag.id, _fields(proposal), flag.version,
-                                        self._principal(feed), replace_all=True)  # fmt: skip
-            self._save(feed, row, proposal, now, state=EntityState.OPEN)
-        elif flag.status is FlagStatus.PUBLISHED:
-            self._propose(feed, row, proposal, now, previous=flag.id)
-        else:
-            self._propose(feed, row, proposal, now, previous=None)
-
-    def _propose(self, feed, row, proposal, now, previous: str | None) -> None:
-        """A new draft for *proposal* (the next generation of its key)."""
-        generation = (row.generation if row is not None else 0) + 1
-        flag_id = _flag_id(feed, proposal.entity_id, proposal.part, generation)
-        data = {**_fields(proposal), "id": flag_id, "status": FlagStatus.DRAFT.value}
-        try:
-            self.operations.create_flag(data, self._principal(feed))
-        except Conflict:
-            # Written by a poll that stopped before saving its row: adopt that draft.
-            if self._flag(flag_id) is None:
-                raise
-        self._save(feed, row, proposal, now, state=EntityState.OPEN, flag_id=flag_id,
-                   previous_flag_id=previous, generation=generation)  # fmt: skip
-
-    def _gone(self, row: PartnerEntity, now, why: str) -> None:
-        flag = self._flag(row.flag_id) if row.flag_id else None
-        data = {**row.data, "gone": why, "gone_at": now.isoformat()}
-        if flag is not None and flag.status is FlagStatus.DRAFT:
-            self.operations.withdraw_flag(flag.id, flag.version, self._principal(row.feed),
-                                          reason=f"discarded: {GONE_REASON[why]}")  # fmt: skip
-            previous = self._flag(row.previous_flag_id) if row.previous_flag_id else None
-            if previous is not None and previous.status is FlagStatus.PUBLISHED:
-                flag, row = previous, replace(row, flag_id=previous.id, previous_flag_id=None)
-        if flag is not None and flag.status is FlagStatus.PUBLISHED:
-            state = EntityState.WITHDRAWAL_PROPOSED
-        else:
-            state = EntityState.CLOSED
-        if state is not row.state or data.get("gone") != row.data.get("gone"):
-            self.store.save(replace(row, state=state, updated_at=now, data=data))
-
-    def _save(self, feed, row, proposal, now, *, state: EntityState, **changes) -> None:
-        base = row or PartnerEntity(
-            feed, proposal.entity_id, proposal.part, None, None, "", state, 0, now, now, now
-        )
-        new = replace(base, fingerprint=proposal.fingerprint, state=state, last_seen_at=now,
-                      data=dict(proposal.summary), **changes)  # fmt: skip
-        if new != replace(base, last_seen_at=now) or row is None:
-            new = replace(new, updated_at=now)
-        self.store.save(new)
 
     def _flag(self, flag_id: str | None) -> Flag | None:
         return self.operations.store.find_flag(flag_id) if flag_id else None
-
-    @staticmethod
-    def _principal(feed: str) -> Principal:
-        return Principal(f"partner-feed:{feed}", Role.OPERATOR, "local")
 
     # -- the review (the console) --
 
@@ -267,6 +173,124 @@ class PartnerFeeds:
                 max_backoff_seconds=settings.alerts_max_backoff_seconds, clock=self.clock,
             ))  # fmt: skip
         return made
+
+
+class _SyncRun:
+    """One sync of one feed: its rows, the flags they name (read in one query, each
+    handed out once; a flag the run may have written since is read again) and the rows to
+    write. Rows are written together at the end, in one transaction: a poll stopped before
+    that finds its drafts again by their ids (see :func:`_flag_id`)."""
+
+    def __init__(self, operations, feed: str, now: datetime, rows):
+        self.operations = operations
+        self.feed = feed
+        self.now = now
+        self.rows = {row.key: row for row in rows}
+        ids = {i for row in rows for i in (row.flag_id, row.previous_flag_id) if i}
+        self.known = operations.store.find_flags(ids) if ids else {}
+        self.principal = Principal(f"partner-feed:{feed}", Role.OPERATOR, "local")
+        self.pending: list[PartnerEntity] = []
+
+    def apply(self, proposals) -> list[str]:
+        """Handle every proposal and every row whose entity is gone; the problems."""
+        problems, seen = [], set()
+        ended = {(p.entity_id, p.part) for p in proposals if not p.live}
+        for proposal in proposals:
+            key = (proposal.entity_id, proposal.part)
+            if proposal.live:
+                seen.add(key)
+                problems += _guarded(key, lambda p=proposal, k=key: self._present(
+                    self.rows.get(k), p))  # fmt: skip
+        for key, row in self.rows.items():
+            if key not in seen and row.state is not EntityState.CLOSED:
+                why = "ended" if key in ended else "left"
+                problems += _guarded(key, lambda r=row, w=why: self._gone(r, w))
+        return problems
+
+    def _find(self, flag_id: str | None) -> Flag | None:
+        if not flag_id:
+            return None
+        known = self.known.pop(flag_id, None)
+        return known if known is not None else self.operations.store.find_flag(flag_id)
+
+    def _present(self, row: PartnerEntity | None, proposal) -> None:
+        if proposal.target is None:
+            self._save(row, proposal, state=EntityState.UNMATCHED, flag_id=None)
+            return
+        flag = self._find(row.flag_id) if row is not None else None
+        if row is None or flag is None:
+            self._propose(row, proposal, previous=None)
+        elif row.fingerprint != proposal.fingerprint:
+            self._changed(row, flag, proposal)
+        elif row.state is EntityState.OPEN or flag.status is not FlagStatus.WITHDRAWN:
+            # Unchanged; an entity back after leaving reopens (its withdrawal proposal goes).
+            self._save(row, proposal, state=EntityState.OPEN)
+        else:  # back after leaving, and its flag was withdrawn meanwhile: propose again
+            self._propose(row, proposal, previous=None)
+
+    def _changed(self, row: PartnerEntity, flag: Flag, proposal) -> None:
+        if flag.status is FlagStatus.DRAFT:
+            self.operations.update_flag(flag.id, _fields(proposal), flag.version,
+                                        self.principal, replace_all=True)  # fmt: skip
+            self._save(row, proposal, state=EntityState.OPEN)
+        elif flag.status is FlagStatus.PUBLISHED:
+            self._propose(row, proposal, previous=flag.id)
+        else:
+            self._propose(row, proposal, previous=None)
+
+    def _propose(self, row, proposal, previous: str | None) -> None:
+        """A new draft for *proposal* (the next generation of its key)."""
+        generation = (row.generation if row is not None else 0) + 1
+        flag_id = _flag_id(self.feed, proposal.entity_id, proposal.part, generation)
+        data = {**_fields(proposal), "id": flag_id, "status": FlagStatus.DRAFT.value}
+        try:
+            self.operations.create_flag(data, self.principal)
+        except Conflict:
+            # Written by a poll that stopped before saving its row: adopt that draft.
+            if self.operations.store.find_flag(flag_id) is None:
+                raise
+        self._save(row, proposal, state=EntityState.OPEN, flag_id=flag_id,
+                   previous_flag_id=previous, generation=generation)  # fmt: skip
+
+    def _gone(self, row: PartnerEntity, why: str) -> None:
+        flag = self._find(row.flag_id)
+        data = {**row.data, "gone": why, "gone_at": self.now.isoformat()}
+        if flag is not None and flag.status is FlagStatus.DRAFT:
+            self.operations.withdraw_flag(flag.id, flag.version, self.principal,
+                                          reason=f"discarded: {GONE_REASON[why]}")  # fmt: skip
+            previous = self._find(row.previous_flag_id)
+            if previous is not None and previous.status is FlagStatus.PUBLISHED:
+                flag, row = previous, replace(row, flag_id=previous.id, previous_flag_id=None)
+        if flag is not None and flag.status is FlagStatus.PUBLISHED:
+            state = EntityState.WITHDRAWAL_PROPOSED
+        else:
+            state = EntityState.CLOSED
+        if state is not row.state or data.get("gone") != row.data.get("gone"):
+            self.pending.append(replace(row, state=state, updated_at=self.now, data=data))
+
+    def _save(self, row, proposal, *, state: EntityState, **changes) -> None:
+        now = self.now
+        base = row or PartnerEntity(
+            self.feed, proposal.entity_id, proposal.part, None, None, "", state, 0, now, now, now
+        )
+        new = replace(base, fingerprint=proposal.fingerprint, state=state, last_seen_at=now,
+                      data=dict(proposal.summary), **changes)  # fmt: skip
+        if new != replace(base, last_seen_at=now) or row is None:
+            new = replace(new, updated_at=now)
+        self.pending.append(new)
+
+
+def _guarded(key, write) -> list[str]:
+    """Run *write*; a refused flag is a problem of that proposal, a store failure ends the
+    poll (the poller records it)."""
+    try:
+        write()
+    except StoreUnavailable:
+        raise
+    except AdvisorError as err:
+        log.warning("partner proposal %s/%s not written: %s", *key, err.message)
+        return [f"entity {key[0]} ({key[1]}): {err.message}"]
+    return []
 
 
 def _fields(proposal) -> dict:

@@ -128,27 +128,38 @@ class PartnerFeedStore:
     @_translated
     def save(self, entity: PartnerEntity) -> None:
         """Insert or replace the row of *entity*'s (feed, entity id, part)."""
-        values = {name: getattr(entity, name) for name in _FIELDS}
-        values["state"] = EntityState(entity.state).value
-        with self._write.begin() as session:
-            row = session.get(PartnerEntityRow, (entity.feed, entity.entity_id, entity.part))
-            if row is None:
-                session.add(PartnerEntityRow(**values))
-                return
-            for name, value in values.items():
-                setattr(row, name, value)
+        self.save_all([entity])
 
     @_translated
-    def prune_closed(self, feed: str, before: datetime) -> int:
-        """Forget closed proposals of *feed* last seen before *before*; how many."""
+    def save_all(self, entities, prune: tuple[str, datetime] | None = None) -> None:
+        """Insert or replace the rows of *entities* in one transaction; with *prune*
+        ``(feed, before)`` also forget that feed's closed proposals last seen before."""
+        entities = list(entities)
         with self._write.begin() as session:
-            return session.execute(
-                delete(PartnerEntityRow).where(
-                    PartnerEntityRow.feed == feed,
-                    PartnerEntityRow.state == EntityState.CLOSED.value,
-                    PartnerEntityRow.last_seen_at < before,
+            feeds = {entity.feed for entity in entities}
+            rows = {(r.feed, r.entity_id, r.part): r for r in session.scalars(
+                select(PartnerEntityRow).where(PartnerEntityRow.feed.in_(feeds)))}  # fmt: skip
+            for entity in entities:
+                _put(session, rows.get((entity.feed, entity.entity_id, entity.part)), entity)
+            if prune is not None:
+                feed, before = prune
+                session.execute(
+                    delete(PartnerEntityRow).where(
+                        PartnerEntityRow.feed == feed,
+                        PartnerEntityRow.state == EntityState.CLOSED.value,
+                        PartnerEntityRow.last_seen_at < before,
+                    )
                 )
-            ).rowcount
+
+
+def _put(session, row: PartnerEntityRow | None, entity: PartnerEntity) -> None:
+    values = {name: getattr(entity, name) for name in _FIELDS}
+    values["state"] = EntityState(entity.state).value
+    if row is None:
+        session.add(PartnerEntityRow(**values))
+        return
+    for name, value in values.items():
+        setattr(row, name, value)
 
 
 def _entity(row: PartnerEntityRow) -> PartnerEntity:

@@ -338,3 +338,24 @@ def test_cli_poll_refuses_without_partner_feeds(monkeypatch):
     monkeypatch.delenv("ADVISOR_CONFIG", raising=False)
     result = CliRunner().invoke(main, ["partner-feeds", "poll", "--once"])
     assert result.exit_code != 0 and "no partner feeds configured" in result.output
+
+
+def test_a_poll_stopped_before_saving_its_rows_drafts_nothing_twice(app, server, poller,
+                                                                    monkeypatch):
+    from advisor.errors import StoreUnavailable
+
+    store = partner(app).store
+    saved = store.save_all
+
+    def fail(*args, **kwargs):
+        raise StoreUnavailable("the store went away")
+
+    server.set_alerts([entity("e1", stops=["kyiv"])])
+    monkeypatch.setattr(store, "save_all", fail)
+    assert "the store went away" in poller.poll_once().error
+    assert not rows(app)  # the draft was written, its row was not
+    monkeypatch.setattr(store, "save_all", saved)
+    poller.poll_once()
+    (row,) = rows(app)
+    flags = app.extensions["advisor.operations"].store.list_flags()
+    assert [f.id for f in flags] == [row.flag_id]  # the same draft, adopted
