@@ -84,7 +84,8 @@ def withdraw(flag_id, principal):
     the one shown); one click never withdraws."""
     flag = operations().get_flag(flag_id, principal)
     # A GET may suggest a reason (the partner-feed review does); the operator edits it.
-    reason, error = request.values.get("reason", "").strip(), ""
+    sent = request.form if request.method == "POST" else request.args
+    reason, error = sent.get("reason", "").strip(), ""
     if request.method == "POST":
         require_role(principal, Role.OPERATOR)
         try:
