@@ -308,7 +308,8 @@ def _entity_proposals(entity, feed_name: str, matcher: EntityMatcher, now) -> li
 
 
 def _proposal(entity_id, part, target, flag, live, summary) -> Proposal:
-    content = {"part": part, "flag": flag, "unmatched": summary["unmatched"]}
+    # What the row stands for: the draft's fields, or (unmatched) what matched nothing.
+    content = {"part": part, "flag": flag} if flag else {"unmatched": summary["unmatched"]}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode())
     return Proposal(entity_id, part, target, flag, live, digest.hexdigest(), summary)
 
@@ -418,6 +419,9 @@ class PartnerFeedPoller(LeasedPoller):
     def _poll(self, now: datetime) -> PollOutcome:
         try:
             body = self.client.fetch(conditional=self._message is not None)
+            if body is None and self._message is None:
+                raise PartnerFeedFailed(f"partner feed {self.client.url} answered 304 to an "
+                                        "unconditional request")  # fmt: skip
             message = self._message if body is None else read_feed_message(body, self.client.url)
         except PartnerFeedFailed as err:
             return self._failed(now, err)
