@@ -49,6 +49,8 @@ def create_app(config: dict | None = None) -> Flask:
     # lets one of them poll at a time (or `advisor alerts poll` does, with poll_in_app off).
     if services.alert_poller is not None:
         services.alert_poller.start()
+    for poller in services.partner_pollers:  # partner alert feeds, one lease per feed
+        poller.start()
     # The adapters are siblings: each registers itself; what every response needs
     # (language, headers, errors, probes, logging, rate limits) is installed once here.
     from advisor import api, compression, serving, web

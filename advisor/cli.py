@@ -509,13 +509,64 @@ def alerts_poll(once):
         stop.set()
 
 
-def _poll_line(outcome) -> str:
+def _poll_line(outcome, what: str = "alerts") -> str:
     if not outcome.polled:
         return "another poller holds the lease; not polled"
     if outcome.error:
         return f"failed: {outcome.error} (next poll in {outcome.next_poll_seconds:g} s)"
     problems = "".join(f"\n  skipped: {p}" for p in outcome.problems)
-    return ("alerts changed" if outcome.changed else "alerts unchanged") + problems
+    return f"{what} {'changed' if outcome.changed else 'unchanged'}" + problems
+
+
+@main.group("partner-feeds")
+def partner_feeds():
+    """Partner GTFS-realtime alert feeds: their entities become draft flags to review."""
+
+
+@partner_feeds.command("poll")
+@click.option("--once", is_flag=True, help="Poll each feed once, print the outcome and stop.")
+def partner_feeds_poll(once):
+    """Poll every partner feed into draft flags until stopped (one poller per feed and
+    deployment: the lease in the store keeps a second one idle). Nothing is published."""
+    import signal
+    import threading
+
+    from advisor.services import connect_store
+    from advisor.settings import load_settings
+
+    settings = load_settings({"alerts_poll_in_app": False})
+    if not settings.partner_alert_feeds:
+        raise click.ClickException("no partner feeds configured: see [[alerts.partner_feeds]]")
+    try:
+        services, operations = connect_store(settings)
+        pollers = operations.partner_feeds.pollers(settings, services.network)
+    except AdvisorError as err:
+        raise click.ClickException(err.message) from err
+    if once:
+        failed = False
+        for poller in pollers:
+            outcome = poller.poll_once()
+            if outcome.polled:  # a run from cron: the next run may be another process
+                poller.store.release_lease(poller.lease_name, poller.holder)
+            click.echo(f"{poller.client.name}: " + _poll_line(outcome, "entities"))
+            failed = failed or bool(outcome.error)
+        if failed:
+            raise SystemExit(1)
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    threads = [threading.Thread(target=p.run, args=(stop,), name=p.lease_name) for p in pollers]
+    for poller, thread in zip(pollers, threads, strict=True):
+        click.echo(f"polling {poller.client.url} every {poller.poll_seconds:g} s as "
+                   f"{poller.holder}")  # fmt: skip
+        thread.start()
+    try:
+        while any(t.is_alive() for t in threads):
+            stop.wait(1.0)
+    except KeyboardInterrupt:
+        stop.set()
+    for thread in threads:
+        thread.join()
 
 
 # --- war maps (issue 11) -------------------------------------------------------------------

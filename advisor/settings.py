@@ -21,14 +21,18 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import secrets
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from types import MappingProxyType
+from urllib.parse import urlparse
 
 from advisor.errors import AdvisorError, ConfigError
 
-__all__ = ["CONFIG_DIR", "PACKAGE_ROOT", "Settings", "home_dir", "load_settings"]
+__all__ = ["CONFIG_DIR", "PACKAGE_ROOT", "PartnerFeed", "Settings", "home_dir", "load_settings"]
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 
@@ -53,6 +57,26 @@ _HOME_RELATIVE = frozenset({"network_dataset", "network_sources"})
 def home_dir() -> Path:
     """The checkout when running from one, else the current directory (an installed copy)."""
     return CHECKOUT_ROOT or Path.cwd()
+
+
+PARTNER_FEED_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+
+
+@dataclass(frozen=True)
+class PartnerFeed:
+    """One partner GTFS-realtime Service Alerts feed (``[[alerts.partner_feeds]]``).
+
+    ``name`` (lowercase letters, digits, ``-``/``_``, at most 40) names the feed in the
+    flags' source, the store and the console; ``stop_mapping`` is an optional
+    ``stop_id,station_id`` CSV (the feed's stop ids → this service's station ids; a stop id
+    that is already one of our station ids needs no row); ``routes`` maps the feed's
+    ``route_id`` s to line ids of ``config/lines.toml``.
+    """
+
+    name: str
+    url: str
+    stop_mapping: Path | None = None
+    routes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -101,7 +125,8 @@ class Settings:
     alerts_horizon_hours: float = 3.0
     alerts_poll_in_app: bool = True
     alert_levels: dict = field(default_factory=dict)
-    partner_alert_feeds: tuple[str, ...] = ()
+    partner_alert_feeds: tuple[PartnerFeed, ...] = ()
+    partner_poll_seconds: float = 60.0
 
     @property
     def air_alerts_enabled(self) -> bool:
@@ -169,6 +194,44 @@ def _alert_levels(value) -> dict:
 _LEVEL_NAMES = ("advisory", "elevated", "high", "suspended")
 
 
+def _partner_feeds(value, base: Path | None = None) -> tuple[PartnerFeed, ...]:
+    """``[[alerts.partner_feeds]]`` tables → :class:`PartnerFeed` s (paths from *base*)."""
+    if not isinstance(value, list):
+        raise ValueError("must be a list of tables ([[alerts.partner_feeds]])")
+    feeds = tuple(_partner_feed(number, entry, base)
+                  for number, entry in enumerate(value, start=1))  # fmt: skip
+    names = [feed.name for feed in feeds]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"partner feed name(s) used twice: {', '.join(twice)}")
+    return feeds
+
+
+def _partner_feed(number: int, entry, base: Path | None) -> PartnerFeed:
+    where = f"partner feed {number}"
+    if not isinstance(entry, dict):
+        raise ValueError(f"{where} must be a table with name and url")
+    unknown = sorted(set(entry) - {"name", "url", "stops", "routes"})
+    if unknown:
+        raise ValueError(f"{where} has unknown key(s) {', '.join(unknown)}; "
+                         "use name, url, stops, routes")  # fmt: skip
+    name = str(entry.get("name", "")).strip()
+    if not PARTNER_FEED_NAME_RE.fullmatch(name):
+        raise ValueError(f"{where}: name {name!r} must be 1-40 lowercase letters, digits, - or _")
+    url = str(entry.get("url", "")).strip()
+    if urlparse(url).scheme not in ("http", "https") or not urlparse(url).netloc:
+        raise ValueError(f"partner feed {name!r}: url {url!r} must be an http(s) address")
+    stops = entry.get("stops")
+    mapping = _path(stops, base) if stops else None
+    if mapping is not None and not mapping.is_file():
+        raise ValueError(f"partner feed {name!r}: stop mapping {mapping} does not exist")
+    routes = entry.get("routes", {})
+    if not isinstance(routes, dict) or not all(isinstance(v, str) for v in routes.values()):
+        raise ValueError(f"partner feed {name!r}: routes must be a table of route_id = line id")
+    return PartnerFeed(name, url, mapping,
+                       MappingProxyType({str(k): v.strip() for k, v in routes.items()}))
+
+
 def _positive_float(value) -> float:
     number = float(value)
     if not number > 0:
@@ -215,7 +278,8 @@ _FILE_KEYS = {
     ("alerts", "horizon_hours"): ("alerts_horizon_hours", _positive_float),
     ("alerts", "poll_in_app"): ("alerts_poll_in_app", _bool),
     ("alerts", "levels"): ("alert_levels", _alert_levels),
-    ("alerts", "partner_feeds"): ("partner_alert_feeds", _locales),
+    ("alerts", "partner_feeds"): ("partner_alert_feeds", _partner_feeds),
+    ("alerts", "partner_poll_seconds"): ("partner_poll_seconds", _positive_float),
     ("security", "signin_attempts_per_15_minutes"): (
         "signin_attempts_per_15_minutes",
         _positive_int,
@@ -272,8 +336,8 @@ def _apply_file(values: dict, path: Path, defaults: bool = False) -> None:
         raw = data.get(section, {}).get(key)
         if raw is None or raw == "":
             continue
-        if coercer is _path:
-            conv = functools.partial(_path, base=_file_base(path, attribute, defaults))
+        if coercer in (_path, _partner_feeds):
+            conv = functools.partial(coercer, base=_file_base(path, attribute, defaults))
         else:
             conv = coercer
         _apply(values, f"{path} [{section}] {key}", attribute, conv, raw)
@@ -300,11 +364,28 @@ def _validated(settings: Settings) -> Settings:
         )
     if settings.alerts_grace_minutes < 0:
         raise ConfigError("alerts grace_minutes must not be negative", field="alerts_grace_minutes")
+    _check_partner_routes(settings)
     if settings.default_locale not in settings.locales:
         raise ConfigError(
             f"default locale {settings.default_locale!r} is not in {settings.locales}"
         )
     return settings
+
+
+def _check_partner_routes(settings: Settings) -> None:
+    """Every line a partner feed's routes name is a line of ``lines_path``."""
+    named = {(feed.name, route, line) for feed in settings.partner_alert_feeds
+             for route, line in feed.routes.items()}  # fmt: skip
+    if not named:
+        return
+    known = {str(line.get("id", "")) for line in read_toml(settings.lines_path).get("line", [])}
+    unknown = sorted(f"{route} -> {line!r} (feed {name})" for name, route, line in named
+                     if line not in known)  # fmt: skip
+    if unknown:
+        raise ConfigError(
+            f"partner feed routes name lines not in {settings.lines_path}: {'; '.join(unknown)}",
+            field="partner_alert_feeds",
+        )
 
 
 def load_settings(overrides: dict | None = None, environ=None) -> Settings:

@@ -22,16 +22,15 @@ one endpoint with ``requests`` directly:
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
 
-from advisor.errors import AdvisorError, FeedError, FeedUnavailable
+from advisor.errors import FeedError, FeedUnavailable
+from advisor.feeds.fetch import retry_after_seconds
+from advisor.feeds.polling import LeasedPoller, PollOutcome
 from advisor.risk.alerts import alert_from_dict
 from advisor.risk.model import utcnow
 
@@ -120,22 +119,8 @@ def _check_status(response, url: str) -> None:
         reason = _STATUS_REASONS.get(status, "server error" if status >= 500 else "refused")
         raise AlertFeedFailed(
             f"alert feed {url} answered HTTP {status} ({reason})",
-            status=status, retry_after=_retry_after(response),
+            status=status, retry_after=retry_after_seconds(response),
         ) from err  # fmt: skip
-
-
-def _retry_after(response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    if value.isdigit():
-        return float(value)
-    if value:
-        from email.utils import parsedate_to_datetime
-
-        try:
-            return max(0.0, (parsedate_to_datetime(value) - utcnow()).total_seconds())
-        except (TypeError, ValueError):
-            return None
-    return None
 
 
 def _alerts_list(response, url: str) -> list:
@@ -149,19 +134,8 @@ def _alerts_list(response, url: str) -> list:
     return alerts
 
 
-@dataclass(frozen=True)
-class PollOutcome:
-    """What one poll did and how long to wait before the next."""
-
-    polled: bool  # False when another process holds the lease
-    changed: bool
-    error: str
-    problems: tuple[str, ...]
-    next_poll_seconds: float
-
-
-class AlertPoller:
-    """The one poller of a deployment (leased through the store).
+class AlertPoller(LeasedPoller):
+    """The one poller of a deployment's air-raid alert feed (leased through the store).
 
     Parameters
     ----------
@@ -173,42 +147,24 @@ class AlertPoller:
         Aware UTC now (tests pass their own).
     """
 
+    lease_name = FEED_NAME
+    thread_name = "air-alert-poller"
+
     def __init__(self, client, store, *, poll_seconds: float = 30.0,
                  max_backoff_seconds: float = 300.0, clock: Callable[[], datetime] = utcnow):
+        super().__init__(store, poll_seconds=poll_seconds,
+                         max_backoff_seconds=max_backoff_seconds, clock=clock)
         self.client = client
-        self.store = store
-        self.poll_seconds = poll_seconds
-        self.max_backoff_seconds = max(max_backoff_seconds, poll_seconds)
-        self.clock = clock
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._failures = 0
+        self.timeout_seconds = client.timeout[1]
         self._last_modified = ""
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def poll_once(self) -> PollOutcome:
-        """Take (or renew) the lease and, holding it, read the feed once into the store."""
-        now = self.clock()
-        lease_seconds = 3 * self.poll_seconds + self.client.timeout[1]
-        try:
-            if not self.store.take_lease(FEED_NAME, self.holder, now, lease_seconds):
-                return PollOutcome(False, False, "", (), self.poll_seconds)
-            if not self._last_modified:
-                self._last_modified = self.store.read(FEED_NAME).status.last_modified
-            return self._poll(now)
-        except AdvisorError as err:  # the store itself failed: try again later
-            log.warning("alert poll could not use the store: %s", err.message)
-            return PollOutcome(False, False, err.message, (), self._backoff(None))
 
     def _poll(self, now: datetime) -> PollOutcome:
+        if not self._last_modified:
+            self._last_modified = self.store.read(FEED_NAME).status.last_modified
         try:
             result = self.client.fetch_active(self._last_modified)
         except AlertFeedFailed as err:
-            self._failures += 1
-            log.warning("alert feed failed (%d in a row), keeping the last alerts: %s",
-                        self._failures, err.message)  # fmt: skip
-            self.store.mark_failed(FEED_NAME, now, err.message)
-            return PollOutcome(True, False, err.message, (), self._backoff(err))
+            return self._failed(now, err)
         self._failures = 0
         if result.alerts is None:
             self.store.mark_unchanged(FEED_NAME, now)
@@ -217,35 +173,6 @@ class AlertPoller:
         self.store.save_alerts(FEED_NAME, alerts, now, result.last_modified, KEEP_ENDED)
         self._last_modified = result.last_modified
         return PollOutcome(True, True, "", problems, self.poll_seconds)
-
-    def _backoff(self, err: AlertFeedFailed | None) -> float:
-        wait = min(self.poll_seconds * 2 ** max(self._failures - 1, 0), self.max_backoff_seconds)
-        retry_after = getattr(err, "retry_after_seconds", None)
-        return max(wait, retry_after) if retry_after is not None else wait
-
-    # -- running --
-
-    def run(self, stop: threading.Event | None = None) -> None:
-        """Poll until *stop* is set (the ``advisor alerts poll`` command, or a thread)."""
-        stop = stop or self._stop
-        while not stop.is_set():
-            outcome = self.poll_once()
-            stop.wait(outcome.next_poll_seconds)
-        self.store.release_lease(FEED_NAME, self.holder)
-
-    def start(self) -> None:
-        """Poll in a daemon thread of this process (the lease keeps it one per deployment)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self.run, name="air-alert-poller",
-                                            daemon=True)  # fmt: skip
-            self._thread.start()
-
-    def stop(self, timeout: float | None = None) -> None:
-        """Stop the thread started by :meth:`start` and give the lease up."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
 
 
 def _parsed(entries: list) -> tuple[list[dict], tuple[str, ...]]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import tempfile
 import zipfile
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -19,7 +21,7 @@ from urllib3.util.retry import Retry
 
 from advisor.errors import FeedUnavailable
 
-__all__ = ["FeedFetcher", "is_url", "retrying_session"]
+__all__ = ["FeedFetcher", "is_url", "retry_after_seconds", "retrying_session"]
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +36,15 @@ def is_url(text: str) -> bool:
 
 def retrying_session(purpose: str, retries: int, backoff_seconds: float) -> requests.Session:
     """One ``requests`` Session for a component: retries idempotent GETs on connection errors,
-    429 and 5xx with urllib3's exponential backoff; callers set a timeout on every call."""
+    429 and 5xx with urllib3's exponential backoff; callers set a timeout on every call.
+
+    With ``retries=0`` a read timeout is raised as :class:`requests.ReadTimeout` (not
+    wrapped in a ConnectionError), so a poller can say the feed did not answer in time."""
     session = requests.Session()
     session.headers["User-Agent"] = f"route-risk-advisor ({purpose})"
     retry = Retry(
         total=retries,
+        read=False if retries == 0 else None,
         backoff_factor=backoff_seconds,
         status_forcelist=(429, 500, 502, 503, 504),
         allowed_methods=frozenset({"GET"}),
@@ -48,6 +54,19 @@ def retrying_session(purpose: str, retries: int, backoff_seconds: float) -> requ
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+def retry_after_seconds(response) -> float | None:
+    """The server's ``Retry-After`` (seconds or an HTTP date) in seconds, or None."""
+    value = response.headers.get("Retry-After", "").strip()
+    if value.isdigit():
+        return float(value)
+    if value:
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
+        except (TypeError, ValueError):
+            return None
+    return None
+
 
 class FeedFetcher:
     """Downloads GTFS zips into a folder (a temporary one unless given).

@@ -268,7 +268,10 @@ def leg_badges(leg, locale: str) -> list[str]:
     found = (badge(flag, ids, locale) for flag in leg.flags if is_war_flag(flag))
     return [text for text in found if text]
 def _alert_freshness_notices(freshness: DataFreshness) -> list[Notice]:
-    """"Alert data unavailable" while the alert feed is silent; never "no alerts"."""
+    """"Alert data unavailable" while the alert feed is silent, "not connected" when the
+    deployment has none (and says so); never "no alerts"."""
+    if freshness.alerts_state == "off" and freshness.announce_alerts_off:
+        return [notice(NoticeCode.ALERTS_NOT_CONNECTED)]
     if freshness.alerts_state != "unavailable":
         return []
     if freshness.alerts_updated_at is None:
@@ -405,6 +408,12 @@ _NOTICE_TEXT[NoticeCode.ALERT_DATA_UNAVAILABLE] = (
     "останні відомі. Відсутність тривоги у відповіді не означає, що тривоги немає.",
     "Air-raid alert data is unavailable right now (last received {updated_at}); the last known "
     "alerts are applied. No alert shown does not mean there is none.",
+)
+_NOTICE_TEXT[NoticeCode.ALERTS_NOT_CONNECTED] = (
+    "Дані про повітряні тривоги до сервісу не підключено: відповідь їх не враховує. "
+    "Перевіряйте тривоги в офіційних джерелах.",
+    "Air-raid alert data is not connected to this service: answers do not take alerts into "
+    "account. Check alerts with official sources.",
 )
 # The generic sentence; answers carry one notice per alert built by alert_notices().
 _NOTICE_TEXT[NoticeCode.AIR_ALERT] = (

@@ -164,6 +164,10 @@ class NoticeCode(StrEnum):
     ALERT_DATA_UNAVAILABLE = "alert_data_unavailable"
     """The alert feed has not answered for longer than the configured limit: the alerts
     known last are applied, and no alert shown does not mean there is none."""
+    ALERTS_NOT_CONNECTED = "alerts_not_connected"
+    """This deployment has no air-raid alert feed connected: the answer does not take
+    alerts into account, which is never "no alerts" (set by the service, shown once and
+    low-key; answers built without a deployment leave it out)."""
     OCCUPIED = "occupied"
     """The origin or destination lies in temporarily occupied territory on the war map in
     force (named with the map's date): there is no service, and nothing is advised."""
@@ -297,6 +301,10 @@ class DataFreshness:
     # alert feed configured in this deployment).
     alerts_state: str = "off"
     alerts_updated_at: datetime | None = None
+    # True when the answer must say that no alert feed is connected (``alerts_state`` "off"
+    # in a deployment: the service sets it). False, the default, says nothing: answers
+    # built without a deployment (library use, tests) know nothing of a feed.
+    announce_alerts_off: bool = False
 
 
 @dataclass(frozen=True)

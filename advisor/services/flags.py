@@ -162,7 +162,8 @@ class FlagUseCases:
         change = _transition(to, _MOVES_TO[to], principal)
         action = "flag.publish" if to is FlagStatus.PUBLISHED else "flag.withdraw"
         flag = self._change(flag_id, expected_version, change, principal, action, note)
-        self._flags_changed()
+        if flag.published_at is not None:  # a draft withdrawn never reached routing
+            self._flags_changed()
         return flag
 
     def _change(self, flag_id, expected_version, change, principal, action, note="") -> Flag:

@@ -97,6 +97,7 @@ class Services:
         # Air-raid alerts (advisor.services.alerts.AlertReader), read with every refresh.
         self.alert_reader = alert_reader
         self.alert_poller = None  # set by the wiring when this process may poll
+        self.partner_pollers: list = []  # partner alert feed pollers (the same rule)
         self._alert_flags_made_at = datetime.min.replace(tzinfo=UTC)
         self.war_layers = WarLayers(settings)
         self._flag_generation = itertools.count(1)
@@ -295,6 +296,8 @@ class Services:
             flags_origin=state.origin,
             alerts_state="off" if alerts is None else alerts.state_at(self.clock(), limit),
             alerts_updated_at=None if alerts is None else alerts.updated_at,
+            # No alert feed in this deployment: answers say so (silence is not "no alerts").
+            announce_alerts_off=alerts is None,
         )
 
     # -- timetables --

@@ -10,6 +10,7 @@ from advisor.risk.model import Flag
 from advisor.services.alerts import AlertReader, open_alert_poller
 from advisor.services.flag_sources import SNAPSHOT_FILE, FileFlagSource
 from advisor.services.operations import Operations
+from advisor.services.partner_feeds import open_partner_feeds
 from advisor.services.planning import Services
 from advisor.store import AlertStore, StoreFlagSource, open_store, seed_baseline, upgrade
 from advisor.store.snapshot import FlagSnapshot, SnapshotFlagSource, StoreSetup
@@ -46,6 +47,9 @@ def connect_store(settings) -> tuple[Services, Operations]:
     if services.alert_reader is not None and settings.alerts_poll_in_app:
         services.alert_poller = open_alert_poller(settings, services.alert_reader.store)
     operations = Operations(store, settings, services)
+    operations.partner_feeds = open_partner_feeds(settings, operations)
+    if settings.partner_alert_feeds and settings.alerts_poll_in_app:
+        services.partner_pollers = operations.partner_feeds.pollers(settings, services.network)
     _share_through_redis(settings, services, operations)
     return services, operations
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from advisor.store.alerts import AlertStore, FeedStatus, StoredAlerts
 from advisor.store.db import current_revision, head_revision, make_engine, upgrade
+from advisor.store.partner_feeds import EntityState, PartnerEntity, PartnerFeedStore
 from advisor.store.records import AuditEntry, Role, Token, User, WarMapVersion
 from advisor.store.repository import Store
 from advisor.store.sessions import SessionStore
@@ -19,7 +20,10 @@ __all__ = [
     "BASELINE_AUTHOR",
     "AlertStore",
     "AuditEntry",
+    "EntityState",
     "FeedStatus",
+    "PartnerEntity",
+    "PartnerFeedStore",
     "Role",
     "SessionStore",
     "Store",

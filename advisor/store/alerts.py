@@ -164,6 +164,12 @@ class AlertStore:
             row.last_modified = last_modified
 
     @_translated
+    def status(self, feed: str) -> FeedStatus:
+        """*feed*'s health (an empty one when it was never polled)."""
+        with self._read() as session:
+            return _status(session.get(AlertFeedRow, feed))
+
+    @_translated
     def read(self, feed: str) -> StoredAlerts:
         """The alerts kept for *feed* (oldest start first) and its health."""
         with self._read() as session:

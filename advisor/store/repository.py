@@ -202,6 +202,17 @@ class Store:
         return [_flag(row) for row in rows]
 
     @_translated
+    def find_flags(self, flag_ids) -> dict[str, Flag]:
+        """The current version of each of *flag_ids* that exists, by id (one query)."""
+        query = select(FlagVersionRow).join(
+            FlagRow,
+            (FlagRow.id == FlagVersionRow.flag_id)
+            & (FlagRow.current_version == FlagVersionRow.version),
+        ).where(FlagRow.id.in_(list(flag_ids)))
+        with self._read() as session:
+            return {row.flag_id: _flag(row) for row in session.scalars(query)}
+
+    @_translated
     def find_flag_ids(self, flag_ids) -> set[str]:
         """Which of *flag_ids* exist."""
         with self._read() as session:

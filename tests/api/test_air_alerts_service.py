@@ -64,6 +64,7 @@ def test_alert_marks_the_trip_then_clears_after_grace(server, service):
     note = notices["air_alert"]
     assert note["message"].startswith("Сумська область: повітряна тривога з ")
     assert body["freshness"]["alerts_state"] == "current"
+    assert "alerts_not_connected" not in notices  # a feed is connected
     legs = [leg for o in body["options"] for leg in o["legs"] if "alert:7" in leg["flag_ids"]]
     assert legs and all(leg["risk_level"] for leg in legs)
     assert "air_alert" not in codes(client, "lviv")[0]  # a trip elsewhere carries none

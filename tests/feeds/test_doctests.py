@@ -1,4 +1,4 @@
-"""The examples in the timetable modules' docstrings run."""
+"""The examples in the timetable and partner-feed modules' docstrings run."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import doctest
 
 import pytest
 
+import advisor.feeds.partner_alerts
 import advisor.network.gtfs
 import advisor.network.timetable
 import advisor.routing.timetable
@@ -13,7 +14,8 @@ import advisor.routing.timetable
 
 @pytest.mark.parametrize(
     "module",
-    [advisor.network.gtfs, advisor.network.timetable, advisor.routing.timetable],
+    [advisor.network.gtfs, advisor.network.timetable, advisor.routing.timetable,
+     advisor.feeds.partner_alerts],
     ids=lambda m: m.__name__,
 )
 def test_docstring_examples(module):

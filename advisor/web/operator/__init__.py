@@ -28,7 +28,12 @@ bp = Blueprint(
 def register(app) -> None:
     """Install the console blueprint and its server-side sessions on *app*."""
     from advisor.services import ConsoleSessions
-    from advisor.web.operator import admin, auth, views  # noqa: F401  (attach views to bp)
+    from advisor.web.operator import (  # noqa: F401  (attach views to bp)
+        admin,
+        auth,
+        partner,
+        views,
+    )
     from advisor.web.operator.sessions import StoreSessionInterface
 
     settings = app.extensions["advisor.settings"]

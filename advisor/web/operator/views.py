@@ -83,7 +83,9 @@ def withdraw(flag_id, principal):
     """Confirm, with a reason, then withdraw a draft or published flag (the version must be
     the one shown); one click never withdraws."""
     flag = operations().get_flag(flag_id, principal)
-    reason, error = request.form.get("reason", "").strip(), ""
+    # A GET may suggest a reason (the partner-feed review does); the operator edits it.
+    sent = request.form if request.method == "POST" else request.args
+    reason, error = sent.get("reason", "").strip(), ""
     if request.method == "POST":
         require_role(principal, Role.OPERATOR)
         try:

@@ -1,0 +1,433 @@
+"""Partner GTFS-realtime Service Alerts feeds: fetched, parsed, matched, proposed as drafts.
+
+The reverse of :mod:`advisor.feeds.alerts` (which publishes our flags as alerts):
+
+- :class:`PartnerFeedClient`: one ``requests`` Session per feed (:func:`retrying_session`
+  without retries inside a poll: the poller's backoff is the retry, as for air-raid alerts),
+  a (connect, read) timeout on every call, ``If-None-Match`` / ``If-Modified-Since`` once the
+  feed's content is known, and a size cap (:data:`MAX_FEED_BYTES`) read as a stream.
+- :func:`read_feed_message`: the body as a ``FeedMessage``; malformed protobuf or a
+  ``DIFFERENTIAL`` feed (this reader needs the full dataset) is refused as a feed failure.
+- :class:`EntityMatcher`: an ``informed_entity`` → a flag target. ``stop_id`` through the
+  feed's stop mapping, or directly when it is one of our station ids → :class:`StationTarget`
+  (a stop is more precise than its route, so it wins when both are given); ``route_id`` alone
+  through the feed's route → line mapping → :class:`LineTarget`. Trip, agency-only and
+  route-type selectors, and ids no mapping knows, match nothing: they are reported, never
+  dropped silently, and never become a flag.
+- :func:`proposals`: each alert entity → one :class:`Proposal` per distinct target it matched
+  (a flag has one target), plus one unmatched proposal listing what matched nothing. The
+  mapping, in GTFS-realtime words:
+
+  - level: ``effect`` ``NO_SERVICE`` → suspended; else ``severity_level`` ``SEVERE`` → high,
+    ``WARNING`` → elevated, ``INFO`` → advisory; without a severity, ``REDUCED_SERVICE``,
+    ``SIGNIFICANT_DELAYS`` and ``DETOUR`` → elevated and any other effect → advisory. It is a
+    draft: the operator sets the level that is published;
+  - window: the ``active_period`` in force at the poll, else the next one; an unset side is
+    open. When every period has ended the entity is no longer *live* (its flag is proposed
+    for withdrawal);
+  - reasons: ``header_text`` and ``description_text`` in Ukrainian and English (a
+    translation without a language counts for both), control characters replaced;
+  - source: ``"<feed> GTFS-rt, entity <id>"``.
+
+``fingerprint`` is a digest of what a proposal would write, so an unchanged entity is
+recognised on the next poll and never drafted twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import requests
+from google.protobuf.message import DecodeError
+from google.transit import gtfs_realtime_pb2
+
+from advisor.errors import FeedUnavailable
+from advisor.feeds.fetch import retry_after_seconds, retrying_session
+from advisor.feeds.polling import LeasedPoller, PollOutcome
+from advisor.network.model import Network
+from advisor.risk.model import LineTarget, RiskLevel, StationTarget, Target, utcnow
+from advisor.risk.parse import MAX_REASON_CHARS, MAX_SOURCE_CHARS, target_to_dict
+
+__all__ = [
+    "MAX_FEED_BYTES",
+    "EntityMatcher",
+    "PartnerFeedClient",
+    "PartnerFeedFailed",
+    "PartnerFeedPoller",
+    "Proposal",
+    "lease_name",
+    "proposals",
+    "read_feed_message",
+]
+
+log = logging.getLogger(__name__)
+
+MAX_FEED_BYTES = 8 * 1024 * 1024
+"""Largest feed body read (a national Service Alerts feed is a few hundred kB)."""
+CONNECT_TIMEOUT_SECONDS = 5.0
+CHUNK_BYTES = 1 << 16
+
+_Alert = gtfs_realtime_pb2.Alert
+_ELEVATED_EFFECTS = frozenset({_Alert.REDUCED_SERVICE, _Alert.SIGNIFICANT_DELAYS, _Alert.DETOUR})
+_SEVERITY_LEVELS = {
+    _Alert.SEVERE: RiskLevel.HIGH,
+    _Alert.WARNING: RiskLevel.ELEVATED,
+    _Alert.INFO: RiskLevel.ADVISORY,
+}
+
+
+def lease_name(feed_name: str) -> str:
+    """The feed's row in the store's feed table (lease and health): ``partner:<name>``."""
+    return f"partner:{feed_name}"
+
+
+class PartnerFeedFailed(FeedUnavailable):
+    """The partner feed gave no usable answer (``retry_after_seconds``: its Retry-After)."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after=None):
+        super().__init__(message, field="partner_feed", value=status)
+        self.http_status = status
+        self.retry_after_seconds = retry_after
+
+
+# --- fetching ------------------------------------------------------------------------------
+
+
+class PartnerFeedClient:
+    """``GET`` one partner feed's URL; the body as bytes, or None when unchanged.
+
+    Parameters
+    ----------
+    name, url : str
+        The feed (see :class:`advisor.settings.PartnerFeed`).
+    timeout_seconds : float
+        Read timeout; the connect timeout is at most :data:`CONNECT_TIMEOUT_SECONDS`.
+    max_bytes : int
+        Bodies larger than this are refused.
+    """
+
+    def __init__(self, name: str, url: str, *, timeout_seconds: float = 10.0,
+                 max_bytes: int = MAX_FEED_BYTES):  # fmt: skip
+        self.name = name
+        self.url = url
+        self.timeout = (min(CONNECT_TIMEOUT_SECONDS, timeout_seconds), timeout_seconds)
+        self.max_bytes = max_bytes
+        self.session = retrying_session(f"partner alerts {name}", 0, 0.0)
+        self.session.headers["Accept"] = "application/x-protobuf, application/octet-stream"
+        self._validators: dict[str, str] = {}
+
+    def fetch(self, conditional: bool) -> bytes | None:
+        """The feed body, or None for 304 Not Modified (asked only when *conditional*).
+        Raises :class:`PartnerFeedFailed` naming what went wrong."""
+        headers = dict(self._validators) if conditional else {}
+        try:
+            with self.session.get(self.url, headers=headers, timeout=self.timeout,
+                                  stream=True) as response:  # fmt: skip
+                if response.status_code == 304:
+                    return None
+                self._check_status(response)
+                body = self._read(response)
+        except requests.Timeout as err:
+            raise PartnerFeedFailed(f"partner feed {self.url} did not answer in time") from err
+        except requests.RequestException as err:
+            raise PartnerFeedFailed(f"partner feed {self.url} could not be read: {err}") from err
+        self._validators = {name: response.headers[header] for header, name in
+                            (("ETag", "If-None-Match"), ("Last-Modified", "If-Modified-Since"))
+                            if response.headers.get(header)}  # fmt: skip
+        return body
+
+    def _check_status(self, response) -> None:
+        try:
+            response.raise_for_status()
+        except requests.HTTPError as err:
+            raise PartnerFeedFailed(
+                f"partner feed {self.url} answered HTTP {response.status_code}",
+                status=response.status_code, retry_after=retry_after_seconds(response),
+            ) from err  # fmt: skip
+
+    def _read(self, response) -> bytes:
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise PartnerFeedFailed(self._too_large())
+        body = bytearray()
+        for chunk in response.iter_content(CHUNK_BYTES):
+            body += chunk
+            if len(body) > self.max_bytes:
+                raise PartnerFeedFailed(self._too_large())
+        return bytes(body)
+
+    def _too_large(self) -> str:
+        return f"partner feed {self.url} is larger than {self.max_bytes} bytes"
+
+    def close(self) -> None:
+        """Close the session's connections."""
+        self.session.close()
+
+
+def read_feed_message(body: bytes, url: str = "feed") -> gtfs_realtime_pb2.FeedMessage:
+    """*body* as a full-dataset ``FeedMessage``; raises :class:`PartnerFeedFailed`."""
+    message = gtfs_realtime_pb2.FeedMessage()
+    try:
+        message.ParseFromString(body)
+    except (DecodeError, ValueError) as err:
+        raise PartnerFeedFailed(f"partner feed {url} is not GTFS-realtime protobuf: {err}") from err
+    if not message.header.gtfs_realtime_version:
+        raise PartnerFeedFailed(f"partner feed {url} has no gtfs_realtime_version header")
+    if message.header.incrementality == gtfs_realtime_pb2.FeedHeader.DIFFERENTIAL:
+        raise PartnerFeedFailed(f"partner feed {url} is DIFFERENTIAL; a FULL_DATASET is needed")
+    return message
+
+
+# --- matching --------------------------------------------------------------------------------
+
+
+class EntityMatcher:
+    """``informed_entity`` selectors → flag targets on *network*.
+
+    >>> from advisor.network.model import Station, StationKind
+    >>> net = Network.build([Station("lozova", "Лозова", "Lozova", 48.9, 36.3, "UA-63",
+    ...                              StationKind.RAIL_STATION)], [], [])
+    >>> m = EntityMatcher(net, {"S1": "lozova"}, {})
+    >>> m.match(_Alert().informed_entity.add(stop_id="S1"))
+    (StationTarget(station_id='lozova'), '')
+    >>> m.match(_Alert().informed_entity.add(route_id="R9"))
+    (None, 'route_id R9 is not in the route mapping')
+    """
+
+    def __init__(self, network: Network, stops: Mapping[str, str], routes: Mapping[str, str]):
+        self.network = network
+        self.stops = stops
+        self.routes = routes
+
+    def match(self, selector) -> tuple[Target | None, str]:
+        """``(target, "")`` or ``(None, why nothing matched)``."""
+        if selector.stop_id:
+            return self._stop(selector.stop_id)
+        if selector.route_id:
+            return self._route(selector.route_id)
+        if selector.HasField("trip"):
+            return None, "trip selectors are not matched (name the stops or the route)"
+        return None, f"selector {_selector_text(selector)} names no stop or route"
+
+    def _stop(self, stop_id: str) -> tuple[Target | None, str]:
+        station_id = self.stops.get(stop_id)
+        if station_id is None:
+            if stop_id in self.network.stations:
+                return StationTarget(stop_id), ""
+            return None, f"stop_id {stop_id} is not in the stop mapping"
+        if station_id not in self.network.stations:
+            return None, f"stop_id {stop_id} maps to {station_id}, not a station of the network"
+        return StationTarget(station_id), ""
+
+    def _route(self, route_id: str) -> tuple[Target | None, str]:
+        line_id = self.routes.get(route_id)
+        if line_id is None:
+            return None, f"route_id {route_id} is not in the route mapping"
+        if line_id not in self.network.lines:
+            return None, f"route_id {route_id} maps to line {line_id}, not on the network"
+        return LineTarget(line_id), ""
+
+
+def _selector_text(selector) -> str:
+    text = str(selector).replace("\n", " ").strip()
+    return f"{{{text}}}" if text else "{}"
+
+
+# --- proposals ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What one alert entity proposes for one target (``target`` None: it matched nothing).
+
+    ``part`` tells the proposals of one entity apart (``station:kyiv``, ``line:…``,
+    ``unmatched``); ``flag`` holds the fields of the draft flag (the API's flag shape, no
+    id); ``live`` is False once every active period has ended; ``summary`` is what the
+    console shows (header, selectors, what matched and what did not).
+    """
+
+    entity_id: str
+    part: str
+    target: Target | None
+    flag: dict | None
+    live: bool
+    fingerprint: str
+    summary: dict = field(default_factory=dict, compare=False)
+
+
+def proposals(
+    message, feed_name: str, matcher: EntityMatcher, now: datetime
+) -> tuple[list[Proposal], list[str]]:
+    """The proposals of every alert entity of *message* at *now*, and one problem line per
+    entity skipped (no alert, deleted) or selector that matched nothing."""
+    found: list[Proposal] = []
+    problems: list[str] = []
+    for entity in message.entity:
+        if not entity.id or not entity.HasField("alert") or entity.is_deleted:
+            problems.append(f"entity {entity.id or '(no id)'} skipped: no alert or deleted")
+            continue
+        made = _entity_proposals(entity, feed_name, matcher, now)
+        found.extend(made)
+        problems.extend(
+            f"entity {entity.id}: {why}" for p in made if p.target is None
+            for why in p.summary["unmatched"]
+        )  # fmt: skip
+    return found, problems
+
+
+def _entity_proposals(entity, feed_name: str, matcher: EntityMatcher, now) -> list[Proposal]:
+    alert = entity.alert
+    targets: dict[str, Target] = {}
+    unmatched: list[str] = []
+    for selector in alert.informed_entity:
+        target, why = matcher.match(selector)
+        if target is None:
+            unmatched.append(why)
+        else:
+            targets.setdefault(_part(target), target)
+    window, live = _window(alert, now)
+    header = _texts(alert.header_text)
+    summary = {"header_uk": header[0], "header_en": header[1], "unmatched": unmatched,
+               "selectors": [_selector_text(s) for s in alert.informed_entity]}  # fmt: skip
+    made = [
+        _proposal(entity.id, part, target,
+                  _flag_fields(alert, feed_name, entity.id, target, window), live, summary)
+        for part, target in sorted(targets.items())
+    ]  # fmt: skip
+    if unmatched or not targets:
+        if not unmatched:
+            unmatched.append("the alert has no informed_entity")
+        made.append(_proposal(entity.id, "unmatched", None, None, live, summary))
+    return made
+
+
+def _proposal(entity_id, part, target, flag, live, summary) -> Proposal:
+    # What the row stands for: the draft's fields, or (unmatched) what matched nothing.
+    content = {"part": part, "flag": flag} if flag else {"unmatched": summary["unmatched"]}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode())
+    return Proposal(entity_id, part, target, flag, live, digest.hexdigest(), summary)
+
+
+def _part(target: Target) -> str:
+    return f"station:{target.station_id}" if target.kind == "station" else f"line:{target.line_id}"
+
+
+def _flag_fields(alert, feed_name: str, entity_id: str, target: Target, window) -> dict:
+    uk, en = _reasons(alert, feed_name, entity_id)
+    start, end = window
+    return {
+        "level": _level(alert).value,
+        "target": target_to_dict(target),
+        "reason_uk": uk,
+        "reason_en": en,
+        "source": f"{feed_name} GTFS-rt, entity {entity_id}"[:MAX_SOURCE_CHARS],
+        "active_from": start.isoformat() if start else None,
+        "active_until": end.isoformat() if end else None,
+    }
+
+
+def _level(alert) -> RiskLevel:
+    if alert.effect == _Alert.NO_SERVICE:
+        return RiskLevel.SUSPENDED
+    if alert.severity_level in _SEVERITY_LEVELS:
+        return _SEVERITY_LEVELS[alert.severity_level]
+    return RiskLevel.ELEVATED if alert.effect in _ELEVATED_EFFECTS else RiskLevel.ADVISORY
+
+
+def _window(alert, now: datetime) -> tuple[tuple[datetime | None, datetime | None], bool]:
+    """The active period in force at *now*, else the next one; and whether any is left."""
+    periods = sorted(
+        ((_moment(p.start), _moment(p.end)) for p in alert.active_period),
+        key=lambda p: p[0] or datetime.min.replace(tzinfo=UTC),
+    )
+    if not periods:
+        return (None, None), True
+    left = [(start, end) for start, end in periods if end is None or now < end]
+    if not left:
+        return periods[-1], False
+    start, end = left[0]
+    if start is not None and end is not None and end <= start:
+        end = None  # a partner's broken period must not refuse the whole entity
+    return (start, end), True
+
+
+def _moment(seconds: int) -> datetime | None:
+    return datetime.fromtimestamp(seconds, UTC) if seconds else None
+
+
+def _texts(translated) -> tuple[str, str]:
+    """``(uk, en)`` of a TranslatedString; a translation without a language fills both."""
+    by_language: dict[str, str] = {}
+    for item in translated.translation:
+        language = item.language.strip().lower().split("-")[0]
+        by_language.setdefault(language or "", _clean(item.text))
+    plain = by_language.get("", "")
+    return by_language.get("uk") or plain, by_language.get("en") or plain
+
+
+def _reasons(alert, feed_name: str, entity_id: str) -> tuple[str, str]:
+    headers, descriptions = _texts(alert.header_text), _texts(alert.description_text)
+    reasons = []
+    for header, description in zip(headers, descriptions, strict=True):
+        text = ". ".join(t.rstrip(".") for t in (header, description) if t)
+        reasons.append(text[:MAX_REASON_CHARS])
+    if not any(reasons):
+        return (f"Сповіщення партнера {feed_name} ({entity_id}) без тексту",
+                f"Partner alert {feed_name} ({entity_id}) without text")  # fmt: skip
+    return reasons[0], reasons[1]
+
+
+def _clean(text: str) -> str:
+    """*text* with control characters (but line breaks) replaced by spaces, trimmed."""
+    kept = (" " if unicodedata.category(c)[0] == "C" and c not in "\n" else c for c in text)
+    return "".join(kept).strip()
+
+
+# --- polling ---------------------------------------------------------------------------------
+
+
+class PartnerFeedPoller(LeasedPoller):
+    """Polls one partner feed (leased through the store) and hands its proposals to *sync*.
+
+    *sync* is ``sync(feed_name, proposals, now) -> problems`` (the use case in
+    :mod:`advisor.services.partner_feeds` that writes drafts). A failed fetch (HTTP error,
+    malformed protobuf, a hang) changes nothing: the drafts stay as they were and the
+    failure is recorded in the feed's health. A 304 re-runs *sync* with the entities read
+    last, so an active period that ended since is still noticed.
+    """
+
+    thread_name = "partner-feed-poller"
+
+    def __init__(self, client: PartnerFeedClient, matcher: EntityMatcher, store,
+                 sync: Callable, *, poll_seconds: float = 60.0,
+                 max_backoff_seconds: float = 600.0, clock=utcnow):  # fmt: skip
+        super().__init__(store, poll_seconds=poll_seconds,
+                         max_backoff_seconds=max_backoff_seconds, clock=clock)  # fmt: skip
+        self.client = client
+        self.matcher = matcher
+        self.sync = sync
+        self.lease_name = lease_name(client.name)
+        self.timeout_seconds = client.timeout[1]
+        self._message = None  # the last FeedMessage read by this process
+
+    def _poll(self, now: datetime) -> PollOutcome:
+        try:
+            body = self.client.fetch(conditional=self._message is not None)
+            if body is None and self._message is None:
+                raise PartnerFeedFailed(f"partner feed {self.client.url} answered 304 to an "
+                                        "unconditional request")  # fmt: skip
+            message = self._message if body is None else read_feed_message(body, self.client.url)
+        except PartnerFeedFailed as err:
+            return self._failed(now, err)
+        self._failures = 0
+        found, problems = proposals(message, self.client.name, self.matcher, now)
+        problems += self.sync(self.client.name, found, now)
+        self.store.mark_unchanged(self.lease_name, now)  # answered (health: last success)
+        self._message = message
+        return PollOutcome(True, body is not None, "", tuple(problems), self.poll_seconds)
