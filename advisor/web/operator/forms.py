@@ -13,6 +13,7 @@ from datetime import datetime
 
 from flask_babel import gettext
 
+from advisor.errors import InvalidQuery
 from advisor.network.geo import KYIV_TZ
 from advisor.risk.model import Flag, RiskLevel
 from advisor.risk.parse import MAX_RING_POINTS, target_to_dict
@@ -25,6 +26,7 @@ __all__ = [
     "FlagForm",
     "field_of_error",
     "flag_changes",
+    "posted_version",
 ]
 
 KINDS = ("line", "section", "station", "oblast", "circle", "polygon", "bus_link")
@@ -309,3 +311,13 @@ def target_oblasts(flag: Flag, network) -> set[str]:
         )
     found = (network.find_station(i) for i in ids if i)
     return {s.oblast_iso for s in found if s is not None and s.oblast_iso}
+
+
+def posted_version(form) -> int:
+    """The flag version a console form was filled in against (for optimistic locking)."""
+    try:
+        return int(form.get("version", ""))
+    except ValueError:
+        raise InvalidQuery(
+            gettext("The form lost its version number; reload the flag."), field="version"
+        ) from None

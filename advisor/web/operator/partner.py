@@ -19,8 +19,9 @@ from advisor.risk.parse import flag_to_dict
 from advisor.services import API_FLAG_FIELDS, Role, require_role
 from advisor.web.operator import bp
 from advisor.web.operator.auth import console_url, operations, requires, services
+from advisor.web.operator.forms import posted_version
 from advisor.web.operator.preview import ImpactView
-from advisor.web.operator.views import _version, _words
+from advisor.web.operator.words import page_words
 
 __all__ = ["partner_feeds", "partner_keep", "partner_publish", "partner_review"]
 
@@ -50,11 +51,11 @@ def partner_publish(flag_id, principal):
     """Publish the draft at the version whose preview was shown."""
     require_role(principal, Role.OPERATOR)
     try:
-        flag = operations().publish_flag(flag_id, _version(request.form), principal)
+        flag = operations().publish_flag(flag_id, posted_version(request.form), principal)
     except Conflict as err:
         return _review_page(flag_id, principal, error=gettext("Not published: %(why)s",
                                                               why=err.message))
-    flash(gettext("Flag %(id)s published (version %(v)d).", id=_words().title(flag),
+    flash(gettext("Flag %(id)s published (version %(v)d).", id=page_words().title(flag),
                   v=flag.version))  # fmt: skip
     return redirect(console_url("operator.partner_feeds"))
 

@@ -28,9 +28,10 @@ from advisor.web.operator.forms import (
     FlagForm,
     field_of_error,
     flag_changes,
+    posted_version,
 )
 from advisor.web.operator.preview import ImpactView
-from advisor.web.operator.words import LABELS, oblast_name, sort_key
+from advisor.web.operator.words import LABELS, oblast_name, page_words, sort_key
 
 __all__ = ["audit", "flag_history", "flag_page", "flags", "new_flag", "withdraw"]
 
@@ -90,7 +91,7 @@ def withdraw(flag_id, principal):
         require_role(principal, Role.OPERATOR)
         try:
             withdrawn = operations().withdraw_flag(
-                flag_id, _version(request.form), principal, reason=_withdraw_reason(reason)
+                flag_id, posted_version(request.form), principal, reason=_withdraw_reason(reason)
             )
         except Conflict as err:
             error = gettext("Not withdrawn: %(why)s", why=err.message)
@@ -98,7 +99,7 @@ def withdraw(flag_id, principal):
             error = err.message
         else:
             flash(gettext("Flag %(title)s withdrawn (version %(v)d).",
-                          title=_words().title(withdrawn), v=withdrawn.version))  # fmt: skip
+                          title=page_words().title(withdrawn), v=withdrawn.version))  # fmt: skip
             return redirect(console_url("operator.flag_page", flag_id=flag_id))
     page = render_template("operator/withdraw.html", flag=flag, reason=reason, error=error)
     return page, 400 if error else 200
@@ -113,12 +114,6 @@ def _withdraw_reason(reason: str) -> str:
             field="reason",
         )
     return check_text(reason, gettext("reason"), multiline=True)
-
-
-def _words():
-    from advisor.web.operator.words import Words
-
-    return Words(services().network, current_locale())
 
 
 @bp.get("/flags/<flag_id>/history")
@@ -206,11 +201,11 @@ def _act(action, form, flag, data, principal, context):
         return _render_form(form, flag, previewed=digest, **context)
     saved = _save(flag, data, form, principal, publish=action == "publish")
     message = (
-        gettext("Flag %(id)s published (version %(v)d).", id=_words().title(saved),
+        gettext("Flag %(id)s published (version %(v)d).", id=page_words().title(saved),
                 v=saved.version)
         if saved.status is FlagStatus.PUBLISHED
         else gettext("Flag %(id)s saved as a draft (version %(v)d).",
-                     id=_words().title(saved), v=saved.version)
+                     id=page_words().title(saved), v=saved.version)
     )
     flash(message)
     return redirect(console_url("operator.flag_page", flag_id=saved.id))
@@ -221,7 +216,7 @@ def _save(flag, data, form, principal, publish: bool) -> Flag:
     if flag is None:
         status = FlagStatus.PUBLISHED if publish else FlagStatus.DRAFT
         return ops.create_flag({**data, "status": status.value}, principal)
-    version = _version(request.form)
+    version = posted_version(request.form)
     if flag_changes(_editable(flag), _editable_data(data)):
         flag = ops.update_flag(flag.id, data, version, principal, replace_all=True)
         version = flag.version
@@ -241,15 +236,6 @@ def _editable_data(data: dict) -> dict:
     except AdvisorError:
         return dict(data)
     return {k: v for k, v in parsed.items() if k not in ("id", "status", "version")}
-
-
-def _version(form) -> int:
-    try:
-        return int(form.get("version", ""))
-    except ValueError:
-        raise InvalidQuery(
-            gettext("The form lost its version number; reload the flag."), field="version"
-        ) from None
 
 
 def _digest(data: dict) -> str:

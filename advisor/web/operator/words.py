@@ -13,7 +13,7 @@ from advisor.risk.parse import parse_time, target_to_dict
 from advisor.routing.explain import OBLAST_NAMES
 from advisor.web.i18n import local_time
 
-__all__ = ["LABELS", "Words", "oblast_name", "sort_key"]
+__all__ = ["LABELS", "Words", "oblast_name", "page_words", "sort_key"]
 
 # The Ukrainian alphabet (then Latin): code-point order would put "І", "Ї", "Є" and "Ґ"
 # after "Я" and mis-sort every list of Ukrainian names.
@@ -150,3 +150,11 @@ def when(value) -> str:
 
 def _target_dict(target) -> dict:
     return target_to_dict(target) if target is not None else {}
+
+
+def page_words() -> Words:
+    """The labels of the current request: its network and language."""
+    from advisor.locale import current_locale
+    from advisor.web.operator.auth import services
+
+    return Words(services().network, current_locale())
