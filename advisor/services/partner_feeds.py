@@ -141,7 +141,8 @@ class PartnerFeeds:
         now = self.clock()
         data = {**row.data, "kept_by": principal.actor, "kept_at": now.isoformat()}
         kept = replace(row, state=EntityState.CLOSED, updated_at=now, data=data)
-        self.store.save(kept)
+        self.store.save(kept, audit=(principal.actor, "partner.keep",
+                                     "withdrawal proposal declined: the flag stays published"))
         return kept
 
     def _item(self, row: PartnerEntity) -> ReviewItem:

@@ -19,6 +19,7 @@ from sqlalchemy import JSON, Engine, Index, Integer, String, delete, select
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from advisor.store.db import translated
+from advisor.store.repository import audit_row
 from advisor.store.tables import Base, UTCDateTime
 
 __all__ = ["EntityState", "PartnerEntity", "PartnerEntityRow", "PartnerFeedStore"]
@@ -126,12 +127,14 @@ class PartnerFeedStore:
             return None if row is None else _entity(row)
 
     @_translated
-    def save(self, entity: PartnerEntity) -> None:
-        """Insert or replace the row of *entity*'s (feed, entity id, part)."""
-        self.save_all([entity])
+    def save(self, entity: PartnerEntity, *, audit: tuple[str, str, str] | None = None) -> None:
+        """Insert or replace the row of *entity*'s (feed, entity id, part); with *audit*
+        ``(actor, action, note)`` an audit row on its flag in the same transaction."""
+        self.save_all([entity], audit=audit)
 
     @_translated
-    def save_all(self, entities, prune: tuple[str, datetime] | None = None) -> None:
+    def save_all(self, entities, prune: tuple[str, datetime] | None = None,
+                 audit: tuple[str, str, str] | None = None) -> None:
         """Insert or replace the rows of *entities* in one transaction; with *prune*
         ``(feed, before)`` also forget that feed's closed proposals last seen before."""
         entities = list(entities)
@@ -141,6 +144,10 @@ class PartnerFeedStore:
                 select(PartnerEntityRow).where(PartnerEntityRow.feed.in_(feeds)))}  # fmt: skip
             for entity in entities:
                 _put(session, rows.get((entity.feed, entity.entity_id, entity.part)), entity)
+                if audit is not None:
+                    actor, action, note = audit
+                    audit_row(session, entity.updated_at, actor, "", action, "flag",
+                              entity.flag_id, None, _proposal(entity), note)  # fmt: skip
             if prune is not None:
                 feed, before = prune
                 session.execute(
@@ -167,3 +174,9 @@ def _entity(row: PartnerEntityRow) -> PartnerEntity:
     values["state"] = EntityState(row.state)
     values["data"] = dict(row.data or {})
     return PartnerEntity(**values)
+
+
+def _proposal(entity: PartnerEntity) -> dict:
+    """What the audit log keeps of a proposal: where it came from and its state."""
+    return {"feed": entity.feed, "entity_id": entity.entity_id, "state": str(entity.state),
+            "previous_flag_id": entity.previous_flag_id}

@@ -95,7 +95,7 @@ class Store:
                 )
                 session.flush()
                 session.add(_version_row(flag, action, now))
-                _audit(session, now, actor, address, action, "flag", flag.id, None, flag)
+                audit_row(session, now, actor, address, action, "flag", flag.id, None, flag)
         except IntegrityError as err:  # a concurrent create with the same id won the race
             raise Conflict(f"a flag with id {flag.id!r} exists", field="id", value=flag.id) from err
         return flag
@@ -150,7 +150,7 @@ class Store:
                 _check_version(_current_flag(session, flag_id), expected_version)
                 raise Conflict(f"flag {flag_id!r} changed concurrently; reload it")
             session.add(_version_row(new, action, now))
-            _audit(session, now, actor, address, action, "flag", flag_id, current, new, note)
+            audit_row(session, now, actor, address, action, "flag", flag_id, current, new, note)
         return new
 
     @_translated
@@ -238,7 +238,7 @@ class Store:
                 session.add(row)
                 session.flush()
                 user = _user(row)
-                _audit(session, now, actor, address, "user.create", "user", username, None, user)
+                audit_row(session, now, actor, address, "user.create", "user", username, None, user)
         except IntegrityError as err:
             raise Conflict(
                 f"an account named {username!r} exists", field="username", value=username
@@ -262,7 +262,7 @@ class Store:
             after = _user(row)
             if _is_admin(before) and not _is_admin(after):
                 _keep_an_admin(session, username)
-            _audit(session, now, actor, address, "user.update", "user", username, before, after,
+            audit_row(session, now, actor, address, "user.update", "user", username, before, after,
                    note)
         return after
 
@@ -300,7 +300,8 @@ class Store:
             session.add(row)
             session.flush()
             token = _token(row, user.username)
-            _audit(session, now, actor, address, "token.create", "token", str(row.id), None, token)
+            audit_row(session, now, actor, address, "token.create", "token", str(row.id), None,
+                      token)
         return token
 
     @_translated
@@ -345,7 +346,7 @@ class Store:
                 row.revoked_at = now
                 session.flush()
             after = _token(row, username)
-            _audit(session, now, actor, address, "token.revoke", "token", str(token_id), before,
+            audit_row(session, now, actor, address, "token.revoke", "token", str(token_id), before,
                    after)
         return after
 
@@ -377,7 +378,7 @@ class Store:
             session.add(row)
             session.flush()
             record = _war_map(row, activation > 0)
-            _audit(session, now, actor, "", "war_map.import", "war_map", str(row.version),
+            audit_row(session, now, actor, "", "war_map.import", "war_map", str(row.version),
                    None, _war_map_summary(record), note)
         return record
 
@@ -393,7 +394,7 @@ class Store:
             row.activation = _next_activation(session)
             session.flush()
             record = _war_map(row, True)
-            _audit(session, now, actor, "", "war_map.rollback", "war_map", str(version),
+            audit_row(session, now, actor, "", "war_map.rollback", "war_map", str(version),
                    _war_map_summary(_war_map(before, False)) if before is not None else None,
                    _war_map_summary(record), note)
         return record
@@ -573,7 +574,8 @@ def _snapshot(obj) -> dict | None:
     return data
 
 
-def _audit(session, at, actor, address, action, object_type, object_id, before, after, note=""):
+def audit_row(session, at, actor, address, action, object_type, object_id, before, after, note=""):
+    """Add one audit-log row to *session* (the change's own transaction)."""
     session.add(
         AuditRow(
             at=at,

@@ -108,6 +108,8 @@ def test_withdrawal_proposal_is_confirmed_on_the_withdraw_page_or_kept(app, serv
     kept = operator.post(f"/operator/partner-feeds/{ids['b']}/keep", {})
     assert kept.status_code == 302
     assert ops.store.get_flag(ids["b"]).status is FlagStatus.PUBLISHED
+    audit = ops.store.list_audit(object_id=ids["b"], limit=5)
+    assert audit[0].action == "partner.keep" and audit[0].actor.endswith("operator1")
     poll(app)
     states = {r.entity_id: r.state for r in ops.partner_feeds.store.list_entities("uz")}
     assert states == {"a": EntityState.CLOSED, "b": EntityState.CLOSED}
