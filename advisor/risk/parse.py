@@ -145,7 +145,7 @@ def flag_from_dict(data: Mapping) -> Flag:
     if caps and (target.kind not in CAP_TARGETS or level is RiskLevel.SUSPENDED):
         raise InvalidFlag(
             "caps_baseline lowers the war map's band on one station, line or section to a "
-            f"level below suspended; not on a {target.kind} target at {level.value}",
+            f"level below suspended, not on a target of kind {target.kind} at level {level.value}",
             field="caps_baseline",
             value=target.kind,
         )

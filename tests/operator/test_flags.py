@@ -468,3 +468,21 @@ def test_the_last_admin_cannot_disable_themselves_in_the_console(console_app, si
                                                        "password": "a long enough password",
                                                        "role": "viewer"}))  # fmt: skip
     assert "Ім’я користувача" in refused and "<b>x</b>" not in refused
+
+
+def test_the_console_sets_and_clears_a_war_map_override(console_app, signed_in):
+    """caps_baseline (issue 11) from the form: ticked → stored and shown ticked; unticked on an
+    edit → cleared; on a target it cannot lower → the parser's reason next to the box."""
+    operator = signed_in("operator1")
+    capped = {**LOZOVA_KRAMATORSK, "level": "elevated", "caps_baseline": "on"}
+    flag_id = flag_id_of(operator.post("/operator/flags/new", {**capped, "action": "save"}))
+    assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).caps_baseline is True
+    page = _text(operator.get(f"/operator/flags/{flag_id}"))
+    assert re.search(r'name="caps_baseline" type="checkbox" checked', page)
+    unticked = {**LOZOVA_KRAMATORSK, "level": "elevated", "version": "1"}
+    response = operator.post(f"/operator/flags/{flag_id}", {**unticked, "action": "save"})
+    assert response.status_code == 302, _text(response)
+    assert _ops(console_app).get_flag(flag_id, COMMAND_LINE).caps_baseline is False
+    oblast = {**capped, "kind": "oblast", "oblast_iso": "UA-63"}
+    refused = _text(operator.post("/operator/flags/new?lang=en", {**oblast, "action": "save"}))
+    assert 'id="caps_baseline-error"' in refused and "not on a target of kind oblast" in refused

@@ -46,6 +46,7 @@ FLAG_FIELDS = (
     "source",
     "active_from",
     "active_until",
+    "caps_baseline",
     "status",
 )
 
@@ -78,6 +79,7 @@ class FlagForm:
     source: str = ""
     active_from: str = ""
     active_until: str = ""
+    caps_baseline: str = ""  # "on" when the checkbox is ticked
     query: str = ""
     errors: dict[str, str] = field(default_factory=dict)
 
@@ -104,6 +106,7 @@ class FlagForm:
             source=flag.source,
             active_from=local_input(flag.active_from),
             active_until=local_input(flag.active_until),
+            caps_baseline="on" if flag.caps_baseline else "",
         )
         target = target_to_dict(flag.target)
         if form.kind == "section":
@@ -164,6 +167,9 @@ class FlagForm:
             "source": self.source,
             "active_from": self.active_from or None,
             "active_until": self.active_until or None,
+            # Only a ticked box is sent: the console saves every field, so an unticked box
+            # clears the override of an edited flag.
+            "caps_baseline": True if self.caps_baseline else None,
         }
         return {key: value for key, value in data.items() if value is not None}
 
