@@ -7,6 +7,7 @@ reads one consistent snapshot.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import threading
@@ -135,6 +136,12 @@ class Services:
     def refresh_flags(self) -> RiskState:
         """Re-read the flag source and swap the snapshot; on failure keep the last good flags
         and mark the state unavailable (never drop known flags)."""
+        # A source that saves what it read (the flag snapshot file) does so after the swap.
+        saving_after = getattr(self.flag_source, "saving_after", None)
+        with saving_after() if saving_after is not None else contextlib.nullcontext():
+            return self._refresh()
+
+    def _refresh(self) -> RiskState:
         self._refreshed_monotonic = time.monotonic()
         previous = self._risk
         alerts, alert_flags = self._read_alerts(previous)
