@@ -210,8 +210,12 @@ def _pct(values, q):
 # --- the flag and its propagation -----------------------------------------------------
 
 
-def publish_flag(database_url: str) -> tuple[str, float]:
-    """Publish a flag as an operator's instance does: a store write, then a Redis message."""
+def publish_flag(database_url: str) -> tuple[str, float, float]:
+    """Publish a flag as an operator's instance does: a store write, then a Redis message.
+
+    Returns the flag id, the time just before the write and the time the write (with the
+    message) returned. The store connection is opened before the clock starts, as a running
+    instance has its pool open."""
     from advisor.services import COMMAND_LINE, Operations
     from advisor.settings import load_settings
     from advisor.store import open_store
@@ -220,6 +224,7 @@ def publish_flag(database_url: str) -> tuple[str, float]:
     settings = load_settings({"database_url": database_url})
     ops = Operations(open_store(database_url, migrate=False), settings)
     ops.change_bus = FlagChangeBus(connect_redis(REDIS_URL))
+    ops.store.ping()
     flag_id = f"surge-{int(time.time())}"
     published_at = time.time()
     ops.create_flag(
@@ -228,7 +233,7 @@ def publish_flag(database_url: str) -> tuple[str, float]:
          "reason_en": "Strike on the track", "source": "bench"},
         COMMAND_LINE,
     )  # fmt: skip
-    return flag_id, published_at
+    return flag_id, published_at, time.time()
 
 
 def propagation(logs: list[Path], published_at: float, worker_pids: set[int]) -> dict[int, float]:
@@ -294,11 +299,15 @@ def main() -> None:
             uniform_run = phase("/api/v1/routes", pairs, uniform)
             timer = _later(args.seconds / 2, publish_flag, database_url)
             surge_run = phase("/api/v1/routes", pairs, surge)
-            flag_id, published_at = timer.result()
+            flag_id, published_at, written_at = timer.result()
             time.sleep(1.0)
             reached = propagation([lg for _u, _m, lg in instances], published_at, all_workers)
             mem = {p: memory(p) for p in all_workers}
-    _report(args, health, uniform_run, surge_run, reached, all_workers, mem, flag_id)
+            if os.environ.get("SURGE_KEEP_LOGS"):
+                for _u, _m, lg in instances:
+                    shutil.copy(lg, os.environ["SURGE_KEEP_LOGS"])
+    write_ms = (written_at - published_at) * 1000
+    _report(args, health, uniform_run, surge_run, reached, all_workers, mem, flag_id, write_ms)
 
 
 def _database_url() -> str:
@@ -321,7 +330,7 @@ def _later(delay: float, fn, *args):
     return future
 
 
-def _report(args, health, uniform_run, surge_run, reached, workers, mem, flag_id) -> None:
+def _report(args, health, uniform_run, surge_run, reached, workers, mem, flag_id, write_ms):
     print(f"{args.instances} instances x {args.workers} workers behind HAProxy, one PostgreSQL, "
           f"one Redis; {args.clients} client processes, {args.seconds:.0f} s per phase")
     for name, run in (("healthz", health), ("routes uniform", uniform_run),
@@ -332,7 +341,8 @@ def _report(args, health, uniform_run, surge_run, reached, workers, mem, flag_id
               f"errors {run['errors']} {run['error_kinds']}  "
               f"cache hits {run['hit_share']:.0%}")
     times = sorted(reached.values())
-    print(f"flag {flag_id}: reached routing on {len(reached)}/{len(workers)} workers; "
+    print(f"flag {flag_id}: the publishing write and message took {write_ms:.0f} ms; "
+          f"reached routing on {len(reached)}/{len(workers)} workers; "
           + (f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {_pct(times, 0.95) * 1000:.0f} "
              f"ms, max {times[-1] * 1000:.0f} ms" if times else "no worker saw it"))  # fmt: skip
     for pid in sorted(workers):
