@@ -15,12 +15,21 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
+from typing import ClassVar
 
 import redis
+from limits.storage import RedisStorage
 
 from advisor.errors import StoreUnavailable
 
-__all__ = ["FLAGS_CHANNEL", "FlagChangeBus", "RedisFailureCounter", "connect_redis"]
+__all__ = [
+    "FLAGS_CHANNEL",
+    "LIMITS_SCHEME",
+    "FlagChangeBus",
+    "OneTripLimitStorage",
+    "RedisFailureCounter",
+    "connect_redis",
+]
 
 log = logging.getLogger(__name__)
 
@@ -127,3 +136,58 @@ def _call(on_change) -> None:
         on_change()
     except Exception:  # the listener must outlive any one refresh
         log.exception("refreshing flags after a change message failed")
+
+
+LIMITS_SCHEME = "advisor+"  # prefixed to a redis URL: flask-limiter then counts in one trip
+
+
+class OneTripLimitStorage(RedisStorage):
+    """flask-limiter's Redis storage (``limits``), counting a hit and reading its window in
+    one round trip: the storage behind ``advisor+redis://`` URLs (:data:`LIMITS_SCHEME`).
+
+    For a fixed-window limit with rate-limit headers flask-limiter asks Redis three times
+    per request: count the hit (before the view), then the count and the time to live again
+    (after it, for ``X-RateLimit-Remaining`` and ``-Reset``). Under a surge those are two
+    thirds of an API hit's waiting. Here the hit returns both from one script and this
+    thread keeps them for the header reads of the same request (at most a few seconds
+    old); any other read asks Redis as before.
+    """
+
+    STORAGE_SCHEME: ClassVar[list[str]] = [
+        LIMITS_SCHEME + scheme for scheme in ("redis", "rediss", "redis+unix")
+    ]
+    _INCR_TTL = """
+        local current = redis.call("incrby", KEYS[1], ARGV[2])
+        if tonumber(current) == tonumber(ARGV[2]) then
+            redis.call("expire", KEYS[1], ARGV[1])
+        end
+        return {current, redis.call("ttl", KEYS[1])}
+    """
+    _KEPT_SECONDS = 5.0
+
+    def __init__(self, uri: str, **options):
+        super().__init__(uri.removeprefix(LIMITS_SCHEME), **options)
+        self._last = threading.local()
+
+    def initialize_storage(self, uri: str) -> None:
+        super().initialize_storage(uri)
+        self._incr_ttl = self.get_connection().register_script(self._INCR_TTL)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        count, ttl = self._incr_ttl([self.prefixed_key(key)], [expiry, amount])
+        self._last.window = (key, int(count), max(int(ttl), 0) + time.time(), time.monotonic())
+        return int(count)
+
+    def get(self, key: str) -> int:
+        kept = self._kept(key)
+        return kept[1] if kept is not None else super().get(key)
+
+    def get_expiry(self, key: str) -> float:
+        kept = self._kept(key)
+        return kept[2] if kept is not None else super().get_expiry(key)
+
+    def _kept(self, key: str):
+        kept = getattr(self._last, "window", None)
+        if kept is None or kept[0] != key or time.monotonic() - kept[3] > self._KEPT_SECONDS:
+            return None
+        return kept

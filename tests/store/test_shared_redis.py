@@ -118,3 +118,40 @@ def test_rate_limit_is_shared_by_instances(redis_client, tmp_path, tiny_dataset)
         for client in (clients[0], clients[1], clients[0])
     ]
     assert codes[:2] == [200, 200] and codes[2] == 429
+
+
+def test_rate_limit_headers_come_with_the_hit(redis_client, tmp_path, tiny_dataset):  # noqa: F811
+    from advisor.store.shared import OneTripLimitStorage
+
+    apps = [_instance(tmp_path, tiny_dataset, name, rate_limit_per_minute=5) for name in "ab"]
+    storage = apps[0].extensions["advisor.limiter"].storage
+    assert isinstance(storage, OneTripLimitStorage)
+    env = {"REMOTE_ADDR": f"198.51.100.{uuid.uuid4().int % 250 + 1}"}
+    remaining, resets = [], []
+    for app in (*apps, apps[0]):
+        response = app.test_client().get("/api/v1/stations?q=Kyiv", environ_base=env)
+        assert response.status_code == 200
+        assert response.headers["X-RateLimit-Limit"] == "5"
+        remaining.append(int(response.headers["X-RateLimit-Remaining"]))
+        resets.append(int(response.headers["X-RateLimit-Reset"]))
+    assert remaining == [4, 3, 2]  # one count for both instances
+    assert all(0 < reset - time.time() <= 61 for reset in resets)
+
+
+def test_the_header_reads_after_a_hit_ask_redis_nothing(redis_client, monkeypatch):
+    from limits.storage import RedisStorage
+
+    from advisor.store.shared import LIMITS_SCHEME, OneTripLimitStorage
+
+    storage = OneTripLimitStorage(LIMITS_SCHEME + REDIS_URL)
+    key = f"advisor-test:{_unique()}"
+    assert storage.incr(key, 60) == 1 and storage.incr(key, 60) == 2
+    asked = []
+    monkeypatch.setattr(RedisStorage, "get", lambda self, k: asked.append(k) or 0)
+    monkeypatch.setattr(RedisStorage, "get_expiry", lambda self, k: asked.append(k) or 0.0)
+    assert storage.get(key) == 2
+    assert 0 < storage.get_expiry(key) - time.time() <= 60
+    assert asked == []
+    storage.get("another-key")  # not the one just counted: asked of Redis
+    assert asked == ["another-key"]
+    storage.clear(key)
