@@ -27,6 +27,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -45,7 +46,8 @@ class AnswerCache:
     body gzipped per language), so a hit costs filling three slots, not encoding again.
 
     Thread-safe: gunicorn threads of one worker share it; building an answer happens
-    outside the lock (two threads may build the same answer once each, never a wrong one).
+    outside the lock, once per key at a time (threads asking for an answer being built
+    wait for it).
     """
 
     def __init__(self, max_entries: int = 4096):
@@ -56,6 +58,7 @@ class AnswerCache:
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._local = threading.local()
+        self._building: dict[Hashable, Future] = {}  # (version, key) → the answer being built
 
     def answer(
         self, state, query: Query, timetable, build: Callable[[], Advice], alerts_state: str = ""
@@ -93,16 +96,35 @@ class AnswerCache:
             if cached is not None:
                 self._entries.move_to_end(key)
                 self.hits += 1
+            else:
+                self.misses += 1
+                # One build per key and version at a time: right after a flag change the
+                # same few pairs are asked by several threads at once; the later ones wait
+                # for the first one's answer (or its error) instead of building it again.
+                flight = (state.version, key)
+                building = self._building.get(flight)
+                first = building is None
+                if first:
+                    building = self._building[flight] = Future()
         self._local.hit = cached is not None
         if cached is not None:
             return cached
-        entry = _Entry(build())
+        if not first:
+            return building.result()
+        try:
+            entry = _Entry(build())
+        except BaseException as err:
+            with self._lock:
+                self._building.pop(flight, None)
+            building.set_exception(err)
+            raise
         with self._lock:
-            self.misses += 1
+            self._building.pop(flight, None)
             if state.version == self._version:  # a newer state may have arrived meanwhile
                 self._entries[key] = entry
                 if len(self._entries) > self.max_entries:
                     self._entries.popitem(last=False)
+        building.set_result(entry)
         return entry
 
     def last_was_hit(self) -> bool:
