@@ -1,5 +1,5 @@
 """What several workers and instances share through Redis: failed sign-in counts and the
-"flags changed" message.
+"flags changed" message (through PostgreSQL's ``LISTEN``/``NOTIFY`` when there is no Redis).
 
 Everything here is optional. :func:`connect_redis` returns None (and the caller logs that it
 counts per process) when no ``redis_url`` is configured or Redis does not answer; the flag
@@ -13,6 +13,7 @@ import contextlib
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 from typing import ClassVar
@@ -27,6 +28,7 @@ __all__ = [
     "LIMITS_SCHEME",
     "FlagChangeBus",
     "OneTripLimitStorage",
+    "PgFlagChangeBus",
     "RedisFailureCounter",
     "connect_redis",
 ]
@@ -34,6 +36,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 FLAGS_CHANNEL = "advisor:flags-changed"
+PG_FLAGS_CHANNEL = "advisor_flags_changed"  # a PostgreSQL channel is an identifier
 
 
 def connect_redis(url: str) -> redis.Redis | None:
@@ -128,6 +131,72 @@ class FlagChangeBus:
                         _call(on_change)
             except redis.RedisError as err:
                 log.warning("flag change listener lost Redis, retrying in 5 s: %s", err)
+                time.sleep(5.0)
+
+
+class PgFlagChangeBus:
+    """:class:`FlagChangeBus` through the flag store's own PostgreSQL database
+    (``NOTIFY``/``LISTEN``), for deployments without Redis.
+
+    :meth:`announce` sends ``pg_notify`` on *engine* after the write has committed;
+    :meth:`listen` keeps one connection per process listening in a daemon thread (not
+    from the pool: it stays open), reconnecting after an error; a lost message costs at
+    most one poll interval, as with Redis. The thread holds its *on_change* method weakly
+    and ends, closing its connection, once the object it belongs to is gone (an app built
+    and dropped by a test or a command).
+    """
+
+    def __init__(self, engine, channel: str = PG_FLAGS_CHANNEL):
+        self.engine = engine
+        self.channel = channel
+        self._thread: threading.Thread | None = None
+
+    def announce(self, stamp: object = "") -> None:
+        """Notify every listener; a failure is logged (the poll still finds the change)."""
+        from sqlalchemy import text
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT pg_notify(:channel, :stamp)"),
+                             {"channel": self.channel, "stamp": str(stamp)})  # fmt: skip
+                conn.commit()
+        except SQLAlchemyError as err:
+            log.warning("could not announce a flag change: %s", type(err).__name__)
+
+    def listen(self, on_change: Callable[[], object]) -> threading.Thread:
+        """Start the listening thread (once per process) and return it."""
+        if self._thread is None or not self._thread.is_alive():
+            if hasattr(on_change, "__self__"):  # held weakly: see the class text
+                target = weakref.WeakMethod(on_change)
+            else:
+                target = lambda kept=on_change: kept  # noqa: E731 - a plain function is kept
+            self._thread = threading.Thread(
+                target=self._run, args=(target,), name="flag-change-listener", daemon=True
+            )
+            self._thread.start()
+        return self._thread
+
+    def _run(self, target) -> None:
+        import psycopg
+        from psycopg import sql
+
+        dsn = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while True:
+            try:
+                with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+                    while (method := target()) is not None:
+                        del method
+                        for _notice in conn.notifies(timeout=5.0):
+                            if (method := target()) is not None:
+                                _call(method)
+                                del method
+                        conn.execute("SELECT 1")  # a dropped connection shows here
+                    return  # its owner is gone
+            except psycopg.Error as err:
+                log.warning("flag change listener lost PostgreSQL, retrying in 5 s: %s",
+                            type(err).__name__)  # fmt: skip
                 time.sleep(5.0)
 
 
