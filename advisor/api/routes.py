@@ -43,13 +43,12 @@ def plan_route():
 
 
 def _renderer(locale: str):
-    app = current_app._get_current_object()
-    network = app.extensions["advisor.services"].network
+    """Renders an answer's JSON body, as ``jsonify`` would, with its time stamps as slots."""
+    network = current_app.extensions["advisor.services"].network
 
     def render(advice):
-        return advice_template(
-            advice, network, locale, lambda doc: app.json.response(doc).get_data(),
-            app.config["COMPRESS_LEVEL"],
-        )  # fmt: skip
+        json_body = lambda document: current_app.json.response(document).get_data()  # noqa: E731
+        level = current_app.config["COMPRESS_LEVEL"]
+        return advice_template(advice, network, locale, json_body, level)
 
     return render

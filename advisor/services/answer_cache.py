@@ -79,7 +79,7 @@ class AnswerCache:
 
         *render* must leave out, or leave as slots, the fields :func:`_for` re-stamps (the
         departure time and the data's update times): the rendition is handed out with
-        every later hit of the answer."""  # fmt: skip
+        every later hit of the answer."""
         entry = self._entry(state, query, timetable, build, alerts_state)
         found = entry.renditions.get(variant)
         if found is None:  # two threads may render once each; the same bytes either way

@@ -171,33 +171,37 @@ class PgFlagChangeBus:
                 target = weakref.WeakMethod(on_change)
             else:
                 target = lambda kept=on_change: kept  # noqa: E731 - a plain function is kept
+            # The thread holds neither this bus nor the engine: they go with their owner.
+            url = self.engine.url.set(drivername="postgresql")
             self._thread = threading.Thread(
-                target=self._run, args=(target,), name="flag-change-listener", daemon=True
+                target=_listen_postgresql,
+                args=(url.render_as_string(hide_password=False), self.channel, target),
+                name="flag-change-listener",
+                daemon=True,
             )
             self._thread.start()
         return self._thread
 
-    def _run(self, target) -> None:
-        import psycopg
-        from psycopg import sql
 
-        dsn = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        while True:
-            try:
-                with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
-                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
-                    while (method := target()) is not None:
-                        del method
-                        for _notice in conn.notifies(timeout=5.0):
-                            if (method := target()) is not None:
-                                _call(method)
-                                del method
-                        conn.execute("SELECT 1")  # a dropped connection shows here
-                    return  # its owner is gone
-            except psycopg.Error as err:
-                log.warning("flag change listener lost PostgreSQL, retrying in 5 s: %s",
-                            type(err).__name__)  # fmt: skip
-                time.sleep(5.0)
+def _listen_postgresql(dsn: str, channel: str, target) -> None:
+    """The body of :meth:`PgFlagChangeBus.listen`'s thread: until ``target()`` is None."""
+    import psycopg
+    from psycopg import sql
+
+    while target() is not None:
+        try:
+            with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+                conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                while target() is not None:
+                    for _notice in conn.notifies(timeout=5.0):
+                        if (method := target()) is not None:
+                            _call(method)
+                            del method
+                    conn.execute("SELECT 1")  # a dropped connection shows here
+        except psycopg.Error as err:
+            log.warning("flag change listener lost PostgreSQL, retrying in 5 s: %s",
+                        type(err).__name__)  # fmt: skip
+            time.sleep(5.0)
 
 
 def _call(on_change) -> None:

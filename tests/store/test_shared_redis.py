@@ -169,22 +169,26 @@ def test_without_redis_a_flag_reaches_the_other_instance_through_postgresql(
                             flags_refresh_seconds=3600.0)  # fmt: skip
         return create_app({**config, "instance_path": tmp_path / name, "redis_url": ""})
 
-    first, second = instance("a"), instance("b")
-    ops = first.extensions["advisor.operations"]
-    assert isinstance(ops.change_bus, PgFlagChangeBus)
-    other = second.extensions["advisor.services"]
-    before = other.risk_state
-    flag = {"id": f"t-{_unique()}", "level": "high", "status": "published",
-            "target": {"kind": "line", "line_id": "kyiv-sumy"}, "reason_uk": "Удар",
-            "reason_en": "Strike", "source": "test"}  # fmt: skip
-    # The listener subscribes in its own thread: write until it heard (bounded).
-    deadline = time.monotonic() + 10.0  # a bound for a slow machine, not a timing check
-    ops.create_flag(flag, COMMAND_LINE)
-    while flag["id"] not in {f.id for f in other.risk_state.flags}:
-        assert time.monotonic() < deadline, "the second instance was not told"
-        ops.change_bus.announce()
-        time.sleep(0.05)
-    assert other.risk_state.version != before.version
+    apps = first, second = instance("a"), instance("b")
+    try:
+        ops = first.extensions["advisor.operations"]
+        assert isinstance(ops.change_bus, PgFlagChangeBus)
+        other = second.extensions["advisor.services"]
+        before = other.risk_state
+        flag = {"id": f"t-{_unique()}", "level": "high", "status": "published",
+                "target": {"kind": "line", "line_id": "kyiv-sumy"}, "reason_uk": "Удар",
+                "reason_en": "Strike", "source": "test"}  # fmt: skip
+        # The listener subscribes in its own thread: announce until it heard (bounded).
+        deadline = time.monotonic() + 10.0  # a bound for a slow machine, not a timing check
+        ops.create_flag(flag, COMMAND_LINE)
+        while flag["id"] not in {f.id for f in other.risk_state.flags}:
+            assert time.monotonic() < deadline, "the second instance was not told"
+            ops.change_bus.announce()
+            time.sleep(0.05)
+        assert other.risk_state.version != before.version
+    finally:
+        for app in apps:
+            app.extensions["advisor.operations"].store.engine.dispose()
 
 
 def test_the_postgresql_listener_ends_with_its_owner(pg_url):  # noqa: F811
