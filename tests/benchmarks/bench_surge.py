@@ -1,8 +1,9 @@
 """Load test: N instances behind HAProxy on one PostgreSQL and one Redis, a surge, a flag.
 
 Run: ``.venv/bin/python tests/benchmarks/bench_surge.py [--instances 2] [--workers 2]
-[--seconds 15] [--clients 8] [--no-redis]`` (``--no-redis``: no Redis, so rate limits are
-counted per worker and flag changes pushed through PostgreSQL ``LISTEN``/``NOTIFY``)
+[--seconds 15] [--clients 8] [--no-redis] [--keep-logs DIR]`` (``--no-redis``: no Redis, so
+rate limits are counted per worker and flag changes pushed through PostgreSQL
+``LISTEN``/``NOTIFY``; ``--keep-logs``: the instances' JSON logs are copied to DIR)
 
 Loopback only, bounded in time (each phase ``--seconds``) and count (``--max-requests`` per
 phase). Starts ``--instances`` × ``advisor serve --workers W`` on one PostgreSQL database
@@ -281,6 +282,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--max-requests", type=int, default=200_000)
+    parser.add_argument("--keep-logs", type=Path, help="copy the instances' logs here")
     parser.add_argument("--no-redis", action="store_true",
                         help="run without Redis: rate limits per worker, flag changes "
                              "pushed through PostgreSQL LISTEN/NOTIFY")  # fmt: skip
@@ -312,9 +314,8 @@ def main() -> None:
             time.sleep(1.0)
             reached = propagation([lg for _u, _m, lg in instances], published_at, all_workers)
             mem = {p: memory(p) for p in all_workers}
-            if os.environ.get("SURGE_KEEP_LOGS"):
-                for _u, _m, lg in instances:
-                    shutil.copy(lg, os.environ["SURGE_KEEP_LOGS"])
+            for _u, _m, lg in instances if args.keep_logs else ():
+                shutil.copy(lg, args.keep_logs)
     write_ms = (written_at - published_at) * 1000
     _report(args, health, uniform_run, surge_run, reached, all_workers, mem, flag_id, write_ms)
 
