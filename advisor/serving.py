@@ -75,7 +75,10 @@ def _limit_storage(app: Flask, settings, enabled: bool) -> dict:
     instance (in-memory while Redis is down); else each process on its own, so a client gets
     up to workers × instances × the limit — said in the log."""
     if settings.redis_url:
-        return {"storage_uri": settings.redis_url, "in_memory_fallback_enabled": True,
+        from advisor.store.shared import LIMITS_SCHEME  # registers the one-trip storage
+
+        return {"storage_uri": LIMITS_SCHEME + settings.redis_url,
+                "in_memory_fallback_enabled": True,
                 "storage_options": {"socket_timeout": 1.0, "socket_connect_timeout": 1.0}}
     if enabled and "RATELIMIT_STORAGE_URI" not in app.config:
         log.warning("rate limits are counted per worker process; set [web] redis_url "

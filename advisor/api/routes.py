@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import current_app, request
 
 from advisor.api import bp
-from advisor.api.schema import advice_to_json
+from advisor.api.schema import advice_template, advice_times
+from advisor.compression import spliced_response
 from advisor.locale import current_locale
 
 __all__ = ["plan_route"]
@@ -23,8 +24,15 @@ def plan_route():
         tolerance=args.get("tolerance", "").strip() or None,
         modes=args.getlist("modes") or None,
     )
-    advice = services.advise(query)
-    response = jsonify(advice_to_json(advice, services.network, current_locale()))
+    locale = current_locale()
+    # The JSON body is rendered once per answer and language and kept with the answer in
+    # the answer cache; a hit only fills in its time stamps (and splices them into the
+    # gzipped body kept beside it).
+    advice, body = services.advise_rendered(query, ("json", locale), _renderer(locale))
+    json = current_app.json
+    response = spliced_response(
+        body, [json.dumps(v).encode() for v in advice_times(advice)], json.mimetype
+    )
     # Advice must reflect a flag the moment it is published: caches keep a copy but revalidate
     # it on every use (the ETag makes that a 304 when nothing changed).
     response.headers["Cache-Control"] = "public, no-cache"
@@ -32,3 +40,15 @@ def plan_route():
     # Whether this worker answered from its answer cache (the load test counts the share).
     response.headers["X-Answer-Cache"] = "hit" if services.answer_cache.last_was_hit() else "miss"
     return response
+
+
+def _renderer(locale: str):
+    """Renders an answer's JSON body, as ``jsonify`` would, with its time stamps as slots."""
+    network = current_app.extensions["advisor.services"].network
+
+    def render(advice):
+        json_body = lambda document: current_app.json.response(document).get_data()  # noqa: E731
+        level = current_app.config["COMPRESS_LEVEL"]
+        return advice_template(advice, network, locale, json_body, level)
+
+    return render

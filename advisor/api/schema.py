@@ -7,6 +7,8 @@ duration says whether it is an estimate and where it came from.
 
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import datetime
 
 from advisor.network.model import Network, Station
@@ -16,8 +18,11 @@ from advisor.routing.explain import leg_badges
 from advisor.routing.model import Advice, DataFreshness, Leg, Notice, Option
 
 __all__ = [
+    "ADVICE_TIME_FIELDS",
     "PROVENANCE",
     "active_flags_json",
+    "advice_template",
+    "advice_times",
     "advice_to_json",
     "audit_json",
     "flag_json",
@@ -201,6 +206,45 @@ def freshness_to_json(freshness: DataFreshness) -> dict:
         "alerts_state": freshness.alerts_state,
         "alerts_updated_at": _iso(freshness.alerts_updated_at),
     }
+
+
+#: Where an answer's time stamps sit in :func:`advice_to_json`: the fields that differ
+#: between a cached answer and a fresh one (the answer cache re-stamps them, see
+#: :mod:`advisor.services.answer_cache`); everything else is the same byte for byte.
+ADVICE_TIME_FIELDS = (
+    ("query", "depart_at"),
+    ("freshness", "flags_updated_at"),
+    ("freshness", "alerts_updated_at"),
+)
+
+
+def advice_times(advice: Advice) -> tuple[str | None, ...]:
+    """The values of :data:`ADVICE_TIME_FIELDS` in *advice*, in that order."""
+    return (
+        _iso(advice.query.depart_at),
+        _iso(advice.freshness.flags_updated_at),
+        _iso(advice.freshness.alerts_updated_at),
+    )
+
+
+def advice_template(advice: Advice, network: Network, locale: str, render_json, level: int = 6):
+    """:func:`advice_to_json` of *advice* rendered once by *render_json* (dict → bytes, e.g.
+    ``lambda d: app.json.response(d).get_data()``), with :data:`ADVICE_TIME_FIELDS` left as
+    slots: a :class:`~advisor.compression.SplicedBody` that
+    ``identity([dumps(v) for v in advice_times(a)])`` fills for any answer *a* equal to
+    *advice* but for those fields."""
+    from advisor.compression import SplicedBody
+
+    marks = [f"advisor-slot-{uuid.uuid4().hex}-{n}" for n in range(len(ADVICE_TIME_FIELDS))]
+    document = advice_to_json(advice, network, locale)
+    for (part, name), mark in zip(ADVICE_TIME_FIELDS, marks, strict=True):
+        document[part][name] = mark
+    text = render_json(document)
+    pattern = re.compile(b"|".join(re.escape(b'"%s"' % m.encode()) for m in marks))
+    slots = [marks.index(found.group()[1:-1].decode()) for found in pattern.finditer(text)]
+    if sorted(slots) != list(range(len(marks))):
+        raise ValueError("the answer's time fields are not where ADVICE_TIME_FIELDS says")
+    return SplicedBody(pattern.split(text), slots, level)
 
 
 def advice_to_json(advice: Advice, network: Network, locale: str = "uk") -> dict:

@@ -179,13 +179,13 @@ class FlagUseCases:
         return flag
 
     def _flags_changed(self) -> None:
-        # Swap routing's snapshot now, so this process routes with the change before the
-        # write is even acknowledged; other processes are told at once when Redis is
-        # configured, and see it within flags_refresh_seconds (the poll) in any case.
-        if self.services is not None:
-            self.services.refresh_flags()
+        # Other processes are told first, when Redis is configured (they re-read while this
+        # one does; they see it within flags_refresh_seconds, the poll, in any case); then
+        # this process swaps routing's snapshot, before the write is even acknowledged.
         if getattr(self, "change_bus", None) is not None:
             self.change_bus.announce()
+        if self.services is not None:
+            self.services.refresh_flags()
 
     def schema_revision(self) -> str:
         """The migration the database is at."""

@@ -26,7 +26,7 @@ class Operations(FlagUseCases, PreviewUseCases, AccountUseCases):
         self.services = services  # None for account/token commands that never route
         self.limiter = FailureLimiter(store, settings.signin_attempts_per_15_minutes, 15 * 60)
         self._important_pairs: tuple[tuple[str, str], ...] | None = None
-        self.change_bus = None  # a FlagChangeBus when Redis is configured (see wiring)
+        self.change_bus = None  # a FlagChangeBus (Redis) or PgFlagChangeBus (see wiring)
         self.partner_feeds = None  # PartnerFeeds (see wiring): partner alerts → drafts
         # argon2id with the library's (RFC 9106 low-memory) defaults; tests may swap in
         # cheaper parameters, which verify() reads back from each hash.

@@ -7,6 +7,7 @@ reads one consistent snapshot.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import threading
@@ -136,6 +137,12 @@ class Services:
     def refresh_flags(self) -> RiskState:
         """Re-read the flag source and swap the snapshot; on failure keep the last good flags
         and mark the state unavailable (never drop known flags)."""
+        # A source that saves what it read (the flag snapshot file) does so after the swap.
+        saving_after = getattr(self.flag_source, "saving_after", None)
+        with saving_after() if saving_after is not None else contextlib.nullcontext():
+            return self._refresh()
+
+    def _refresh(self) -> RiskState:
         self._refreshed_monotonic = time.monotonic()
         previous = self._risk
         alerts, alert_flags = self._read_alerts(previous)
@@ -272,15 +279,29 @@ class Services:
         journey, else estimated ones (said so), with the current flags.
 
         Answers are kept per risk-state version (:mod:`advisor.services.answer_cache`)."""
+        return self.answer_cache.answer(*self._asking(query))
+
+    def advise_rendered(
+        self, query: Query, variant, render: Callable[[Advice], object]
+    ) -> tuple[Advice, object]:
+        """:meth:`advise` and the rendition *variant* of the answer, kept with it in the
+        answer cache (see :meth:`AnswerCache.rendered`): ``render(answer)`` runs once per
+        answer and variant, not once per request."""
+        state, query, timetable, build, alerts_state = self._asking(query)
+        return self.answer_cache.rendered(
+            state, query, timetable, build, variant, render, alerts_state
+        )
+
+    def _asking(self, query: Query) -> tuple:
+        """What the answer cache takes for *query*: state, query, timetable, the build
+        function and the alert-data state."""
         state, timetable = self.risk_state, self.timetable
         freshness = self.freshness(state)
-        return self.answer_cache.answer(
-            state,
-            query,
-            timetable,
-            lambda: plan(self.network, state.index, query, freshness, timetable=timetable),
-            alerts_state=freshness.alerts_state,
-        )
+
+        def build() -> Advice:
+            return plan(self.network, state.index, query, freshness, timetable=timetable)
+
+        return state, query, timetable, build, freshness.alerts_state
 
     def freshness(self, state: RiskState) -> DataFreshness:
         """How old the data behind an answer planned with *state* is."""

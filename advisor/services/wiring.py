@@ -64,14 +64,28 @@ def _share_through_redis(settings, services: Services, operations: Operations) -
 
     client = connect_redis(settings.redis_url)
     if client is None:
-        if settings.redis_url:
-            log.warning("Redis unreachable: flag changes are polled every %.1f s",
-                        settings.flags_refresh_seconds)
+        _share_through_postgresql(settings, services, operations)
         return
     operations.limiter = FailureLimiter(
         RedisFailureCounter(client), settings.signin_attempts_per_15_minutes, 15 * 60
     )
     operations.change_bus = FlagChangeBus(client)
+    operations.change_bus.listen(services.refresh_flags)
+
+
+def _share_through_postgresql(settings, services: Services, operations: Operations) -> None:
+    """Without Redis, flag changes are pushed through the store's PostgreSQL database
+    (``LISTEN``/``NOTIFY``) when it is one; on SQLite they are polled."""
+    from advisor.store.shared import PgFlagChangeBus
+
+    if operations.store.backend != "postgresql":
+        if settings.redis_url:
+            log.warning("Redis unreachable: flag changes are polled every %.1f s",
+                        settings.flags_refresh_seconds)
+        return
+    if settings.redis_url:
+        log.warning("Redis unreachable: flag changes are pushed through PostgreSQL")
+    operations.change_bus = PgFlagChangeBus(operations.store.engine)
     operations.change_bus.listen(services.refresh_flags)
 
 

@@ -1,5 +1,5 @@
 """What several workers and instances share through Redis: failed sign-in counts and the
-"flags changed" message.
+"flags changed" message (through PostgreSQL's ``LISTEN``/``NOTIFY`` when there is no Redis).
 
 Everything here is optional. :func:`connect_redis` returns None (and the caller logs that it
 counts per process) when no ``redis_url`` is configured or Redis does not answer; the flag
@@ -13,18 +13,30 @@ import contextlib
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from datetime import datetime
+from typing import ClassVar
 
 import redis
+from limits.storage import RedisStorage
 
 from advisor.errors import StoreUnavailable
 
-__all__ = ["FLAGS_CHANNEL", "FlagChangeBus", "RedisFailureCounter", "connect_redis"]
+__all__ = [
+    "FLAGS_CHANNEL",
+    "LIMITS_SCHEME",
+    "FlagChangeBus",
+    "OneTripLimitStorage",
+    "PgFlagChangeBus",
+    "RedisFailureCounter",
+    "connect_redis",
+]
 
 log = logging.getLogger(__name__)
 
 FLAGS_CHANNEL = "advisor:flags-changed"
+PG_FLAGS_CHANNEL = "advisor_flags_changed"  # a PostgreSQL channel is an identifier
 
 
 def connect_redis(url: str) -> redis.Redis | None:
@@ -122,8 +134,133 @@ class FlagChangeBus:
                 time.sleep(5.0)
 
 
+class PgFlagChangeBus:
+    """:class:`FlagChangeBus` through the flag store's own PostgreSQL database
+    (``NOTIFY``/``LISTEN``), for deployments without Redis.
+
+    :meth:`announce` sends ``pg_notify`` on *engine* after the write has committed;
+    :meth:`listen` keeps one connection per process listening in a daemon thread (not
+    from the pool: it stays open), reconnecting after an error; a lost message costs at
+    most one poll interval, as with Redis. The thread holds its *on_change* method weakly
+    and ends, closing its connection, once the object it belongs to is gone (an app built
+    and dropped by a test or a command).
+    """
+
+    def __init__(self, engine, channel: str = PG_FLAGS_CHANNEL):
+        self.engine = engine
+        self.channel = channel
+        self._thread: threading.Thread | None = None
+
+    def announce(self, stamp: object = "") -> None:
+        """Notify every listener; a failure is logged (the poll still finds the change)."""
+        from sqlalchemy import text
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT pg_notify(:channel, :stamp)"),
+                             {"channel": self.channel, "stamp": str(stamp)})  # fmt: skip
+                conn.commit()
+        except SQLAlchemyError as err:
+            log.warning("could not announce a flag change: %s", type(err).__name__)
+
+    def listen(self, on_change: Callable[[], object]) -> threading.Thread:
+        """Start the listening thread (once per process) and return it."""
+        if self._thread is None or not self._thread.is_alive():
+            if hasattr(on_change, "__self__"):  # held weakly: see the class text
+                target = weakref.WeakMethod(on_change)
+            else:
+                target = lambda kept=on_change: kept  # noqa: E731 - a plain function is kept
+            # The thread holds neither this bus nor the engine: they go with their owner.
+            url = self.engine.url.set(drivername="postgresql")
+            self._thread = threading.Thread(
+                target=_listen_postgresql,
+                args=(url.render_as_string(hide_password=False), self.channel, target),
+                name="flag-change-listener",
+                daemon=True,
+            )
+            self._thread.start()
+        return self._thread
+
+
+def _listen_postgresql(dsn: str, channel: str, target) -> None:
+    """The body of :meth:`PgFlagChangeBus.listen`'s thread: until ``target()`` is None."""
+    import psycopg
+    from psycopg import sql
+
+    while target() is not None:
+        try:
+            with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+                conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+                while target() is not None:
+                    for _notice in conn.notifies(timeout=5.0):
+                        if (method := target()) is not None:
+                            _call(method)
+                            del method
+                    conn.execute("SELECT 1")  # a dropped connection shows here
+        except psycopg.Error as err:
+            log.warning("flag change listener lost PostgreSQL, retrying in 5 s: %s",
+                        type(err).__name__)  # fmt: skip
+            time.sleep(5.0)
+
+
 def _call(on_change) -> None:
     try:
         on_change()
     except Exception:  # the listener must outlive any one refresh
         log.exception("refreshing flags after a change message failed")
+
+
+LIMITS_SCHEME = "advisor+"  # prefixed to a redis URL: flask-limiter then counts in one trip
+
+
+class OneTripLimitStorage(RedisStorage):
+    """flask-limiter's Redis storage (``limits``), counting a hit and reading its window in
+    one round trip: the storage behind ``advisor+redis://`` URLs (:data:`LIMITS_SCHEME`).
+
+    For a fixed-window limit with rate-limit headers flask-limiter asks Redis three times
+    per request: count the hit (before the view), then the count and the time to live again
+    (after it, for ``X-RateLimit-Remaining`` and ``-Reset``). Under a surge those are two
+    thirds of an API hit's waiting. Here the hit returns both from one script and this
+    thread keeps them for the header reads of the same request (at most a few seconds
+    old); any other read asks Redis as before.
+    """
+
+    STORAGE_SCHEME: ClassVar[list[str]] = [
+        LIMITS_SCHEME + scheme for scheme in ("redis", "rediss", "redis+unix")
+    ]
+    _INCR_TTL = """
+        local current = redis.call("incrby", KEYS[1], ARGV[2])
+        if tonumber(current) == tonumber(ARGV[2]) then
+            redis.call("expire", KEYS[1], ARGV[1])
+        end
+        return {current, redis.call("ttl", KEYS[1])}
+    """
+    _KEPT_SECONDS = 5.0
+
+    def __init__(self, uri: str, **options):
+        super().__init__(uri.removeprefix(LIMITS_SCHEME), **options)
+        self._last = threading.local()
+
+    def initialize_storage(self, uri: str) -> None:
+        super().initialize_storage(uri)
+        self._incr_ttl = self.get_connection().register_script(self._INCR_TTL)
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        count, ttl = self._incr_ttl([self.prefixed_key(key)], [expiry, amount])
+        self._last.window = (key, int(count), max(int(ttl), 0) + time.time(), time.monotonic())
+        return int(count)
+
+    def get(self, key: str) -> int:
+        kept = self._kept(key)
+        return kept[1] if kept is not None else super().get(key)
+
+    def get_expiry(self, key: str) -> float:
+        kept = self._kept(key)
+        return kept[2] if kept is not None else super().get_expiry(key)
+
+    def _kept(self, key: str):
+        kept = getattr(self._last, "window", None)
+        if kept is None or kept[0] != key or time.monotonic() - kept[3] > self._KEPT_SECONDS:
+            return None
+        return kept

@@ -9,6 +9,7 @@ ones and when they were read, and keeps trying the store.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -157,6 +158,7 @@ class SnapshotFlagSource:
         self.retry_max_seconds = retry_max_seconds
         self._failures = 0
         self._retry_monotonic = float("-inf")
+        self._held = threading.local()  # see saving_after()
 
     @property
     def store(self):
@@ -196,8 +198,25 @@ class SnapshotFlagSource:
             self._retry_monotonic = time.monotonic() + delay
             raise
         self._failures, self._retry_monotonic = 0, float("-inf")
-        self._save(flags)
+        held = getattr(self._held, "flags", None)
+        if held is not None:
+            held.append(flags)
+        else:
+            self._save(flags)
         return list(flags)
+
+    @contextlib.contextmanager
+    def saving_after(self):
+        """Hold the snapshot write of this thread's :meth:`load_flags` calls until the block
+        ends: routing swaps the new flags in first, then the file is written (and synced to
+        disk, which a busy disk makes slow) — a published flag reaches passengers sooner."""
+        held = self._held.flags = []
+        try:
+            yield
+        finally:
+            self._held.flags = None
+            if held:
+                self._save(held[-1])
 
     def _save(self, flags: tuple[Flag, ...]) -> None:
         due = time.monotonic() - self._written_monotonic >= self.rewrite_seconds

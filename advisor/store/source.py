@@ -35,12 +35,12 @@ class StoreFlagSource:
         Routing polls this every ``flags_refresh_seconds`` in every process; one cheap
         query on the change stamp answers "nothing changed" without reading the flags.
         """
-        stamp = self.store.flags_stamp()
         known_stamp, flags, _war_map = self._read
-        if stamp != known_stamp:
-            # A write landing between the two reads only makes the next poll read again.
-            flags = tuple(self.store.list_flags(FlagStatus.PUBLISHED))
-            self._read = (stamp, flags, self.store.find_active_war_map())
+        read = self.store.read_published_flags(known_stamp)
+        if read.flags is not None:
+            # A write landing between the reads only makes the next poll read again.
+            flags = tuple(read.flags)
+            self._read = (read.stamp, flags, read.war_map)
         return list(flags)
 
     @property

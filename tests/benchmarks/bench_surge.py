@@ -1,7 +1,9 @@
 """Load test: N instances behind HAProxy on one PostgreSQL and one Redis, a surge, a flag.
 
 Run: ``.venv/bin/python tests/benchmarks/bench_surge.py [--instances 2] [--workers 2]
-[--seconds 15] [--clients 8]``
+[--seconds 15] [--clients 8] [--no-redis] [--keep-logs DIR]`` (``--no-redis``: no Redis, so
+rate limits are counted per worker and flag changes pushed through PostgreSQL
+``LISTEN``/``NOTIFY``; ``--keep-logs``: the instances' JSON logs are copied to DIR)
 
 Loopback only, bounded in time (each phase ``--seconds``) and count (``--max-requests`` per
 phase). Starts ``--instances`` × ``advisor serve --workers W`` on one PostgreSQL database
@@ -112,13 +114,13 @@ backend instances
 
 
 @contextlib.contextmanager
-def arrangement(instances: int, workers: int, work: Path):
+def arrangement(instances: int, workers: int, work: Path, redis_url: str = REDIS_URL):
     """Start every part; yield (load balancer URL, [(instance URL, master pid, log path)])."""
     database_url = _database()
     env = {
         **os.environ,
         "ADVISOR_DATABASE_URL": database_url,
-        "ADVISOR_REDIS_URL": REDIS_URL,
+        "ADVISOR_REDIS_URL": redis_url,
         "ADVISOR_RATE_LIMIT_PER_MINUTE": "1000000",  # raised for the benchmark
         "ADVISOR_FLAGS_REFRESH_SECONDS": "30",  # the push must do the work, not the poll
         "ADVISOR_SECRET_KEY": "bench-" + "x" * 32,
@@ -210,16 +212,25 @@ def _pct(values, q):
 # --- the flag and its propagation -----------------------------------------------------
 
 
-def publish_flag(database_url: str) -> tuple[str, float]:
-    """Publish a flag as an operator's instance does: a store write, then a Redis message."""
+def publish_flag(database_url: str, redis_url: str = REDIS_URL) -> tuple[str, float, float]:
+    """Publish a flag as an operator's instance does: a store write, then a Redis message
+    (a PostgreSQL ``NOTIFY`` when *redis_url* is empty).
+
+    Returns the flag id, the time just before the write and the time the write (with the
+    message) returned. The store connection is opened before the clock starts, as a running
+    instance has its pool open."""
     from advisor.services import COMMAND_LINE, Operations
     from advisor.settings import load_settings
     from advisor.store import open_store
-    from advisor.store.shared import FlagChangeBus, connect_redis
+    from advisor.store.shared import FlagChangeBus, PgFlagChangeBus, connect_redis
 
     settings = load_settings({"database_url": database_url})
     ops = Operations(open_store(database_url, migrate=False), settings)
-    ops.change_bus = FlagChangeBus(connect_redis(REDIS_URL))
+    ops.change_bus = (
+        FlagChangeBus(connect_redis(redis_url)) if redis_url
+        else PgFlagChangeBus(ops.store.engine)
+    )  # fmt: skip
+    ops.store.ping()
     flag_id = f"surge-{int(time.time())}"
     published_at = time.time()
     ops.create_flag(
@@ -228,7 +239,7 @@ def publish_flag(database_url: str) -> tuple[str, float]:
          "reason_en": "Strike on the track", "source": "bench"},
         COMMAND_LINE,
     )  # fmt: skip
-    return flag_id, published_at
+    return flag_id, published_at, time.time()
 
 
 def propagation(logs: list[Path], published_at: float, worker_pids: set[int]) -> dict[int, float]:
@@ -271,19 +282,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--max-requests", type=int, default=200_000)
+    parser.add_argument("--keep-logs", type=Path, help="copy the instances' logs here")
+    parser.add_argument("--no-redis", action="store_true",
+                        help="run without Redis: rate limits per worker, flag changes "
+                             "pushed through PostgreSQL LISTEN/NOTIFY")  # fmt: skip
     args = parser.parse_args()
     if shutil.which("haproxy") is None:
         _skip("haproxy is not installed (apt-get install -y haproxy)")
     from advisor.store.shared import connect_redis
 
-    if connect_redis(REDIS_URL) is None:
-        _skip(f"Redis does not answer at {REDIS_URL}")
+    redis_url = "" if args.no_redis else REDIS_URL
+    if redis_url and connect_redis(redis_url) is None:
+        _skip(f"Redis does not answer at {redis_url}")
     pairs = _pairs()
     uniform = [1.0] * len(pairs)
     surge = [1.0 / (rank + 1) ** 1.2 for rank in range(len(pairs))]
     with tempfile.TemporaryDirectory() as tmp, multiprocessing.Pool(args.clients) as pool:
         work = Path(tmp)
-        with arrangement(args.instances, args.workers, work) as (lb, instances):
+        with arrangement(args.instances, args.workers, work, redis_url) as (lb, instances):
             database_url = _database_url()
             pids = {m: workers_of(m) for _u, m, _l in instances}
             all_workers = {p for ps in pids.values() for p in ps}
@@ -292,13 +308,16 @@ def main() -> None:
             )
             health = phase("/healthz", None, None)
             uniform_run = phase("/api/v1/routes", pairs, uniform)
-            timer = _later(args.seconds / 2, publish_flag, database_url)
+            timer = _later(args.seconds / 2, publish_flag, database_url, redis_url)
             surge_run = phase("/api/v1/routes", pairs, surge)
-            flag_id, published_at = timer.result()
+            flag_id, published_at, written_at = timer.result()
             time.sleep(1.0)
             reached = propagation([lg for _u, _m, lg in instances], published_at, all_workers)
             mem = {p: memory(p) for p in all_workers}
-    _report(args, health, uniform_run, surge_run, reached, all_workers, mem, flag_id)
+            for _u, _m, lg in instances if args.keep_logs else ():
+                shutil.copy(lg, args.keep_logs)
+    write_ms = (written_at - published_at) * 1000
+    _report(args, health, uniform_run, surge_run, reached, all_workers, mem, flag_id, write_ms)
 
 
 def _database_url() -> str:
@@ -321,9 +340,10 @@ def _later(delay: float, fn, *args):
     return future
 
 
-def _report(args, health, uniform_run, surge_run, reached, workers, mem, flag_id) -> None:
+def _report(args, health, uniform_run, surge_run, reached, workers, mem, flag_id, write_ms):
     print(f"{args.instances} instances x {args.workers} workers behind HAProxy, one PostgreSQL, "
-          f"one Redis; {args.clients} client processes, {args.seconds:.0f} s per phase")
+          f"{'no Redis (NOTIFY)' if args.no_redis else 'one Redis'}; {args.clients} client "
+          f"processes, {args.seconds:.0f} s per phase")
     for name, run in (("healthz", health), ("routes uniform", uniform_run),
                       ("routes surge + flag", surge_run)):  # fmt: skip
         ratio = run["rate"] / health["rate"]
@@ -332,7 +352,8 @@ def _report(args, health, uniform_run, surge_run, reached, workers, mem, flag_id
               f"errors {run['errors']} {run['error_kinds']}  "
               f"cache hits {run['hit_share']:.0%}")
     times = sorted(reached.values())
-    print(f"flag {flag_id}: reached routing on {len(reached)}/{len(workers)} workers; "
+    print(f"flag {flag_id}: the publishing write and message took {write_ms:.0f} ms; "
+          f"reached routing on {len(reached)}/{len(workers)} workers; "
           + (f"p50 {statistics.median(times) * 1000:.0f} ms, p95 {_pct(times, 0.95) * 1000:.0f} "
              f"ms, max {times[-1] * 1000:.0f} ms" if times else "no worker saw it"))  # fmt: skip
     for pid in sorted(workers):

@@ -126,3 +126,43 @@ def test_resolved_names_are_remembered_not_searched_again(
     assert (again.origin, again.destination) == (first.origin, first.destination) == (
         "kyiv", "sumy")
     assert calls == ["Kiev", "Sumy"]  # only the second Services searched: its memory is empty
+
+
+def test_threads_asking_at_once_share_one_build(settings, tiny_network):  # noqa: F811
+    import threading
+
+    import pytest
+
+    services = services_with(settings, tiny_network, FlakySource([]))
+    state, cache = services.risk_state, services.answer_cache
+    query = services.query("kyiv", "sumy", at=NOW)
+    release, builds = threading.Event(), []
+
+    def build():
+        builds.append(1)
+        assert release.wait(30)  # a bound for a slow machine, not a timing check
+        return _fresh(services, query)
+
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(cache.answer(state, query, None,
+                                                                           build)))
+               for _ in range(4)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    while len(cache._building) == 0 or len(builds) == 0:
+        threading.Event().wait(0.01)
+    release.set()
+    for thread in threads:
+        thread.join(30)
+    assert len(builds) == 1 and len(answers) == 4
+    assert all(answer == _fresh(services, query) for answer in answers)
+    assert cache._building == {}
+
+    def failing():
+        raise ValueError("engine failed")
+
+    other = services.query("sumy", "kyiv", at=NOW)
+    with pytest.raises(ValueError, match="engine failed"):
+        cache.answer(state, other, None, failing)
+    assert cache._building == {}  # a failed build is not waited for again
+    assert cache.answer(state, other, None, lambda: _fresh(services, other)).query == other

@@ -46,3 +46,44 @@ def test_a_failing_store_keeps_the_last_flags_and_says_so(store, tiny_network, t
     advice = ask(services, "dnipro", "zaporizhzhia")
     assert advice.has_notice(NoticeCode.RISK_DATA_UNAVAILABLE)
     assert advice.recommended.modes != {"rail"}  # the known flag still applies
+
+
+def test_one_read_gives_the_stamp_and_only_then_the_flags(store):
+    line = {"kind": "line", "line_id": "dnipro-zaporizhzhia"}
+    first = store.read_published_flags()
+    assert first.stamp == store.flags_stamp() and first.flags == [] and first.war_map is None
+    assert store.read_published_flags(first.stamp) == (first.stamp, None, None)  # no change
+    live = store.add_flag(make_flag(status="published", target=line), actor="ops")
+    store.add_flag(make_flag(status="draft", target=line), actor="ops")
+    read = store.read_published_flags(first.stamp)
+    assert read.stamp == store.flags_stamp() > first.stamp
+    assert [f.id for f in read.flags] == [live.id]
+    assert [f.id for f in read.flags] == [
+        f.id for f in store.list_flags(FlagStatus.PUBLISHED)
+    ]
+
+
+def test_the_snapshot_is_written_after_routing_has_the_new_flags(store, tiny_network, tmp_path):
+    from advisor.store.snapshot import FlagSnapshot, SnapshotFlagSource
+
+    seen_when_written = []
+
+    class Watched(FlagSnapshot):
+        def write(self, flags, read_at, war_map=None):
+            seen_when_written.append([f.id for f in services._risk.flags])
+            super().write(flags, read_at, war_map)
+
+    snapshot = Watched(tmp_path / "snapshot.json")
+    source = SnapshotFlagSource(StoreFlagSource(store), snapshot)
+    settings = load_settings({"instance_path": tmp_path})
+    services = Services(settings, network=tiny_network, flag_source=source)
+    services.refresh_flags()
+    live = store.add_flag(
+        make_flag(status="published", target={"kind": "line", "line_id": "dnipro-zaporizhzhia"}),
+        actor="ops",
+    )
+    services.refresh_flags()
+    assert seen_when_written[-1] == [live.id]  # the swap came first
+    assert [f.id for f in snapshot.read().flags] == [live.id]
+    source.load_flags()  # called directly (not by a refresh): it saves as it always did
+    assert [f.id for f in snapshot.read().flags] == [live.id]

@@ -37,3 +37,28 @@ def test_results_page_stays_under_60_kb_with_its_css_and_script(client):
         with client.get(asset) as response:
             total += len(response.data)
     assert total < 60_000, total
+
+
+@pytest.mark.parametrize(
+    ("parts", "slots"),
+    [
+        ([b"only"], []),
+        ([b"", b""], [0]),
+        ([b'{"a":', b',"b":', b',"c":', b"}"], [2, 0, 1]),
+        ([b"x" * 70_000, b"", b"y" * 3], [1, 0]),
+    ],
+)
+def test_spliced_gzip_decodes_to_the_filled_body(parts, slots):
+    from advisor.compression import SplicedBody
+
+    body = SplicedBody(parts, slots)
+    rounds = [
+        [b'"2026-03-01T10:00:00+00:00"', b"null", b"7"],
+        [b"z" * 70_000, b"null", b"z" * 70_000],  # longer than one stored block
+        [b"z" * 70_000, b"null", b"7"],
+        [b"", b'"later"', b""],
+    ]
+    for values in rounds:
+        packed = body.gzipped(values)
+        assert gzip.decompress(packed) == body.identity(values)
+        assert packed[:4] == b"\x1f\x8b\x08\x00"
