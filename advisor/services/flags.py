@@ -180,8 +180,9 @@ class FlagUseCases:
 
     def _flags_changed(self) -> None:
         # Other processes are told first, through the change bus (Redis pub/sub, else
-        # PostgreSQL NOTIFY; they re-read while this one does; they see it within flags_refresh_seconds, the poll, in any case); then
-        # this process swaps routing's snapshot, before the write is even acknowledged.
+        # PostgreSQL NOTIFY): they re-read while this one does, and see the change within
+        # flags_refresh_seconds (the poll) in any case. Then this process swaps routing's
+        # snapshot, before the write is even acknowledged.
         if getattr(self, "change_bus", None) is not None:
             self.change_bus.announce()
         if self.services is not None:
