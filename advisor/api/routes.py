@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import current_app, request
 
 from advisor.api import bp
@@ -30,11 +32,16 @@ def plan_route():
     # gzipped body kept beside it).
     advice, body = services.advise_rendered(query, ("json", locale), _renderer(locale))
     json = current_app.json
-    response = spliced_response(
-        body, [json.dumps(v).encode() for v in advice_times(advice)], json.mimetype
-    )
+    times = [json.dumps(v).encode() for v in advice_times(advice)]
+    response = spliced_response(body, times, json.mimetype)
     # Advice must reflect a flag the moment it is published: caches keep a copy but revalidate
-    # it on every use (the ETag makes that a 304 when nothing changed).
+    # it on every use (the ETag makes that a 304 when nothing changed). The ETag is weak and
+    # leaves out when the data was last re-read (that changes on every refresh, the advice
+    # does not): an unchanged answer for the same departure revalidates as 304.
+    same_answer = hashlib.blake2b(digest_size=16)
+    for piece in (*body.parts, times[0], response.headers.get("Content-Encoding", "").encode()):
+        same_answer.update(piece + b"\0")
+    response.set_etag(same_answer.hexdigest(), weak=True)
     response.headers["Cache-Control"] = "public, no-cache"
     response.headers["Vary"] = "Accept-Language"
     # Whether this worker answered from its answer cache (the load test counts the share).
