@@ -33,3 +33,16 @@ class Operations(FlagUseCases, PreviewUseCases, AccountUseCases):
         self.passwords = PasswordHasher()
         self._dummy_hash: str | None = None
 
+    def close(self) -> None:
+        """Stop this process's background work on the store — alert pollers, the flag
+        change listener — then close the store's connections (an app built and dropped by a
+        test or a command; a server's workers simply exit)."""
+        services = self.services
+        pollers = [] if services is None else [services.alert_poller, *services.partner_pollers]
+        for poller in pollers:
+            if poller is not None:
+                poller.stop(timeout=5.0)
+        if self.change_bus is not None:
+            self.change_bus.close()
+        self.store.engine.dispose()
+

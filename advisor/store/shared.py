@@ -103,6 +103,7 @@ class FlagChangeBus:
         self.client = client
         self.channel = channel
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def announce(self, stamp: object = "") -> None:
         """Publish a change; a Redis failure is logged (the poll still finds the change)."""
@@ -120,18 +121,28 @@ class FlagChangeBus:
             self._thread.start()
         return self._thread
 
+    def close(self, timeout: float = 3.0) -> None:
+        """Stop listening (the thread ends within about a second)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
     def _run(self, on_change) -> None:
-        while True:
+        while not self._stop.is_set():
             try:
                 pubsub = self.client.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(self.channel)
-                while True:  # get_message waits up to 1 s without tripping the socket timeout
-                    message = pubsub.get_message(timeout=1.0)
-                    if message is not None and message.get("type") == "message":
-                        _call(on_change)
+                try:
+                    pubsub.subscribe(self.channel)
+                    # get_message waits up to 1 s without tripping the socket timeout
+                    while not self._stop.is_set():
+                        message = pubsub.get_message(timeout=1.0)
+                        if message is not None and message.get("type") == "message":
+                            _call(on_change)
+                finally:
+                    pubsub.close()
             except redis.RedisError as err:
                 log.warning("flag change listener lost Redis, retrying in 5 s: %s", err)
-                time.sleep(5.0)
+                self._stop.wait(5.0)
 
 
 class PgFlagChangeBus:
@@ -150,6 +161,7 @@ class PgFlagChangeBus:
         self.engine = engine
         self.channel = channel
         self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
 
     def announce(self, stamp: object = "") -> None:
         """Notify every listener; a failure is logged (the poll still finds the change)."""
@@ -175,33 +187,45 @@ class PgFlagChangeBus:
             url = self.engine.url.set(drivername="postgresql")
             self._thread = threading.Thread(
                 target=_listen_postgresql,
-                args=(url.render_as_string(hide_password=False), self.channel, target),
+                args=(url.render_as_string(hide_password=False), self.channel, target,
+                      self._stop),
                 name="flag-change-listener",
                 daemon=True,
             )
             self._thread.start()
         return self._thread
 
+    def close(self, timeout: float = 3.0) -> None:
+        """Stop listening: the thread closes its connection and ends within about a
+        second (before the store's engine is disposed, so no refresh runs on it after)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
 
-def _listen_postgresql(dsn: str, channel: str, target) -> None:
-    """The body of :meth:`PgFlagChangeBus.listen`'s thread: until ``target()`` is None."""
+
+def _listen_postgresql(dsn: str, channel: str, target, stop: threading.Event) -> None:
+    """The body of :meth:`PgFlagChangeBus.listen`'s thread: until *stop* is set or
+    ``target()`` is None."""
     import psycopg
     from psycopg import sql
 
-    while target() is not None:
+    def running() -> bool:
+        return not stop.is_set() and target() is not None
+
+    while running():
         try:
             with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
                 conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
-                while target() is not None:
-                    for _notice in conn.notifies(timeout=5.0):
-                        if (method := target()) is not None:
+                while running():
+                    for _notice in conn.notifies(timeout=1.0):
+                        if running() and (method := target()) is not None:
                             _call(method)
                             del method
                     conn.execute("SELECT 1")  # a dropped connection shows here
         except psycopg.Error as err:
             log.warning("flag change listener lost PostgreSQL, retrying in 5 s: %s",
                         type(err).__name__)  # fmt: skip
-            time.sleep(5.0)
+            stop.wait(5.0)
 
 
 def _call(on_change) -> None:

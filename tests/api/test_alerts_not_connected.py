@@ -27,7 +27,7 @@ def test_answers_say_alert_data_is_not_connected(tmp_path, tiny_dataset, monkeyp
     assert page.count(sentence) == 1
     assert 'class="notice-alerts_not_connected"' in page  # in the folded notes, no alert box
     assert "alert-box" not in page
-    app.extensions["advisor.operations"].store.engine.dispose()
+    app.extensions["advisor.operations"].close()
 
 
 def test_answers_built_without_a_deployment_say_nothing_of_alerts():

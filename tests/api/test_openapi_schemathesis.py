@@ -126,7 +126,7 @@ def operator_api(tmp_path_factory, tiny_dataset):  # noqa: F811
     )
     assert created.status_code == 201
     yield app, schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app), tokens.operator
-    app.extensions["advisor.operations"].store.engine.dispose()
+    app.extensions["advisor.operations"].close()
 
 
 def _token_operations() -> list[tuple[str, str]]:

@@ -90,7 +90,7 @@ def main() -> None:
         print(f"{'page':<18}{'median ms':>12}{'max ms':>10}   ({args.repeat} rounds)")
         for name, values in timings.items():
             print(f"{name:<18}{statistics.median(values):>12.1f}{max(values):>10.1f}")
-        app.extensions["advisor.operations"].store.engine.dispose()
+        app.extensions["advisor.operations"].close()
 
 
 if __name__ == "__main__":

@@ -65,7 +65,7 @@ def app(server, tmp_path, tiny_dataset, database_url):  # noqa: F811 - fixtures
     )  # fmt: skip
     made = create_app(config)
     yield made
-    made.extensions["advisor.operations"].store.engine.dispose()
+    made.extensions["advisor.operations"].close()
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def console_app(tmp_path, tiny_dataset):  # noqa: F811
     """A fresh console app; its store is closed afterwards."""
     app = make_console_app(tmp_path, tiny_dataset)
     yield app
-    app.extensions["advisor.operations"].store.engine.dispose()
+    app.extensions["advisor.operations"].close()
 
 
 class Console:

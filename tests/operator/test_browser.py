@@ -56,7 +56,7 @@ def _prepare_accounts(instance: Path) -> None:
     ops.create_user("operator1", PASSWORD, "operator", COMMAND_LINE)
     ops.create_user("operator2", PASSWORD, "operator", COMMAND_LINE)
     ops.create_user("viewer1", PASSWORD, "viewer", COMMAND_LINE)
-    ops.store.engine.dispose()
+    ops.close()
 
 
 def _wait_ready(base: str, process, seconds: float = 90) -> None:

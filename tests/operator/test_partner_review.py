@@ -28,7 +28,7 @@ def app(server, tmp_path, tiny_dataset):  # noqa: F811
     made = make_console_app(tmp_path, tiny_dataset, alerts_poll_in_app=False,
                             partner_alert_feeds=(PartnerFeed("uz", server.url),))  # fmt: skip
     yield made
-    made.extensions["advisor.operations"].store.engine.dispose()
+    made.extensions["advisor.operations"].close()
 
 
 def poll(app):

@@ -63,4 +63,4 @@ def test_console_workflow_on_postgresql(tmp_path, tiny_dataset, pg_url):  # noqa
         assert operator.post("/operator/signout", {}).status_code == 302
         assert operator.get("/operator/flags").status_code == 302
     finally:
-        app.extensions["advisor.operations"].store.engine.dispose()
+        app.extensions["advisor.operations"].close()

@@ -76,7 +76,7 @@ def flag_app(tmp_path, tiny_dataset):
 
     app = create_app(app_config(tmp_path, tiny_dataset))
     yield app
-    app.extensions["advisor.operations"].store.engine.dispose()
+    app.extensions["advisor.operations"].close()
 
 
 @pytest.fixture

@@ -179,7 +179,7 @@ def run(workdir: Path, dataset: Path, database_url: str | None = None, writers: 
     result.acknowledged = len(acks)
     _check_over_http(env, headers, acks, result)
     _check_consistency(ops, result)
-    ops.store.engine.dispose()
+    ops.close()
     return result
 
 

@@ -37,7 +37,7 @@ from tests.web.conftest import LOZOVA_KRAMATORSK_HIGH
 def app(tmp_path, tiny_dataset):  # noqa: F811
     application = create_app(app_config(tmp_path, tiny_dataset, flags_refresh_seconds=0))
     yield application
-    application.extensions["advisor.operations"].store.engine.dispose()
+    application.extensions["advisor.operations"].close()
 
 
 # --- 1: nothing stored that cannot be read back, snapshotted, rendered and logged -------------
@@ -100,7 +100,7 @@ def test_workers_serve_the_same_flags_when_the_store_returns_and_goes_again(
     # … worker two is in its back-off meanwhile and does not ask the store …
     two.flag_source._retry_monotonic = time.monotonic() + 3600
     for app in (first, second):
-        app.extensions["advisor.operations"].store.engine.dispose()
+        app.extensions["advisor.operations"].close()
     _take_away(database)  # … and it goes again.
     one.flag_source._retry_monotonic = two.flag_source._retry_monotonic = 0.0
     state_one, state_two = one.refresh_flags(), two.refresh_flags()
@@ -174,7 +174,7 @@ def backend_app(tmp_path, tiny_dataset, database_url):  # noqa: F811
 
     application = create_app(app_config(tmp_path, tiny_dataset, database_url))
     yield application, issue_tokens(application)
-    application.extensions["advisor.operations"].store.engine.dispose()
+    application.extensions["advisor.operations"].close()
 
 
 @pytest.mark.parametrize(

@@ -230,7 +230,7 @@ def test_store_coming_back_runs_migrations_and_loads_flags(tmp_path, tiny_datase
     assert {f.id for f in state.flags} == {"baseline-lbk"}  # seeded once it answered
     saved = FlagSnapshot(tmp_path / "instance" / SNAPSHOT_FILE).read()
     assert {f.id for f in saved.flags} == {"baseline-lbk"} and saved.read_at > SNAPSHOT_READ_AT
-    ops.store.engine.dispose()
+    ops.close()
 
 
 # --- a store failing mid-run -------------------------------------------------------------
@@ -267,7 +267,7 @@ def test_sqlite_lost_mid_run_keeps_flags_and_recovers(tmp_path, tiny_dataset):  
     assert body["freshness"]["flags_available"] is True
     assert body["freshness"]["flags_origin"] == "source"
     assert {"lbk-high", "fresh"} <= {f["id"] for f in body["flags"]}
-    ops.store.engine.dispose()
+    ops.close()
 
 
 # --- the production server started during an outage ------------------------------------------
@@ -310,4 +310,4 @@ def test_snapshot_written_by_the_app_under_normal_operation(tmp_path, tiny_datas
     for _ in range(5):
         app.test_client().get(ROUTE)  # unchanged flags: no write per request
     assert os.stat(path).st_mtime_ns == before
-    ops.store.engine.dispose()
+    ops.close()

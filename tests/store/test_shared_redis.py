@@ -188,7 +188,7 @@ def test_without_redis_a_flag_reaches_the_other_instance_through_postgresql(
         assert other.risk_state.version != before.version
     finally:
         for app in apps:
-            app.extensions["advisor.operations"].store.engine.dispose()
+            app.extensions["advisor.operations"].close()
 
 
 def test_the_postgresql_listener_ends_with_its_owner(pg_url):  # noqa: F811
@@ -214,3 +214,19 @@ def test_the_postgresql_listener_ends_with_its_owner(pg_url):  # noqa: F811
 def test_sqlite_keeps_polling(tmp_path, tiny_dataset):  # noqa: F811
     app = create_app({**app_config(tmp_path, tiny_dataset), "redis_url": ""})
     assert app.extensions["advisor.operations"].change_bus is None
+
+
+def test_closing_the_postgresql_bus_ends_its_listener(pg_url):  # noqa: F811
+    """Operations.close() stops the listener before the engine goes: no refresh after it,
+    no connection left open (the thread closes its own)."""
+    from advisor.store import make_engine
+    from advisor.store.shared import PgFlagChangeBus
+
+    calls = []
+    bus = PgFlagChangeBus(make_engine(pg_url), f"advisor_test_{_unique()}")
+    thread = bus.listen(lambda: calls.append(1))
+    bus.close()
+    assert not thread.is_alive()
+    bus.announce("after close")
+    assert calls == []
+    bus.engine.dispose()

@@ -230,7 +230,7 @@ def test_forwarded_for_is_ignored_unless_a_proxy_is_trusted(tmp_path, tiny_datas
         assert resp.status_code == 201, resp.get_json()
         audit = client.get("/api/v1/audit?limit=1", headers=tokens.admin).get_json()
         assert audit["entries"][0]["address"] == expect_operator
-        app.extensions["advisor.operations"].store.engine.dispose()
+        app.extensions["advisor.operations"].close()
 
 
 def test_sign_in_checks_password_and_is_rate_limited(flag_app, tokens):
@@ -386,7 +386,7 @@ def test_lifecycle_and_conflicts_on_postgresql(tmp_path, tiny_dataset, pg_url):
                          headers=headers)
     assert stale.status_code == 409 and stale.get_json()["current_version"] == 2
     assert [f["id"] for f in client.get("/api/v1/flags").get_json()["flags"]] == [fid]
-    app.extensions["advisor.operations"].store.engine.dispose()
+    app.extensions["advisor.operations"].close()
 
 
 PATCH_INVALID = [

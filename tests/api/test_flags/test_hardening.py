@@ -159,4 +159,4 @@ def test_pages_are_rate_limited_like_the_api(tmp_path, tiny_dataset):
         assert css.status_code == 200
     other = client.get("/?from=Kyjv&to=Harkiv", environ_base={"REMOTE_ADDR": "10.1.1.1"})
     assert other.status_code == 200
-    app.extensions["advisor.operations"].store.engine.dispose()
+    app.extensions["advisor.operations"].close()
