@@ -95,13 +95,16 @@ class RoutingGraph:
         the risk index caches per set of flags in force), *factors* and *modes*; see
         :class:`Weigher`. Filled by the searches as they go: a new risk state costs nothing
         up front."""
-        key = (id(levels), frozenset(factors.items()), frozenset(modes))
-        found = self._memos.get(key)
-        if found is None or found[0] is not levels:
-            if len(self._memos) >= 64:
-                self._memos.clear()  # risk states come and go: keep memory bounded
-            found = self._memos[key] = (levels, {})
-        return found[1]
+        state = self._memos.get(id(levels))
+        if state is None or state[0] is not levels:
+            if len(self._memos) >= _MEMO_STATES:  # keep memory bounded: drop the oldest
+                self._memos.pop(next(iter(self._memos)))
+            state = self._memos[id(levels)] = (levels, {})
+        key = (frozenset(factors.items()), frozenset(modes))
+        memo = state[1].get(key)
+        if memo is None:
+            memo = state[1][key] = {}
+        return memo
 
     def priced_for(self, origin: str, destination: str) -> nx.DiGraph:
         """``priced_core`` when both ends are nodes of the core, else ``priced``."""
@@ -148,6 +151,9 @@ class RoutingGraph:
         )  # fmt: skip
 
 
+# Risk states whose memos are kept: the one in force and the one before it (a request that
+# read the old snapshot just before a swap); any other is rebuilt as requests come.
+_MEMO_STATES = 2
 _CACHE: dict[int, RoutingGraph] = {}
 _LOCK = threading.Lock()
 
