@@ -185,7 +185,7 @@ class _Search:
         if bus_first:  # links run both ways: bus-then-rail a→b is rail-then-bus b→a reversed
             a, b = b, a  # (and a reversed trip has the same changes of bus)
         if not self.rg.reach.switches(a, b):
-            return None  # no train-then-bus trip exists: the search could find none
+            return None  # no trip rides a train then a bus: none the search finds is kept
         weigher = self._weigher(factors, (Mode.RAIL, Mode.BUS), b)
         path = self._path(self.rg.layered, (a, RAIL_LAYER), (b, BUS_LAYER), weigher)
         if path is None:
