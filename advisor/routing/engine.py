@@ -20,6 +20,20 @@ shared graphs are never modified. The searched graphs price a change of bus at t
 request's ``bus_change_minutes``, so a search's cost (with no penalties) equals the total
 reported for the trip, change legs included.
 
+Three things keep the searches small without changing what they find:
+
+- the weights are steered by a lower bound (bidirectional ALT, see
+  :mod:`advisor.routing.bounds`): every trip between the two ends loses the same constant,
+  so the cheapest trip stays the cheapest, but the search settles far fewer stations;
+- a search whose ends no trip by its modes joins, at any risk, is not run
+  (:class:`~advisor.routing.bounds.Reach`), nor a least-risky search that could use no link
+  the failed search could not;
+- flagged edges are priced once per risk state, tolerance and modes, in a memo every
+  request shares (:meth:`RoutingGraph.memo`); the rest take the weigher's fast path.
+
+Among trips of equal cost, which one a search returns depends on the order it settles
+stations; the answer builder shows one of them.
+
 Examples
 --------
 >>> from datetime import UTC, datetime
@@ -65,6 +79,7 @@ def estimated_candidates(
     ]
     return found, notices
 
+
 log = logging.getLogger(__name__)
 
 # --- searching -------------------------------------------------------------------------
@@ -89,19 +104,43 @@ class _Search:
         self.hidden = _hidden_links(rg, query)
         network = rg.network
         self.free = network.end_walk_ids(query.origin) | network.end_walk_ids(query.destination)
+        self.potential = rg.landmarks.potential(query.origin, query.destination)
+        self.affected: dict[frozenset, frozenset[str]] = {}
 
     def find(self, factors, modes: Collection[Mode]) -> _Trip | None:
-        """The cheapest trip under *factors* using *modes* (plus transfers), or None."""
+        """The cheapest trip under *factors* using *modes* (plus transfers), or None.
+
+        A bidirectional Dijkstra search on costs steered by the landmarks' bound (see
+        :class:`~advisor.routing.bounds.Potential`): the same cheapest trip, found after
+        settling a fraction of the stations a plain search settles.
+        """
         a, b = self.query.origin, self.query.destination
+        if not self.rg.reach.joins(a, b, modes):
+            return None  # no trip by these modes at any risk: skip the search
         weigher = self._weigher(factors, modes, b)
         graph = self.rg.priced_for(a, b)
+        path = self._path(graph, (a, FREE), (b, FREE), weigher)
+        return None if path is None else _expand(graph, path, weigher)
+
+    def _path(self, graph, source, target, weigher: Weigher):
         try:
-            _cost, path = nx.bidirectional_dijkstra(graph, (a, FREE), (b, FREE), weight=weigher)
-        except nx.NetworkXNoPath:
+            _cost, path = nx.bidirectional_dijkstra(graph, source, target, weight=weigher)
+        except (nx.NetworkXNoPath, nx.NodeNotFound):
             return None
-        return _expand(graph, path, weigher)
+        return path
+
+    def hides_more(self, factors, than) -> bool:
+        """True if *factors* hide some link in force that *than* leaves usable: when not, a
+        search under *than* can reach no station one under *factors* could not."""
+        levels = {
+            level
+            for level, factor in factors.items()
+            if level is not None and factor is None and than[level] is not None
+        }
+        return bool(self.risk_index.links_at_levels(self.query.depart_at, levels))
 
     def _weigher(self, factors, modes: Collection[Mode], end: str) -> Weigher:
+        potential = self.potential if end == self.query.destination else self.potential.reversed()
         return Weigher(
             self.levels,
             factors,
@@ -111,15 +150,23 @@ class _Search:
             free_alight_at=end,
             affected=self._affected(factors),
             free_links=self.free,
+            potential=potential,
+            memo=self.rg.memo(self.levels, factors, modes),
         )
 
     def _affected(self, factors) -> frozenset[str]:
-        """Links costing other than their plain minutes under *factors* (cached per set of
-        flags in force by the risk index; only the request's avoided links are added)."""
-        levels = {level for level, factor in factors.items() if level is not None}
-        penalised = {level for level in levels if factors[level] != 1.0}
-        links = self.risk_index.links_at_levels(self.query.depart_at, penalised)
-        return links | self.hidden if self.hidden else links
+        """Links costing other than their plain minutes under *factors*, with the request's
+        own (free and avoided) links: the risk index caches the first part per set of flags
+        in force, this search the union per set of penalised levels."""
+        penalised = frozenset(
+            level for level, factor in factors.items() if level is not None and factor != 1.0
+        )
+        found = self.affected.get(penalised)
+        if found is None:
+            links = self.risk_index.links_at_levels(self.query.depart_at, penalised)
+            own = self.hidden | self.free
+            found = self.affected[penalised] = links | own if own else links
+        return found
 
     def unpenalised(self, trip: _Trip, factors) -> bool:
         """True if every link of *trip* costs its plain minutes under *factors*."""
@@ -137,12 +184,11 @@ class _Search:
         a, b = self.query.origin, self.query.destination
         if bus_first:  # links run both ways: bus-then-rail a→b is rail-then-bus b→a reversed
             a, b = b, a  # (and a reversed trip has the same changes of bus)
+        if not self.rg.reach.switches(a, b):
+            return None  # no trip rides a train then a bus: none the search finds is kept
         weigher = self._weigher(factors, (Mode.RAIL, Mode.BUS), b)
-        try:
-            _cost, path = nx.bidirectional_dijkstra(
-                self.rg.layered, (a, RAIL_LAYER), (b, BUS_LAYER), weight=weigher
-            )
-        except (nx.NetworkXNoPath, nx.NodeNotFound):
+        path = self._path(self.rg.layered, (a, RAIL_LAYER), (b, BUS_LAYER), weigher)
+        if path is None:
             return None
         trip = _expand(self.rg.layered, path, weigher)
         if bus_first:
@@ -232,6 +278,8 @@ def _single_mode(search: _Search, best: _Trip | None, within: bool, tolerance, m
         trip = search.find(tolerance, {mode})
         if trip is not None:
             return trip
+        if not search.hides_more(tolerance, LEAST_RISKY):
+            return None  # the least risky search would fail on the same links
     return search.find(LEAST_RISKY, {mode})
 
 

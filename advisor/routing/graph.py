@@ -3,7 +3,10 @@
 Risk is a weight, not a graph edit: :class:`Weigher` is a networkx weight callable that
 returns ``None`` to hide a link (suspended, above the tolerance, avoided, wrong mode) and
 multiplies the minutes of a flagged link by a penalty factor. Requests never modify the
-graphs here; each builds its own small ``Weigher``.
+graphs here; each builds its own small ``Weigher``. Built with the graphs, once per
+network: the lower bounds that steer the searches and the components by mode
+(:mod:`advisor.routing.bounds`). Per risk state, nothing is built up front: the memo of
+flagged edge costs (:meth:`RoutingGraph.memo`) fills as requests search.
 
 Two precomputed graphs:
 
@@ -50,13 +53,14 @@ import itertools
 import logging
 import threading
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 
 from advisor.network.model import Link, Mode, Network, StationKind
 from advisor.risk.coverage import parallel_shadows
 from advisor.risk.model import RiskLevel
+from advisor.routing.bounds import Landmarks, Potential, Reach
 from advisor.routing.policy import FACTORS, LEAST_RISKY
 
 __all__ = ["FACTORS", "LEAST_RISKY", "RoutingGraph", "Weigher"]
@@ -82,6 +86,25 @@ class RoutingGraph:
     core: nx.Graph | None = None
     priced: nx.DiGraph | None = None
     priced_core: nx.DiGraph | None = None
+    landmarks: Landmarks | None = None
+    reach: Reach | None = None
+    _memos: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def memo(self, levels: Mapping, factors: Mapping, modes: Collection[Mode]) -> dict:
+        """The shared memo of flagged edge costs for one risk state's *levels* (the mapping
+        the risk index caches per set of flags in force), *factors* and *modes*; see
+        :class:`Weigher`. Filled by the searches as they go: a new risk state costs nothing
+        up front."""
+        state = self._memos.get(id(levels))
+        if state is None or state[0] is not levels:
+            if len(self._memos) >= _MEMO_STATES:  # keep memory bounded: drop the oldest
+                self._memos.pop(next(iter(self._memos)))
+            state = self._memos[id(levels)] = (levels, {})
+        key = (frozenset(factors.items()), frozenset(modes))
+        memo = state[1].get(key)
+        if memo is None:
+            memo = state[1][key] = {}
+        return memo
 
     def priced_for(self, origin: str, destination: str) -> nx.DiGraph:
         """``priced_core`` when both ends are nodes of the core, else ``priced``."""
@@ -122,9 +145,15 @@ class RoutingGraph:
             core.number_of_nodes(),
             core.number_of_edges(),
         )
-        return cls(network, graph, layered, line_links, core, priced, priced_core)
+        return cls(
+            network, graph, layered, line_links, core, priced, priced_core,
+            Landmarks(graph), Reach(graph),
+        )  # fmt: skip
 
 
+# Risk states whose memos are kept: the one in force and the one before it (a request that
+# read the old snapshot just before a swap); any other is rebuilt as requests come.
+_MEMO_STATES = 2
 _CACHE: dict[int, RoutingGraph] = {}
 _LOCK = threading.Lock()
 
@@ -353,10 +382,19 @@ class Weigher:
         Link ids that cost nothing: the walks between the trip's end stations and the bus
         stations of their towns, which the answer leaves out (a bus trip starts and ends at
         the bus station), so the search cost still equals the reported total.
+    potential : Potential, optional
+        Steers a bidirectional search (:class:`advisor.routing.bounds.Potential`): the
+        weigher returns ``cost - p(u) + p(v)``, never below 0. The cheapest path stays the
+        cheapest; :meth:`best_way` and :meth:`link_cost` still give plain costs.
+    memo : dict, optional
+        Costs of flagged edges under *levels*, *factors* and *modes*, shared by every
+        request with the same three (:meth:`RoutingGraph.memo`): an edge none of whose
+        links is the request's own (free or hidden) is priced once, not once per search.
     """
 
     __slots__ = (
-        "_affected", "_change", "_end", "_factors", "_free", "_hidden", "_levels", "_modes"
+        "_affected", "_change", "_end", "_factors", "_free", "_hidden", "_known", "_levels",
+        "_memo", "_modes", "_own", "_sign",
     )  # fmt: skip
 
     def __init__(
@@ -369,6 +407,8 @@ class Weigher:
         free_alight_at: str | None = None,
         affected: frozenset[str] | None = None,
         free_links: Collection[str] = (),
+        potential: Potential | None = None,
+        memo: dict | None = None,
     ):
         self._levels = levels
         self._free = frozenset(free_links)
@@ -383,7 +423,11 @@ class Weigher:
             affected = frozenset(hidden_links) | {
                 link_id for link_id, level in levels.items() if factors[level] != 1.0
             }
-        self._affected = affected | self._free
+        self._affected = affected if self._free <= affected else affected | self._free
+        self._own = self._free | frozenset(hidden_links)
+        self._known = potential.known if potential is not None else None
+        self._sign = potential.sign if potential is not None else 1.0
+        self._memo = memo
 
     def link_cost(self, link: Link) -> float | None:
         """The weighted minutes of *link*, or None when it may not be used."""
@@ -419,10 +463,33 @@ class Weigher:
                     best = (nodes, tuple(links), total)
         return best
 
-    def __call__(self, _u, v, data) -> float | None:
+    def __call__(self, u, v, data) -> float | None:
         mode = data["mode"]
         if mode is ALIGHT:
-            return 0.0 if v[0] == self._end else self._change
-        if mode is not None and self._affected.isdisjoint(data["ids"]):
-            return data["minutes"] if mode in self._modes else None
-        return self.best_way(data)[2]
+            cost = 0.0 if v[0] == self._end else self._change
+        elif mode is not None and self._affected.isdisjoint(data["ids"]):
+            if mode not in self._modes:
+                return None
+            cost = data["minutes"]
+        else:
+            cost = self._flagged_cost(data)
+            if cost is None:
+                return None
+        known = self._known
+        if known is None:
+            return cost
+        cost += (known.get(v[0], 0.0) - known.get(u[0], 0.0)) * self._sign  # Potential.at
+        return cost if cost > 0.0 else 0.0  # rounding may leave -1e-12: networkx rejects it
+
+    def _flagged_cost(self, data) -> float | None:
+        memo = self._memo
+        if memo is None or not self._own.isdisjoint(data["ids"]):
+            return self.best_way(data)[2]
+        key = id(data)  # edge attributes live as long as the frozen graphs, like the memo
+        cost = memo.get(key, _UNKNOWN)
+        if cost is _UNKNOWN:
+            cost = memo[key] = self.best_way(data)[2]
+        return cost
+
+
+_UNKNOWN = object()
