@@ -60,6 +60,8 @@ def home_dir() -> Path:
 
 
 PARTNER_FEED_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+TOKEN_ENV_RE = re.compile(r"ADVISOR_[A-Z0-9_]{1,80}")
+HEADER_NAME_RE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,80}")  # an RFC 9110 token
 
 
 @dataclass(frozen=True)
@@ -71,12 +73,28 @@ class PartnerFeed:
     ``stop_id,station_id`` CSV (the feed's stop ids → this service's station ids; a stop id
     that is already one of our station ids needs no row); ``routes`` maps the feed's
     ``route_id`` s to line ids of ``config/lines.toml``.
+
+    ``token_env`` names the ``ADVISOR_*`` environment variable holding the feed's key (the key
+    itself is never in a config file); it is sent as ``Authorization: Bearer <key>``, or as
+    the bare key under ``header`` when that names another header (``X-Api-Key``).
+    ``token`` is the key read from that variable by :func:`load_settings`: never printed.
     """
 
     name: str
     url: str
     stop_mapping: Path | None = None
     routes: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    token_env: str = ""
+    header: str = "Authorization"
+    token: str = field(default="", repr=False, compare=False)
+
+    def auth_headers(self) -> dict[str, str]:
+        """The header that carries the key (empty without a key)."""
+        if not self.token:
+            return {}
+        if self.header.lower() == "authorization":
+            return {"Authorization": f"Bearer {self.token}"}
+        return {self.header: self.token}
 
 
 @dataclass(frozen=True)
@@ -211,10 +229,10 @@ def _partner_feed(number: int, entry, base: Path | None) -> PartnerFeed:
     where = f"partner feed {number}"
     if not isinstance(entry, dict):
         raise ValueError(f"{where} must be a table with name and url")
-    unknown = sorted(set(entry) - {"name", "url", "stops", "routes"})
+    unknown = sorted(set(entry) - {"name", "url", "stops", "routes", "token_env", "header"})
     if unknown:
         raise ValueError(f"{where} has unknown key(s) {', '.join(unknown)}; "
-                         "use name, url, stops, routes")  # fmt: skip
+                         "use name, url, stops, routes, token_env, header")  # fmt: skip
     name = str(entry.get("name", "")).strip()
     if not PARTNER_FEED_NAME_RE.fullmatch(name):
         raise ValueError(f"{where}: name {name!r} must be 1-40 lowercase letters, digits, - or _")
@@ -228,8 +246,40 @@ def _partner_feed(number: int, entry, base: Path | None) -> PartnerFeed:
     routes = entry.get("routes", {})
     if not isinstance(routes, dict) or not all(isinstance(v, str) for v in routes.values()):
         raise ValueError(f"partner feed {name!r}: routes must be a table of route_id = line id")
+    token_env, header = _partner_auth(name, entry)
     return PartnerFeed(name, url, mapping,
-                       MappingProxyType({str(k): v.strip() for k, v in routes.items()}))
+                       MappingProxyType({str(k): v.strip() for k, v in routes.items()}),
+                       token_env, header)  # fmt: skip
+
+
+def _partner_auth(name: str, entry: dict) -> tuple[str, str]:
+    """``(token_env, header)`` of a feed table: the variable's name, never the key."""
+    token_env = str(entry.get("token_env", "")).strip()
+    header = str(entry.get("header", "")).strip()
+    if token_env and not TOKEN_ENV_RE.fullmatch(token_env):
+        raise ValueError(f"partner feed {name!r}: token_env {token_env!r} must name an "
+                         "ADVISOR_* variable (capitals, digits, _)")  # fmt: skip
+    if header and not token_env:
+        raise ValueError(f"partner feed {name!r}: header {header!r} needs token_env")
+    if header and not HEADER_NAME_RE.fullmatch(header):
+        raise ValueError(f"partner feed {name!r}: header {header!r} is not a header name")
+    return token_env, header or "Authorization"
+
+
+def _partner_tokens(settings: Settings, environ) -> Settings:
+    """Each feed with a ``token_env`` gets its key from *environ*; a missing or empty
+    variable is a settings error naming the feed and the variable (not a 401 at run time)."""
+    feeds = []
+    for feed in settings.partner_alert_feeds:
+        if feed.token_env and not feed.token:
+            token = environ.get(feed.token_env, "").strip()
+            if not token:
+                raise ConfigError(f"partner feed {feed.name!r}: environment variable "
+                                  f"{feed.token_env} (its token_env) is not set",
+                                  field="partner_alert_feeds", value=feed.token_env)  # fmt: skip
+            feed = replace(feed, token=token)
+        feeds.append(feed)
+    return replace(settings, partner_alert_feeds=tuple(feeds))
 
 
 def _positive_float(value) -> float:
@@ -407,4 +457,4 @@ def load_settings(overrides: dict | None = None, environ=None) -> Settings:
         settings = replace(settings, **overrides)
     if not settings.secret_key:
         settings = replace(settings, secret_key=secrets.token_hex(32))
-    return _validated(settings)
+    return _validated(_partner_tokens(settings, environ))

@@ -5,13 +5,19 @@ The reverse of :mod:`advisor.feeds.alerts` (which publishes our flags as alerts)
 - :class:`PartnerFeedClient`: one ``requests`` Session per feed (:func:`retrying_session`
   without retries inside a poll: the poller's backoff is the retry, as for air-raid alerts),
   a (connect, read) timeout on every call, ``If-None-Match`` / ``If-Modified-Since`` once the
-  feed's content is known, and a size cap (:data:`MAX_FEED_BYTES`) read as a stream.
+  feed's content is known, a size cap (:data:`MAX_FEED_BYTES`) read as a stream, and the
+  feed's key (``Authorization: Bearer`` or the feed's own header) on every request. The key
+  is never in a message: a 401/403 names the variable to check, not its value.
 - :func:`read_feed_message`: the body as a ``FeedMessage``; malformed protobuf or a
   ``DIFFERENTIAL`` feed (this reader needs the full dataset) is refused as a feed failure.
 - :class:`EntityMatcher`: an ``informed_entity`` → a flag target. ``stop_id`` through the
   feed's stop mapping, or directly when it is one of our station ids → :class:`StationTarget`
   (a stop is more precise than its route, so it wins when both are given); ``route_id`` alone
-  through the feed's route → line mapping → :class:`LineTarget`. Trip, agency-only and
+  through the feed's route → line mapping → :class:`LineTarget`. Two stops on one route
+  (the ``route_id`` in both stop selectors, or in a third selector of the alert) whose line
+  holds both stations → one :class:`SectionTarget` between them instead of two stations;
+  when the line does not hold both, the stations are flagged and the summary says why
+  (``section_fallback``). Trip, agency-only and
   route-type selectors, and ids no mapping knows, match nothing: they are reported, never
   dropped silently, and never become a flag.
 - :func:`proposals`: each alert entity → one :class:`Proposal` per distinct target it matched
@@ -51,8 +57,20 @@ from advisor.errors import FeedUnavailable
 from advisor.feeds.fetch import retry_after_seconds, retrying_session
 from advisor.feeds.polling import LeasedPoller, PollOutcome
 from advisor.network.model import Network
-from advisor.risk.model import LineTarget, RiskLevel, StationTarget, Target, utcnow
-from advisor.risk.parse import MAX_REASON_CHARS, MAX_SOURCE_CHARS, target_to_dict
+from advisor.risk.model import (
+    LineTarget,
+    RiskLevel,
+    SectionTarget,
+    StationTarget,
+    Target,
+    utcnow,
+)
+from advisor.risk.parse import (
+    MAX_REASON_CHARS,
+    MAX_SOURCE_CHARS,
+    line_station_ids,
+    target_to_dict,
+)
 
 __all__ = [
     "MAX_FEED_BYTES",
@@ -110,16 +128,23 @@ class PartnerFeedClient:
         Read timeout; the connect timeout is at most :data:`CONNECT_TIMEOUT_SECONDS`.
     max_bytes : int
         Bodies larger than this are refused.
+    auth_headers : mapping, optional
+        The header carrying the feed's key (:meth:`advisor.settings.PartnerFeed.auth_headers`).
+    token_env : str
+        The variable the key came from, named when the feed refuses it.
     """
 
     def __init__(self, name: str, url: str, *, timeout_seconds: float = 10.0,
-                 max_bytes: int = MAX_FEED_BYTES):  # fmt: skip
+                 max_bytes: int = MAX_FEED_BYTES, auth_headers: Mapping[str, str] | None = None,
+                 token_env: str = ""):  # fmt: skip
         self.name = name
         self.url = url
         self.timeout = (min(CONNECT_TIMEOUT_SECONDS, timeout_seconds), timeout_seconds)
         self.max_bytes = max_bytes
+        self.token_env = token_env
         self.session = retrying_session(f"partner alerts {name}", 0, 0.0)
         self.session.headers["Accept"] = "application/x-protobuf, application/octet-stream"
+        self.session.headers.update(auth_headers or {})
         self._validators: dict[str, str] = {}
 
     def fetch(self, conditional: bool) -> bytes | None:
@@ -147,9 +172,19 @@ class PartnerFeedClient:
             response.raise_for_status()
         except requests.HTTPError as err:
             raise PartnerFeedFailed(
-                f"partner feed {self.url} answered HTTP {response.status_code}",
+                f"partner feed {self.url} answered HTTP {response.status_code}"
+                + self._refused(response.status_code),
                 status=response.status_code, retry_after=retry_after_seconds(response),
             ) from err  # fmt: skip
+
+    def _refused(self, status: int) -> str:
+        """What to check when the feed refuses the request (the variable, never its value)."""
+        if status not in (401, 403):
+            return ""
+        word = "unauthorized" if status == 401 else "forbidden"
+        if self.token_env:
+            return f" {word} — check the token in ${self.token_env}"
+        return f" {word} — the feed needs a key: set token_env for feed {self.name}"
 
     def _read(self, response) -> bytes:
         declared = response.headers.get("Content-Length", "")
@@ -233,6 +268,51 @@ class EntityMatcher:
             return None, f"route_id {route_id} maps to line {line_id}, not on the network"
         return LineTarget(line_id), ""
 
+    def match_section(self, selectors) -> tuple[SectionTarget | None, frozenset[int], str]:
+        """Two stop selectors on one route → the section of its line between their stations.
+
+        ``(section, indices of the selectors it stands for, "")``; ``(None, (), why)`` when
+        the stops are on one route but no section can be made (*why* says so: the stations
+        are then flagged one by one); ``(None, (), "")`` when the alert is no such pair.
+        """
+        stops = [(i, s) for i, s in enumerate(selectors) if s.stop_id]
+        if len(stops) != 2:
+            return None, frozenset(), ""
+        route = _shared_route(selectors, stops)
+        stations = [self._stop(s.stop_id)[0] for _, s in stops]
+        if route is None or None in stations or stations[0] == stations[1]:
+            return None, frozenset(), ""  # not a pair; unmatched stops are reported by match
+        ids = [t.station_id for t in stations]
+        pair = f"stops {stops[0][1].stop_id} and {stops[1][1].stop_id} on route_id {route}"
+        line, why = self._route(route)
+        if line is None:
+            return None, frozenset(), f"{pair}: {why}; flagged as stations"
+        on_line = line_station_ids(self.network.lines[line.line_id], self.network)
+        off = [station for station in ids if station not in on_line]
+        if off:
+            return None, frozenset(), (f"{pair}: {', '.join(off)} not on line {line.line_id}; "
+                                       "flagged as stations")  # fmt: skip
+        order = self.network.lines[line.line_id].station_ids
+        if all(station in order for station in ids):
+            ids.sort(key=order.index)
+        used = {i for i, _ in stops} | {i for i, s in enumerate(selectors)
+                                        if not s.stop_id and s.route_id == route}  # fmt: skip
+        return SectionTarget(line.line_id, ids[0], ids[1]), frozenset(used), ""
+
+
+def _shared_route(selectors, stops) -> str | None:
+    """The route both stops are on: named in both stop selectors, or in a route-only
+    selector of the alert that neither stop selector contradicts; None when there is none."""
+    named = {s.route_id for _, s in stops if s.route_id}
+    if len(named) > 1:
+        return None
+    if len(named) == 1 and all(s.route_id for _, s in stops):
+        return named.pop()
+    third = {s.route_id for s in selectors if not s.stop_id and s.route_id}
+    if len(third) == 1 and named <= third:
+        return third.pop()
+    return None
+
 
 def _selector_text(selector) -> str:
     text = str(selector).replace("\n", " ").strip()
@@ -247,9 +327,10 @@ class Proposal:
     """What one alert entity proposes for one target (``target`` None: it matched nothing).
 
     ``part`` tells the proposals of one entity apart (``station:kyiv``, ``line:…``,
-    ``unmatched``); ``flag`` holds the fields of the draft flag (the API's flag shape, no
-    id); ``live`` is False once every active period has ended; ``summary`` is what the
-    console shows (header, selectors, what matched and what did not).
+    ``section:<line>:<from>:<to>``, ``unmatched``); ``flag`` holds the fields of the draft
+    flag (the API's flag shape, no id); ``live`` is False once every active period has
+    ended; ``summary`` is what the console shows (header, selectors, what matched and what
+    did not, and why a stop pair is not a section).
     """
 
     entity_id: str
@@ -285,7 +366,12 @@ def _entity_proposals(entity, feed_name: str, matcher: EntityMatcher, now) -> li
     alert = entity.alert
     targets: dict[str, Target] = {}
     unmatched: list[str] = []
-    for selector in alert.informed_entity:
+    section, used, not_section = matcher.match_section(alert.informed_entity)
+    if section is not None:
+        targets[_part(section)] = section
+    for number, selector in enumerate(alert.informed_entity):
+        if number in used:
+            continue
         target, why = matcher.match(selector)
         if target is None:
             unmatched.append(why)
@@ -295,6 +381,8 @@ def _entity_proposals(entity, feed_name: str, matcher: EntityMatcher, now) -> li
     header = _texts(alert.header_text)
     summary = {"header_uk": header[0], "header_en": header[1], "unmatched": unmatched,
                "selectors": [_selector_text(s) for s in alert.informed_entity]}  # fmt: skip
+    if not_section:
+        summary["section_fallback"] = not_section
     made = [
         _proposal(entity.id, part, target,
                   _flag_fields(alert, feed_name, entity.id, target, window), live, summary)
@@ -315,7 +403,15 @@ def _proposal(entity_id, part, target, flag, live, summary) -> Proposal:
 
 
 def _part(target: Target) -> str:
-    return f"station:{target.station_id}" if target.kind == "station" else f"line:{target.line_id}"
+    """The proposal's key within its entity (at most 120 characters, the store's column)."""
+    if target.kind == "station":
+        return f"station:{target.station_id}"
+    if target.kind == "line":
+        return f"line:{target.line_id}"
+    part = f"section:{target.line_id}:{target.from_station}:{target.to_station}"
+    if len(part) > 120:
+        part = f"section:{hashlib.sha256(part.encode()).hexdigest()[:32]}"
+    return part
 
 
 def _flag_fields(alert, feed_name: str, entity_id: str, target: Target, window) -> dict:

@@ -74,6 +74,7 @@ __all__ = [
     "enum_by_name",
     "flag_from_dict",
     "flag_to_dict",
+    "line_station_ids",
     "parse_time",
     "target_from_dict",
     "target_to_dict",
@@ -283,7 +284,7 @@ def validate_against(flag: Flag, network) -> None:
             _check_station(station_id, network, f"target.{attr}")
     if target.kind == "section":
         line = network.lines[target.line_id]
-        on_line = set(line.station_ids) | _line_link_stations(line, network)
+        on_line = line_station_ids(line, network)
         for attr in ("from_station", "to_station"):
             station_id = getattr(target, attr)
             if station_id not in on_line:
@@ -298,6 +299,12 @@ def validate_against(flag: Flag, network) -> None:
             field="target",
             value=f"{target.from_station}–{target.to_station}",
         )
+
+
+def line_station_ids(line, network) -> frozenset[str]:
+    """The stations a section of *line* may name: those along it and every end of its links
+    (what :func:`validate_against` accepts)."""
+    return frozenset(line.station_ids) | _line_link_stations(line, network)
 
 
 # --- private helpers -------------------------------------------------------------------

@@ -167,7 +167,9 @@ class PartnerFeeds:
                 raise FeedError(f"partner feed {feed.name}: {err.message}",
                                 value=str(feed.stop_mapping)) from err  # fmt: skip
             client = PartnerFeedClient(feed.name, feed.url,
-                                       timeout_seconds=settings.alerts_timeout_seconds)
+                                       timeout_seconds=settings.alerts_timeout_seconds,
+                                       auth_headers=feed.auth_headers(),
+                                       token_env=feed.token_env)  # fmt: skip
             made.append(PartnerFeedPoller(
                 client, EntityMatcher(network, stops, feed.routes), self.health, self.sync,
                 poll_seconds=settings.partner_poll_seconds,

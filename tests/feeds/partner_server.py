@@ -4,7 +4,8 @@ gtfs-realtime-bindings, the way a partner would.
 ``GET /alerts.pb``: the ``FeedMessage`` of :meth:`PartnerServer.set_alerts` with an ``ETag``;
 304 when ``If-None-Match`` equals it. ``mode`` fails the ways a real one can: ``"404"``,
 ``"500"``, ``"malformed"`` (bytes that are not protobuf), ``"hang"`` (answers after
-``hang_seconds``).
+``hang_seconds``). ``auth = (header, value)`` makes it answer 401 to a request without
+that header value, as a partner feed that needs a key does.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class PartnerServer:
         self.body = b""
         self.mode = "ok"
         self.hang_seconds = 3.0
+        self.auth: tuple[str, str] | None = None
         self.requests: list[dict] = []
         self._etag = '"0"'
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -62,6 +64,8 @@ def _handler(server: PartnerServer):
             server.requests.append({"path": self.path, "headers": dict(self.headers)})
             if self.path != "/alerts.pb" or server.mode == "404":
                 return self._send(404, b"not found")
+            if server.auth is not None and self.headers.get(server.auth[0]) != server.auth[1]:
+                return self._send(401, b"unauthorized", {"WWW-Authenticate": "Bearer"})
             if server.mode == "500":
                 return self._send(500, b"Internal Server Error")
             if server.mode == "hang":
@@ -87,11 +91,13 @@ def _handler(server: PartnerServer):
     return Handler
 
 
-def entity(entity_id="e1", *, stops=(), routes=(), trips=(), effect=Alert.OTHER_EFFECT,
+def entity(entity_id="e1", *, stops=(), routes=(), trips=(), stop_routes=(),
+           effect=Alert.OTHER_EFFECT,
            severity=None, periods=(), header_uk="Ремонт колії", header_en="Track works",
            description_en="") -> gtfs_realtime_pb2.FeedEntity:
     """One alert entity: *stops* and *routes* become informed entities, *periods* are
-    ``(start, end)`` aware datetimes (None: open)."""
+    ``(start, end)`` aware datetimes (None: open); *stop_routes* are ``(stop_id, route_id)``
+    pairs, one selector each."""
     made = gtfs_realtime_pb2.FeedEntity(id=entity_id)
     alert = made.alert
     alert.effect = effect
@@ -99,6 +105,8 @@ def entity(entity_id="e1", *, stops=(), routes=(), trips=(), effect=Alert.OTHER_
         alert.severity_level = severity
     for stop_id in stops:
         alert.informed_entity.add(stop_id=stop_id)
+    for stop_id, route_id in stop_routes:
+        alert.informed_entity.add(stop_id=stop_id, route_id=route_id)
     for route_id in routes:
         alert.informed_entity.add(route_id=route_id)
     for trip_id in trips:

@@ -9,7 +9,7 @@ import pytest
 
 from advisor.errors import ConfigError
 from advisor.feeds.partner_alerts import lease_name
-from advisor.risk.model import FlagStatus, LineTarget, RiskLevel, StationTarget
+from advisor.risk.model import FlagStatus, LineTarget, RiskLevel, SectionTarget, StationTarget
 from advisor.services import COMMAND_LINE
 from advisor.store import EntityState
 from tests.feeds.partner_server import Alert, PartnerServer, entity
@@ -52,18 +52,22 @@ def feed_config(tmp_path, feed_url, **feed):
     return {"partner_feeds": [entry], "lines": lines}
 
 
-@pytest.fixture
-def app(server, tmp_path, tiny_dataset, database_url):  # noqa: F811 - fixtures
+def make_app(tmp_path, tiny_dataset, database_url, url, **feed):  # noqa: F811 - fixtures
     from advisor import create_app
     from advisor.settings import _partner_feeds
 
-    raw = feed_config(tmp_path, server.url)
+    raw = feed_config(tmp_path, url, **feed)
     config = app_config(
         tmp_path, tiny_dataset, database_url, alerts_poll_in_app=False,
         lines_path=raw["lines"], partner_alert_feeds=_partner_feeds(raw["partner_feeds"]),
         alerts_timeout_seconds=1.0,
     )  # fmt: skip
-    made = create_app(config)
+    return create_app(config)
+
+
+@pytest.fixture
+def app(server, tmp_path, tiny_dataset, database_url):  # noqa: F811 - fixtures
+    made = make_app(tmp_path, tiny_dataset, database_url, server.url)
     yield made
     made.extensions["advisor.operations"].close()
 
@@ -269,6 +273,12 @@ def test_a_second_poller_waits_for_the_lease(app, server, poller):
         ({"stops": "/no/such/stops.csv"}, "does not exist"),
         ({"routes": {"R-1": "no-such-line"}}, "R-1 -> 'no-such-line' (feed uz)"),
         ({"colour": "red"}, "unknown key(s) colour"),
+        ({"token_env": "ADVISOR_PARTNER_UZ_TOKEN"},
+         "partner feed 'uz': environment variable ADVISOR_PARTNER_UZ_TOKEN (its token_env) is "
+         "not set"),
+        ({"token_env": "UZ_TOKEN"}, "token_env 'UZ_TOKEN' must name an ADVISOR_* variable"),
+        ({"header": "X-Api-Key"}, "header 'X-Api-Key' needs token_env"),
+        ({"token_env": "ADVISOR_T", "header": "X Api"}, "header 'X Api' is not a header name"),
     ],
 )
 def test_partner_feed_settings_are_checked(tmp_path, feed, says):
@@ -359,3 +369,125 @@ def test_a_poll_stopped_before_saving_its_rows_drafts_nothing_twice(app, server,
     (row,) = rows(app)
     flags = app.extensions["advisor.operations"].store.list_flags()
     assert [f.id for f in flags] == [row.flag_id]  # the same draft, adopted
+
+
+# --- a feed that needs a key ---------------------------------------------------------------
+
+SECRET = "s3cret-partner-key-7f2a"
+TOKEN_ENV = "ADVISOR_PARTNER_UZ_TOKEN"
+
+
+def test_partner_feed_key_comes_from_its_variable_and_is_never_printed(tmp_path):
+    from advisor.settings import load_settings
+
+    config = tmp_path / "override.toml"
+    config.write_text('[[alerts.partner_feeds]]\nname = "uz"\nurl = "https://p.example/a.pb"\n'
+                      f'token_env = "{TOKEN_ENV}"\nheader = "X-Api-Key"\n', encoding="utf-8")
+    settings = load_settings(environ={"ADVISOR_CONFIG": str(config), TOKEN_ENV: SECRET})
+    (feed,) = settings.partner_alert_feeds
+    assert (feed.token_env, feed.token) == (TOKEN_ENV, SECRET)
+    assert feed.auth_headers() == {"X-Api-Key": SECRET}
+    assert SECRET not in repr(settings) and SECRET not in repr(feed)
+
+
+@pytest.mark.parametrize(
+    ("header", "sent"),
+    [(None, ("Authorization", f"Bearer {SECRET}")), ("X-Api-Key", ("X-Api-Key", SECRET))],
+)
+def test_a_feed_that_needs_a_key_is_polled_with_it_and_never_shows_it(
+    server, tmp_path, tiny_dataset, database_url, monkeypatch, caplog, header, sent  # noqa: F811
+):
+    import logging
+
+    import requests
+
+    server.auth = sent
+    server.set_alerts([entity("e1", stops=["kyiv"])])
+    assert requests.get(server.url, timeout=5).status_code == 401  # no key: refused
+    monkeypatch.setenv(TOKEN_ENV, "not-the-key")
+    feed = {"token_env": TOKEN_ENV, **({"header": header} if header else {})}
+    wrong = make_app(tmp_path, tiny_dataset, database_url, server.url, **feed)
+    caplog.set_level(logging.DEBUG)
+    try:
+        (poller,) = partner(wrong).pollers(wrong.extensions["advisor.settings"],
+                                           wrong.extensions["advisor.services"].network)
+        refused = poller.poll_once()
+        assert server.requests[-1]["headers"].get(sent[0]) == sent[1].replace(SECRET,
+                                                                              "not-the-key")
+        assert f"answered HTTP 401 unauthorized — check the token in ${TOKEN_ENV}" in refused.error
+        health = partner(wrong).health.status(lease_name(FEED))
+        assert health.last_error == refused.error and "not-the-key" not in health.last_error
+        assert "not-the-key" not in caplog.text and not rows(wrong)
+        poller.store.release_lease(poller.lease_name, poller.holder)  # the next app polls
+    finally:
+        wrong.extensions["advisor.operations"].close()
+    monkeypatch.setenv(TOKEN_ENV, SECRET)
+    app = make_app(tmp_path, tiny_dataset, database_url, server.url, **feed)
+    try:
+        (poller,) = partner(app).pollers(app.extensions["advisor.settings"],
+                                         app.extensions["advisor.services"].network)
+        outcome = poller.poll_once()
+        assert outcome.polled and outcome.changed and not outcome.error
+        (row,) = rows(app)
+        assert flag_of(app, row).target == StationTarget("kyiv")
+        health = partner(app).health.status(lease_name(FEED))
+        assert not health.last_error and SECRET not in caplog.text
+        assert SECRET not in repr(app.extensions["advisor.settings"])
+    finally:
+        app.extensions["advisor.operations"].close()
+
+
+# --- two stops on one route: a section ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "made",
+    [
+        # the route in both stop selectors (P-100 is kharkiv through the stop mapping)
+        entity("s1", stop_routes=[("P-100", "R-1"), ("kyiv", "R-1")]),
+        # the route in a third selector of the alert
+        entity("s1", stops=["P-100", "kyiv"], routes=["R-1"]),
+        # one stop names it, a third selector names the same route
+        entity("s1", stop_routes=[("P-100", "R-1")], stops=["kyiv"], routes=["R-1"]),
+    ],
+)
+def test_two_stops_on_one_route_become_one_section_draft(app, server, poller, made):
+    server.set_alerts([made])
+    outcome = poller.poll_once()
+    assert not outcome.error and not outcome.problems
+    (row,) = rows(app)
+    assert row.part == "section:kyiv-kharkiv:kyiv:kharkiv" and row.state is EntityState.OPEN
+    draft = flag_of(app, row)
+    # In the line's order (Kyiv first), whatever the partner's order.
+    assert draft.target == SectionTarget("kyiv-kharkiv", "kyiv", "kharkiv")
+    assert draft.status is FlagStatus.DRAFT and "section_fallback" not in row.data
+    poller.poll_once()  # unchanged: no second draft
+    assert [r.flag_id for r in rows(app)] == [row.flag_id]
+    assert len(app.extensions["advisor.operations"].store.list_flags()) == 1
+
+
+def test_a_stop_pair_off_the_line_falls_back_to_stations_and_says_why(app, server, poller):
+    server.set_alerts([
+        entity("s2", stops=["kyiv", "sumy"], routes=["R-1"]),  # Sumy is not on kyiv-kharkiv
+        entity("s3", stop_routes=[("kyiv", "R-1"), ("kharkiv", "R-9")]),  # two routes
+    ])  # fmt: skip
+    poller.poll_once()
+    s2 = {r.part: r for r in rows(app) if r.entity_id == "s2"}
+    assert set(s2) == {"station:kyiv", "station:sumy", "line:kyiv-kharkiv"}
+    assert {flag_of(app, r).target for r in s2.values()} == {
+        StationTarget("kyiv"), StationTarget("sumy"), LineTarget("kyiv-kharkiv")}
+    why = s2["station:sumy"].data["section_fallback"]
+    assert why == ("stops kyiv and sumy on route_id R-1: sumy not on line kyiv-kharkiv; "
+                   "flagged as stations")
+    s3 = {r.part for r in rows(app) if r.entity_id == "s3"}
+    assert s3 == {"station:kyiv", "station:kharkiv"}  # not one route: stations, as before
+    assert all("section_fallback" not in r.data for r in rows(app) if r.entity_id == "s3")
+
+
+def test_a_stop_pair_on_an_unmapped_route_falls_back_to_stations(app, server, poller):
+    server.set_alerts([entity("s4", stop_routes=[("kyiv", "R-OLD"), ("kharkiv", "R-OLD")])])
+    poller.poll_once()
+    found = {r.part: r for r in rows(app)}
+    assert set(found) == {"station:kyiv", "station:kharkiv"}
+    assert "maps to line retired-line, not on the network; flagged as stations" in found[
+        "station:kyiv"].data["section_fallback"]

@@ -115,3 +115,55 @@ def test_withdrawal_proposal_is_confirmed_on_the_withdraw_page_or_kept(app, serv
     assert states == {"a": EntityState.CLOSED, "b": EntityState.CLOSED}
     assert "Withdrawals to confirm (0)" in operator.get(
         "/operator/partner-feeds?lang=en").get_data(as_text=True)
+
+
+SECRET = "s3cret-console-key-91c0"
+LINES_TOML = '[[line]]\nid = "kyiv-kharkiv"\n'
+
+
+@pytest.fixture
+def keyed_app(server, tmp_path, tiny_dataset, monkeypatch):  # noqa: F811
+    """A feed that needs a key (from ADVISOR_PARTNER_UZ_TOKEN) and maps route R-1."""
+    from types import MappingProxyType
+
+    lines = tmp_path / "lines.toml"
+    lines.write_text(LINES_TOML, encoding="utf-8")
+    monkeypatch.setenv("ADVISOR_PARTNER_UZ_TOKEN", SECRET)
+    feed = PartnerFeed("uz", server.url, routes=MappingProxyType({"R-1": "kyiv-kharkiv"}),
+                       token_env="ADVISOR_PARTNER_UZ_TOKEN")  # fmt: skip
+    made = make_console_app(tmp_path, tiny_dataset, alerts_poll_in_app=False, lines_path=lines,
+                            partner_alert_feeds=(feed,))  # fmt: skip
+    yield made
+    made.extensions["advisor.operations"].close()
+
+
+def test_console_shows_the_token_variable_on_401_never_the_token(keyed_app, server):
+    server.auth = ("Authorization", "Bearer another-key")
+    outcome = poll(keyed_app)
+    assert "401 unauthorized — check the token in $ADVISOR_PARTNER_UZ_TOKEN" in outcome.error
+    assert server.requests[-1]["headers"]["Authorization"] == f"Bearer {SECRET}"
+    operator = signed_in(keyed_app, "operator1")
+    for lang in ("uk", "en"):
+        page = operator.get(f"/operator/partner-feeds?lang={lang}").get_data(as_text=True)
+        assert "$ADVISOR_PARTNER_UZ_TOKEN" in page and SECRET not in page
+    server.auth = ("Authorization", f"Bearer {SECRET}")
+    server.set_alerts([entity("e1", stops=["kyiv", "poltava"], routes=["R-1"])])
+    assert not poll(keyed_app).error
+    (row,) = keyed_app.extensions["advisor.operations"].partner_feeds.store.list_entities("uz")
+    assert row.part == "section:kyiv-kharkiv:kyiv:poltava"  # one section, not three flags
+    page = operator.get(f"/operator/partner-feeds/{row.flag_id}?lang=en").get_data(as_text=True)
+    assert SECRET not in page and "Why not a section" not in page
+
+
+def test_review_page_says_why_a_stop_pair_is_not_a_section(keyed_app, server):
+    server.auth = ("Authorization", f"Bearer {SECRET}")
+    server.set_alerts([entity("e2", stops=["kyiv", "sumy"], routes=["R-1"])])
+    poll(keyed_app)
+    rows = keyed_app.extensions["advisor.operations"].partner_feeds.store.list_entities("uz")
+    (sumy,) = [r for r in rows if r.part == "station:sumy"]
+    operator = signed_in(keyed_app, "operator1")
+    for lang, label in (("uk", "Чому не ділянка"), ("en", "Why not a section")):
+        page = operator.get(f"/operator/partner-feeds/{sumy.flag_id}?lang={lang}")
+        text = page.get_data(as_text=True)
+        assert page.status_code == 200 and label in text
+        assert "stops kyiv and sumy on route_id R-1: sumy not on line kyiv-kharkiv" in text
