@@ -145,6 +145,9 @@ class PartnerFeedClient:
         self.session = retrying_session(f"partner alerts {name}", 0, 0.0)
         self.session.headers["Accept"] = "application/x-protobuf, application/octet-stream"
         self.session.headers.update(auth_headers or {})
+        # requests drops Authorization when a redirect leaves the host, but not another
+        # header: a key sent under its own header is never carried across a redirect.
+        self.follow_redirects = not (set(auth_headers or {}) - {"Authorization"})
         self._validators: dict[str, str] = {}
 
     def fetch(self, conditional: bool) -> bytes | None:
@@ -152,10 +155,15 @@ class PartnerFeedClient:
         Raises :class:`PartnerFeedFailed` naming what went wrong."""
         headers = dict(self._validators) if conditional else {}
         try:
-            with self.session.get(self.url, headers=headers, timeout=self.timeout,
-                                  stream=True) as response:  # fmt: skip
+            with self.session.get(self.url, headers=headers, timeout=self.timeout, stream=True,
+                                  allow_redirects=self.follow_redirects) as response:  # fmt: skip
                 if response.status_code == 304:
                     return None
+                if response.is_redirect:
+                    raise PartnerFeedFailed(
+                        f"partner feed {self.url} redirects to {response.headers['Location']}; "
+                        "a key sent under its own header is not carried across a redirect: "
+                        "configure the final url", status=response.status_code)  # fmt: skip
                 self._check_status(response)
                 body = self._read(response)
         except requests.Timeout as err:

@@ -2,11 +2,12 @@
 
 One row per proposal of a partner GTFS-realtime alert entity (an entity naming two
 stations proposes two flags, one per target, unless they make one section of a line;
-``part`` tells them apart, ``unmatched`` is the row of selectors that matched nothing). ``fingerprint`` is the digest of what the
-proposal would write, so an unchanged entity is recognised and never drafted twice;
-``state`` is where the proposal stands (see :class:`EntityState`). The flags themselves,
-their versions and their audit entries are the flag store's (:class:`~advisor.store.Store`);
-the feed's health and poll lease are :class:`~advisor.store.AlertStore`'s.
+``part`` tells them apart, ``unmatched`` is the row of selectors that matched nothing).
+``fingerprint`` is the digest of what the proposal would write, so an unchanged entity is
+recognised and never drafted twice; ``state`` is where the proposal stands (see
+:class:`EntityState`). The flags themselves, their versions and their audit entries are the
+flag store's (:class:`~advisor.store.Store`); the feed's health and poll lease are
+:class:`~advisor.store.AlertStore`'s.
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ gtfs-realtime-bindings, the way a partner would.
 ``GET /alerts.pb``: the ``FeedMessage`` of :meth:`PartnerServer.set_alerts` with an ``ETag``;
 304 when ``If-None-Match`` equals it. ``mode`` fails the ways a real one can: ``"404"``,
 ``"500"``, ``"malformed"`` (bytes that are not protobuf), ``"hang"`` (answers after
-``hang_seconds``). ``auth = (header, value)`` makes it answer 401 to a request without
-that header value, as a partner feed that needs a key does.
+``hang_seconds``); ``GET /moved.pb`` redirects to the feed. ``auth = (header, value)``
+makes it answer 401 to a request without that header value, as a feed needing a key does.
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ def _handler(server: PartnerServer):
 
         def do_GET(self):
             server.requests.append({"path": self.path, "headers": dict(self.headers)})
+            if self.path == "/moved.pb":
+                return self._send(302, b"", {"Location": server.url})
             if self.path != "/alerts.pb" or server.mode == "404":
                 return self._send(404, b"not found")
             if server.auth is not None and self.headers.get(server.auth[0]) != server.auth[1]:

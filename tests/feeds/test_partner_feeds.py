@@ -491,3 +491,19 @@ def test_a_stop_pair_on_an_unmapped_route_falls_back_to_stations(app, server, po
     assert set(found) == {"station:kyiv", "station:kharkiv"}
     assert "maps to line retired-line, not on the network; flagged as stations" in found[
         "station:kyiv"].data["section_fallback"]
+
+
+def test_a_key_under_its_own_header_is_not_carried_across_a_redirect(server):
+    from advisor.feeds.partner_alerts import PartnerFeedClient, PartnerFeedFailed
+
+    moved = server.url.replace("/alerts.pb", "/moved.pb")
+    keyed = PartnerFeedClient(FEED, moved, auth_headers={"X-Api-Key": SECRET},
+                              token_env=TOKEN_ENV)  # fmt: skip
+    with pytest.raises(PartnerFeedFailed, match="redirects to") as failed:
+        keyed.fetch(conditional=False)
+    assert SECRET not in failed.value.message
+    assert [r["path"] for r in server.requests] == ["/moved.pb"]  # not followed
+    bearer = PartnerFeedClient(FEED, moved, auth_headers={"Authorization": f"Bearer {SECRET}"})
+    assert bearer.fetch(conditional=False)  # requests drops Authorization off the host itself
+    keyed.close()
+    bearer.close()
