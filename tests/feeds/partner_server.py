@@ -2,7 +2,7 @@
 gtfs-realtime-bindings, the way a partner would.
 
 ``GET /alerts.pb``: the ``FeedMessage`` of :meth:`PartnerServer.set_alerts` with an ``ETag``;
-304 when ``If-None-Match`` equals it. ``mode`` fails the ways a real one can: ``"404"``,
+304 when ``If-None-Match`` equals it. ``mode`` fails the ways a real one can: ``"403"``, ``"404"``,
 ``"500"``, ``"malformed"`` (bytes that are not protobuf), ``"hang"`` (answers after
 ``hang_seconds``); ``GET /moved.pb`` redirects to the feed. ``auth = (header, value)``
 makes it answer 401 to a request without that header value, as a feed needing a key does.
@@ -68,6 +68,8 @@ def _handler(server: PartnerServer):
                 return self._send(404, b"not found")
             if server.auth is not None and self.headers.get(server.auth[0]) != server.auth[1]:
                 return self._send(401, b"unauthorized", {"WWW-Authenticate": "Bearer"})
+            if server.mode == "403":
+                return self._send(403, b"forbidden")
             if server.mode == "500":
                 return self._send(500, b"Internal Server Error")
             if server.mode == "hang":

@@ -232,6 +232,7 @@ def test_unmatched_entities_are_reported_not_flagged(app, server, poller):
 @pytest.mark.parametrize(
     ("mode", "says"),
     [
+        ("403", "answered HTTP 403 forbidden — the feed needs a key: set token_env for feed uz"),
         ("404", "answered HTTP 404"),
         ("500", "answered HTTP 500"),
         ("malformed", "is not GTFS-realtime protobuf"),
