@@ -10,29 +10,29 @@ makes it answer 401 to a request without that header value, as a feed needing a 
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from google.transit import gtfs_realtime_pb2
+
+from tests.feeds.stand_in import StandInServer
 
 Alert = gtfs_realtime_pb2.Alert
 
 
-class PartnerServer:
+class PartnerServer(StandInServer):
     """Run with ``with PartnerServer() as server:``; ``server.url`` is the feed's URL."""
 
+    content_type = "application/x-protobuf"
+
     def __init__(self):
+        super().__init__()
         self.body = b""
         self.mode = "ok"
         self.hang_seconds = 3.0
         self.auth: tuple[str, str] | None = None
-        self.requests: list[dict] = []
         self._etag = '"0"'
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/alerts.pb"
+        self.url = f"http://127.0.0.1:{self.port}/alerts.pb"
         self.set_alerts([])
 
     def set_alerts(self, entities: list) -> None:
@@ -46,53 +46,24 @@ class PartnerServer:
         self.body = feed.SerializeToString()
         self._etag = f'"{int(self._etag.strip(chr(34))) + 1}"'
 
-    def __enter__(self):
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self._httpd.shutdown()
-        self._httpd.server_close()
-
-
-def _handler(server: PartnerServer):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):  # keep test output clean
-            pass
-
-        def do_GET(self):
-            server.requests.append({"path": self.path, "headers": dict(self.headers)})
-            if self.path == "/moved.pb":
-                return self._send(302, b"", {"Location": server.url})
-            if self.path != "/alerts.pb" or server.mode == "404":
-                return self._send(404, b"not found")
-            if server.auth is not None and self.headers.get(server.auth[0]) != server.auth[1]:
-                return self._send(401, b"unauthorized", {"WWW-Authenticate": "Bearer"})
-            if server.mode == "403":
-                return self._send(403, b"forbidden")
-            if server.mode == "500":
-                return self._send(500, b"Internal Server Error")
-            if server.mode == "hang":
-                time.sleep(server.hang_seconds)
-            if server.mode == "malformed":
-                return self._send(200, b"\xff\xff\xff\xff not protobuf", {"ETag": '"bad"'})
-            if self.headers.get("If-None-Match") == server._etag:
-                return self._send(304, b"", {"ETag": server._etag})
-            self._send(200, server.body, {"ETag": server._etag})
-
-        def _send(self, status, body: bytes, headers=None):
-            try:
-                self.send_response(status)
-                self.send_header("Content-Type", "application/x-protobuf")
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            except (BrokenPipeError, ConnectionResetError):  # the client timed out first
-                pass
-
-    return Handler
+    def answer(self, path, headers, send) -> None:
+        if path == "/moved.pb":
+            return send(302, b"", {"Location": self.url})
+        if path != "/alerts.pb" or self.mode == "404":
+            return send(404, b"not found")
+        if self.auth is not None and headers.get(self.auth[0]) != self.auth[1]:
+            return send(401, b"unauthorized", {"WWW-Authenticate": "Bearer"})
+        if self.mode == "403":
+            return send(403, b"forbidden")
+        if self.mode == "500":
+            return send(500, b"Internal Server Error")
+        if self.mode == "hang":
+            time.sleep(self.hang_seconds)
+        if self.mode == "malformed":
+            return send(200, b"\xff\xff\xff\xff not protobuf", {"ETag": '"bad"'})
+        if headers.get("If-None-Match") == self._etag:
+            return send(304, b"", {"ETag": self._etag})
+        return send(200, self.body, {"ETag": self._etag})
 
 
 def entity(entity_id="e1", *, stops=(), routes=(), trips=(), stop_routes=(),
