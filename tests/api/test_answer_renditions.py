@@ -14,18 +14,11 @@ import pytest
 from advisor.api.schema import ADVICE_TIME_FIELDS, advice_to_json
 from advisor.routing.planner import plan
 from advisor.services import FileFlagSource, Services
+from tests.clock import Clock
 from tests.web.conftest import LOZOVA_KRAMATORSK_HIGH, flag_file, make_app, write_flags  # noqa: F401
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ROUTE = "/api/v1/routes?from=Київ&to=Краматорськ"
-
-
-class Clock:
-    def __init__(self, now):
-        self.now = now
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture

@@ -8,18 +8,11 @@ import pytest
 
 from advisor.feeds.air_alerts import FEED_NAME, AirAlertsClient, AlertPoller
 from advisor.store import AlertStore, open_store
+from tests.clock import Clock
 from tests.feeds.alert_server import TOKEN, AlertServer, alert
 from tests.store.databases import database_url, pg_url  # noqa: F401 - fixtures
 
 T0 = datetime(2026, 11, 30, 12, 10, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self, now=T0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
@@ -39,7 +32,7 @@ def alert_store(database_url):  # noqa: F811 - the imported fixture
 def poller(server, alert_store, clock=None, token=TOKEN, timeout=1.0):
     client = AirAlertsClient(server.url, token, timeout_seconds=timeout)
     return AlertPoller(client, alert_store, poll_seconds=30, max_backoff_seconds=300,
-                       clock=clock or Clock())
+                       clock=clock or Clock(T0))
 
 
 def test_poll_keeps_active_alerts_and_asks_conditionally(server, alert_store):
@@ -58,7 +51,7 @@ def test_poll_keeps_active_alerts_and_asks_conditionally(server, alert_store):
 
 
 def test_alert_leaving_the_list_has_ended_then_is_pruned(server, alert_store):
-    clock = Clock()
+    clock = Clock(T0)
     p = poller(server, alert_store, clock)
     server.set_alerts([alert(1)])
     p.poll_once()
@@ -84,7 +77,7 @@ def test_alert_leaving_the_list_has_ended_then_is_pruned(server, alert_store):
     ],
 )
 def test_feed_errors_keep_the_last_good_alerts_and_say_so(server, alert_store, mode, says):
-    clock = Clock()
+    clock = Clock(T0)
     p = poller(server, alert_store, clock, timeout=0.5)
     server.set_alerts([alert(1)])
     p.poll_once()
@@ -117,7 +110,7 @@ def test_wrong_token_is_a_401_failure(server, alert_store):
 
 
 def test_one_poller_per_deployment(server, alert_store):
-    clock = Clock()
+    clock = Clock(T0)
     first, second = poller(server, alert_store, clock), poller(server, alert_store, clock)
     assert first.poll_once().polled
     assert not second.poll_once().polled  # the lease is taken

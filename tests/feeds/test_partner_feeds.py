@@ -12,6 +12,7 @@ from advisor.feeds.partner_alerts import lease_name
 from advisor.risk.model import FlagStatus, LineTarget, RiskLevel, SectionTarget, StationTarget
 from advisor.services import COMMAND_LINE
 from advisor.store import EntityState
+from tests.clock import Clock
 from tests.feeds.partner_server import Alert, PartnerServer, entity
 from tests.store.apptools import app_config, tiny_dataset  # noqa: F401 - fixtures
 from tests.store.databases import database_url, pg_url  # noqa: F401 - fixtures
@@ -25,14 +26,6 @@ id = "kyiv-sumy"
 [[line]]
 id = "retired-line"
 """
-
-
-class Clock:
-    def __init__(self, now=T0):
-        self.now = now
-
-    def __call__(self):
-        return self.now
 
 
 @pytest.fixture
@@ -74,7 +67,7 @@ def app(server, tmp_path, tiny_dataset, database_url):  # noqa: F811 - fixtures
 
 @pytest.fixture
 def clock():
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from advisor.risk.model import Tolerance
 from advisor.routing.model import NoticeCode
 from advisor.services import FileFlagSource, Services, parse_modes, parse_tolerance
 from advisor.settings import load_settings
+from tests.clock import Clock
 from tests.routing.checks import ask
 
 NOW = datetime(2026, 3, 12, 10, 0, tzinfo=UTC)
@@ -26,14 +27,6 @@ LINE_FLAG = {
     "reason_en": "Drones near the line",
     "source": "Укрзалізниця",
 }
-
-
-class Clock:
-    def __init__(self):
-        self.now = NOW
-
-    def __call__(self):
-        return self.now
 
 
 class FlakySource:
@@ -54,7 +47,7 @@ def settings(tmp_path):
 
 
 def services_with(settings, network, source):
-    return Services(settings, network=network, flag_source=source, clock=Clock())
+    return Services(settings, network=network, flag_source=source, clock=Clock(NOW))
 
 
 def write_flags(tmp_path, *flags, name="flags.json"):
