@@ -28,9 +28,9 @@ from datetime import datetime, timedelta
 
 import requests
 
-from advisor.errors import FeedError, FeedUnavailable
+from advisor.errors import FeedError
 from advisor.feeds.fetch import retry_after_seconds
-from advisor.feeds.polling import LeasedPoller, PollOutcome
+from advisor.feeds.polling import LeasedPoller, PolledFeedFailed, PollOutcome
 from advisor.risk.alerts import alert_from_dict
 from advisor.risk.model import utcnow
 
@@ -45,14 +45,10 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 KEEP_ENDED = timedelta(hours=6)
 
 
-class AlertFeedFailed(FeedUnavailable):
-    """The alert feed did not give a usable answer; ``retry_after_seconds`` is the server's
-    ``Retry-After`` (429/503) when it sent one."""
+class AlertFeedFailed(PolledFeedFailed):
+    """The alert feed did not give a usable answer."""
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after=None):
-        super().__init__(message, field="alerts", value=status)
-        self.http_status = status
-        self.retry_after_seconds = retry_after
+    feed_field = "alerts"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import tempfile
 import zipfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from urllib3.util.retry import Retry
 
 from advisor.errors import FeedUnavailable
 
-__all__ = ["FeedFetcher", "is_url", "retry_after_seconds", "retrying_session"]
+__all__ = ["FeedFetcher", "is_url", "read_capped", "retry_after_seconds", "retrying_session"]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,19 @@ def is_url(text: str) -> bool:
     """True for an ``http://`` or ``https://`` address."""
     return urlparse(str(text)).scheme in ("http", "https")
 
+
+def read_capped(response, max_bytes: int, refuse: Callable[[], Exception]) -> bytes:
+    """A streamed *response*'s body, raising ``refuse()`` as soon as it is (or says it will
+    be) larger than *max_bytes*."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise refuse()
+    body = bytearray()
+    for chunk in response.iter_content(CHUNK_BYTES):
+        body += chunk
+        if len(body) > max_bytes:
+            raise refuse()
+    return bytes(body)
 
 
 def retrying_session(purpose: str, retries: int, backoff_seconds: float) -> requests.Session:
@@ -54,6 +68,7 @@ def retrying_session(purpose: str, retries: int, backoff_seconds: float) -> requ
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
 
 def retry_after_seconds(response) -> float | None:
     """The server's ``Retry-After`` (seconds or an HTTP date) in seconds, or None."""

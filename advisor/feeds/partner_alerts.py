@@ -53,9 +53,8 @@ import requests
 from google.protobuf.message import DecodeError
 from google.transit import gtfs_realtime_pb2
 
-from advisor.errors import FeedUnavailable
-from advisor.feeds.fetch import retry_after_seconds, retrying_session
-from advisor.feeds.polling import LeasedPoller, PollOutcome
+from advisor.feeds.fetch import read_capped, retry_after_seconds, retrying_session
+from advisor.feeds.polling import LeasedPoller, PolledFeedFailed, PollOutcome
 from advisor.network.model import Network
 from advisor.risk.model import (
     LineTarget,
@@ -89,7 +88,6 @@ log = logging.getLogger(__name__)
 MAX_FEED_BYTES = 8 * 1024 * 1024
 """Largest feed body read (a national Service Alerts feed is a few hundred kB)."""
 CONNECT_TIMEOUT_SECONDS = 5.0
-CHUNK_BYTES = 1 << 16
 
 _Alert = gtfs_realtime_pb2.Alert
 _ELEVATED_EFFECTS = frozenset({_Alert.REDUCED_SERVICE, _Alert.SIGNIFICANT_DELAYS, _Alert.DETOUR})
@@ -105,13 +103,10 @@ def lease_name(feed_name: str) -> str:
     return f"partner:{feed_name}"
 
 
-class PartnerFeedFailed(FeedUnavailable):
-    """The partner feed gave no usable answer (``retry_after_seconds``: its Retry-After)."""
+class PartnerFeedFailed(PolledFeedFailed):
+    """The partner feed gave no usable answer."""
 
-    def __init__(self, message: str, *, status: int | None = None, retry_after=None):
-        super().__init__(message, field="partner_feed", value=status)
-        self.http_status = status
-        self.retry_after_seconds = retry_after
+    feed_field = "partner_feed"
 
 
 # --- fetching ------------------------------------------------------------------------------
@@ -165,7 +160,8 @@ class PartnerFeedClient:
                         "a key sent under its own header is not carried across a redirect: "
                         "configure the final url", status=response.status_code)  # fmt: skip
                 self._check_status(response)
-                body = self._read(response)
+                body = read_capped(response, self.max_bytes,
+                                   lambda: PartnerFeedFailed(self._too_large()))
         except requests.Timeout as err:
             raise PartnerFeedFailed(f"partner feed {self.url} did not answer in time") from err
         except requests.RequestException as err:
@@ -193,17 +189,6 @@ class PartnerFeedClient:
         if self.token_env:
             return f" {word} — check the token in ${self.token_env}"
         return f" {word} — the feed needs a key: set token_env for feed {self.name}"
-
-    def _read(self, response) -> bytes:
-        declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            raise PartnerFeedFailed(self._too_large())
-        body = bytearray()
-        for chunk in response.iter_content(CHUNK_BYTES):
-            body += chunk
-            if len(body) > self.max_bytes:
-                raise PartnerFeedFailed(self._too_large())
-        return bytes(body)
 
     def _too_large(self) -> str:
         return f"partner feed {self.url} is larger than {self.max_bytes} bytes"

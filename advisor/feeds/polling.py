@@ -18,12 +18,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from advisor.errors import AdvisorError
+from advisor.errors import AdvisorError, FeedUnavailable
 from advisor.risk.model import utcnow
 
-__all__ = ["LeasedPoller", "PollOutcome"]
+__all__ = ["LeasedPoller", "PollOutcome", "PolledFeedFailed"]
 
 log = logging.getLogger(__name__)
+
+
+class PolledFeedFailed(FeedUnavailable):
+    """A polled feed gave no usable answer; ``retry_after_seconds`` is the server's
+    ``Retry-After`` (429/503) when it sent one. A subclass names its ``feed_field`` (the
+    error's ``field``)."""
+
+    feed_field = "feed"
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after=None):
+        super().__init__(message, field=self.feed_field, value=status)
+        self.http_status = status
+        self.retry_after_seconds = retry_after
 
 
 @dataclass(frozen=True)
@@ -81,7 +94,7 @@ class LeasedPoller:
     def _poll(self, now: datetime) -> PollOutcome:
         raise NotImplementedError
 
-    def _failed(self, now: datetime, err) -> PollOutcome:
+    def _failed(self, now: datetime, err: PolledFeedFailed) -> PollOutcome:
         """Record a failed fetch (the state kept stays as it was) and back off."""
         self._failures += 1
         log.warning("%s failed (%d in a row), keeping the last state: %s",
@@ -89,9 +102,9 @@ class LeasedPoller:
         self.store.mark_failed(self.lease_name, now, err.message)
         return PollOutcome(True, False, err.message, (), self._backoff(err))
 
-    def _backoff(self, err) -> float:
+    def _backoff(self, err: PolledFeedFailed | None) -> float:
         wait = min(self.poll_seconds * 2 ** max(self._failures - 1, 0), self.max_backoff_seconds)
-        retry_after = getattr(err, "retry_after_seconds", None)
+        retry_after = err.retry_after_seconds if err is not None else None
         return max(wait, retry_after) if retry_after is not None else wait
 
     # -- running --

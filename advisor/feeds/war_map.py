@@ -17,13 +17,12 @@ import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 
 from advisor.errors import FeedUnavailable
-from advisor.feeds.fetch import retrying_session
+from advisor.feeds.fetch import read_capped, retrying_session
 
 __all__ = ["MapNotModified", "WarMapFetcher"]
 
 log = logging.getLogger(__name__)
 
-CHUNK_BYTES = 1 << 16
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024  # today's map is 80 KB; a daily series file stays < 5 MB
 
 
@@ -71,7 +70,8 @@ class WarMapFetcher:
                         f"map {url} has not changed since the last import (HTTP 304)", value=url
                     )
                 response.raise_for_status()
-                body = self._read_capped(response, url)
+                body = read_capped(response, self.max_bytes,
+                                   lambda: FeedUnavailable(self._too_large(url), value=url))
                 self._remember(url, response.headers)
         except requests.HTTPError as err:
             status = err.response.status_code if err.response is not None else "?"
@@ -84,18 +84,6 @@ class WarMapFetcher:
             raise FeedUnavailable(f"map {url} could not be fetched: {err}", value=url) from err
         log.info("fetched war map %s (%d bytes)", url, len(body))
         return body
-
-    def _read_capped(self, response, url: str) -> bytes:
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > self.max_bytes:
-            raise FeedUnavailable(self._too_large(url), value=url)
-        chunks, size = [], 0
-        for chunk in response.iter_content(CHUNK_BYTES):
-            size += len(chunk)
-            if size > self.max_bytes:
-                raise FeedUnavailable(self._too_large(url), value=url)
-            chunks.append(chunk)
-        return b"".join(chunks)
 
     def _too_large(self, url: str) -> str:
         return f"map {url} is larger than the {self.max_bytes:,} byte limit"
