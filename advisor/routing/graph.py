@@ -95,16 +95,14 @@ class RoutingGraph:
         the risk index caches per set of flags in force), *factors* and *modes*; see
         :class:`Weigher`. Filled by the searches as they go: a new risk state costs nothing
         up front."""
-        state = self._memos.get(id(levels))
-        if state is None or state[0] is not levels:
-            if len(self._memos) >= _MEMO_STATES:  # keep memory bounded: drop the oldest
-                self._memos.pop(next(iter(self._memos)))
-            state = self._memos[id(levels)] = (levels, {})
         key = (frozenset(factors.items()), frozenset(modes))
-        memo = state[1].get(key)
-        if memo is None:
-            memo = state[1][key] = {}
-        return memo
+        with _MEMO_LOCK:  # a worker's threads share the memos; dropping one must not race
+            state = self._memos.get(id(levels))
+            if state is None or state[0] is not levels:
+                if len(self._memos) >= _MEMO_STATES:  # keep memory bounded: drop the oldest
+                    self._memos.pop(next(iter(self._memos)))
+                state = self._memos[id(levels)] = (levels, {})
+            return state[1].setdefault(key, {})
 
     def priced_for(self, origin: str, destination: str) -> nx.DiGraph:
         """``priced_core`` when both ends are nodes of the core, else ``priced``."""
@@ -154,6 +152,7 @@ class RoutingGraph:
 # Risk states whose memos are kept: the one in force and the one before it (a request that
 # read the old snapshot just before a swap); any other is rebuilt as requests come.
 _MEMO_STATES = 2
+_MEMO_LOCK = threading.Lock()
 _CACHE: dict[int, RoutingGraph] = {}
 _LOCK = threading.Lock()
 
