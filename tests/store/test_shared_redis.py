@@ -225,8 +225,15 @@ def test_closing_the_postgresql_bus_ends_its_listener(pg_url):  # noqa: F811
     calls = []
     bus = PgFlagChangeBus(make_engine(pg_url), f"advisor_test_{_unique()}")
     thread = bus.listen(lambda: calls.append(1))
+    deadline = time.monotonic() + 10.0  # a bound for a slow machine, not a timing check
+    while not calls:  # it listens: a message reaches it (LISTEN runs in its thread)
+        assert time.monotonic() < deadline, "the listener never heard a message"
+        bus.announce("before close")
+        time.sleep(0.05)
     bus.close()
     assert not thread.is_alive()
+    heard = len(calls)
     bus.announce("after close")
-    assert calls == []
+    time.sleep(0.2)
+    assert len(calls) == heard
     bus.engine.dispose()
