@@ -91,7 +91,23 @@ def _translated():
         raise StoreUnavailable(f"shared counter store failed: {err}") from err
 
 
-class FlagChangeBus:
+class _ListeningBus:
+    """What both change buses share: one listening thread per process and a way to stop it
+    (the thread ends within about a second, before its owner's store goes)."""
+
+    def __init__(self, channel: str):
+        self.channel = channel
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def close(self, timeout: float = 3.0) -> None:
+        """Stop listening; the PostgreSQL listener also closes its connection."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+class FlagChangeBus(_ListeningBus):
     """Tells every process that the flags changed (Redis pub/sub), so routing re-reads them
     at once instead of at its next poll.
 
@@ -100,10 +116,8 @@ class FlagChangeBus:
     """
 
     def __init__(self, client: redis.Redis, channel: str = FLAGS_CHANNEL):
+        super().__init__(channel)
         self.client = client
-        self.channel = channel
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
 
     def announce(self, stamp: object = "") -> None:
         """Publish a change; a Redis failure is logged (the poll still finds the change)."""
@@ -120,12 +134,6 @@ class FlagChangeBus:
             )
             self._thread.start()
         return self._thread
-
-    def close(self, timeout: float = 3.0) -> None:
-        """Stop listening (the thread ends within about a second)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
     def _run(self, on_change) -> None:
         while not self._stop.is_set():
@@ -145,7 +153,7 @@ class FlagChangeBus:
                 self._stop.wait(5.0)
 
 
-class PgFlagChangeBus:
+class PgFlagChangeBus(_ListeningBus):
     """:class:`FlagChangeBus` through the flag store's own PostgreSQL database
     (``NOTIFY``/``LISTEN``), for deployments without Redis.
 
@@ -158,10 +166,8 @@ class PgFlagChangeBus:
     """
 
     def __init__(self, engine, channel: str = PG_FLAGS_CHANNEL):
+        super().__init__(channel)
         self.engine = engine
-        self.channel = channel
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
 
     def announce(self, stamp: object = "") -> None:
         """Notify every listener; a failure is logged (the poll still finds the change)."""
@@ -194,13 +200,6 @@ class PgFlagChangeBus:
             )
             self._thread.start()
         return self._thread
-
-    def close(self, timeout: float = 3.0) -> None:
-        """Stop listening: the thread closes its connection and ends within about a
-        second (before the store's engine is disposed, so no refresh runs on it after)."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
 
 
 def _listen_postgresql(dsn: str, channel: str, target, stop: threading.Event) -> None:
